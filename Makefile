@@ -1,0 +1,103 @@
+# lua-libbpf: `make` builds libbpf/core.so and the BPF objects, `make test`
+# runs the specs, `make demo` traces execs for a few seconds.
+SHELL := /bin/bash
+
+LUA       ?= lua5.4
+PREFIX    ?= /usr/local
+LUA_LIBDIR   ?= $(PREFIX)/lib/lua/5.4
+LUA_SHAREDIR ?= $(PREFIX)/share/lua/5.4
+BINDIR    ?= $(PREFIX)/bin
+
+# Debian packages the build, the specs and the examples need.
+DEB_PKGS  = clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool liblua5.4-dev \
+            lua5.4 lua-busted lua-check lua-ldoc luarocks pkg-config iproute2 \
+            make gcc
+NEED_TOOLS   = clang llvm-strip bpftool $(LUA) busted luacheck ldoc luarocks \
+               pkg-config ip cc
+NEED_HEADERS = /usr/include/bpf/libbpf.h /usr/include/libelf.h \
+               /usr/include/gelf.h /usr/include/zlib.h /usr/include/lua5.4/lua.h
+
+CC        ?= cc
+CFLAGS    ?= -O2 -g
+MOD_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -fPIC \
+             $(shell pkg-config --cflags libbpf lua5.4 2>/dev/null)
+MOD_LIBS   = $(shell pkg-config --libs libbpf 2>/dev/null) -lelf -lz
+
+ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+BPF_CFLAGS = -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
+             -Ibuild -I/usr/include/$(shell uname -m)-linux-gnu
+
+C_SRCS    = $(wildcard csrc/*.c)
+C_OBJS    = $(patsubst csrc/%.c,build/%.o,$(C_SRCS))
+BPF_SRCS  = $(wildcard spec/bpf/*.bpf.c) $(wildcard examples/*.bpf.c) $(wildcard bench/*.bpf.c)
+BPF_OBJS  = $(BPF_SRCS:.c=.o)
+
+TESTENV   = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/spec/?.lua;;" \
+            LUA_CPATH="$(CURDIR)/?.so;;"
+
+.PHONY: all build deps deps-check test demo install clean mounts lint bench docs
+
+all: deps-check
+	@$(MAKE) --no-print-directory build
+
+build: libbpf/core.so $(BPF_OBJS) $(EXTRA_BUILD)
+
+# Install what is missing on a fresh Debian machine (root).
+deps:
+	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_PKGS)
+
+deps-check:
+	@missing=; for t in $(NEED_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	for h in $(NEED_HEADERS); do [ -e $$h ] || missing="$$missing $$h"; done; \
+	if [ -n "$$missing" ]; then echo "missing:$$missing -> make deps"; $(MAKE) --no-print-directory deps; fi
+
+build/vmlinux.h:
+	@mkdir -p build
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+build/%.o: csrc/%.c csrc/*.h
+	@mkdir -p build
+	$(CC) $(MOD_CFLAGS) -c $< -o $@
+
+libbpf/core.so: $(C_OBJS)
+	@mkdir -p libbpf
+	$(CC) -shared -o $@ $^ $(MOD_LIBS)
+
+%.bpf.o: %.bpf.c build/vmlinux.h $(wildcard spec/bpf/*.h) $(wildcard examples/*.h)
+	clang $(BPF_CFLAGS) -c $< -o $@
+
+# bpffs, tracefs and debugfs are needed by pins, tracepoints and uprobes.
+mounts:
+	@mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+	@mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing
+	@mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
+
+lint:
+	luacheck -q lua spec examples bench
+
+# Runs every spec; the last line is "N passed, N failed, N skipped".
+test: all mounts
+	@$(MAKE) --no-print-directory lint
+	@mkdir -p build; set -o pipefail; \
+	$(TESTENV) busted --lua=$(LUA) -o TAP spec 2>&1 | tee build/test.tap; rc=$$?; \
+	awk '/^ok .*# SKIP/ {s++; next} /^ok / {p++} /^not ok / {f++} \
+	     END {printf "%d passed, %d failed, %d skipped\n", p, f, s}' build/test.tap; \
+	exit $$rc
+
+demo: all mounts
+	$(TESTENV) $(LUA) examples/execsnoop.lua --duration 5 --demo
+
+bench: all mounts
+	$(TESTENV) $(LUA) bench/run.lua
+
+docs:
+	ldoc -c docs/config.ld .
+
+install: all
+	install -d $(DESTDIR)$(LUA_LIBDIR)/libbpf $(DESTDIR)$(LUA_SHAREDIR)/libbpf $(DESTDIR)$(BINDIR)
+	install -m 755 libbpf/core.so $(DESTDIR)$(LUA_LIBDIR)/libbpf/core.so
+	install -m 644 lua/libbpf.lua $(DESTDIR)$(LUA_SHAREDIR)/libbpf.lua
+	install -m 644 lua/libbpf/*.lua $(DESTDIR)$(LUA_SHAREDIR)/libbpf/
+
+clean:
+	rm -rf build libbpf $(BPF_OBJS)
