@@ -171,6 +171,20 @@ void lbpf_codec_decode(lua_State *L, const struct lbpf_codec *c,
 		       const void *buf, size_t size);
 /* forget every codec compiled for `btf` (its owner is being freed) */
 void lbpf_codec_forget(lua_State *L, const struct btf *btf);
+/* bytes the codec's type occupies */
+size_t lbpf_codec_size(const struct lbpf_codec *c);
+/* type id of a name like "struct event", "u32", "int" in `btf`, or <0 */
+__s32 lbpf_btf_find(const struct btf *btf, const char *name);
+/* codec of a type name: looked up in `btf` (may be NULL), then among the
+ * builtin integer names (u32, __u64, int, ...), then in the kernel's BTF;
+ * raises "unknown type" when none has it */
+const struct lbpf_codec *lbpf_codec_by_name(lua_State *L,
+					    const struct btf *btf,
+					    const char *name);
+/* push a libbpf.btf handle; `owned`: free btf with the handle, else keep the
+ * value at `owneridx` (an object userdata, or 0) alive while it is used */
+void lbpf_push_btf(lua_State *L, int owneridx, const struct btf *btf,
+		   int owned);
 
 /* type names: libbpf's strings without the BPF_*_TYPE_ prefix */
 const char *lbpf_map_type_name(__u32 type);
