@@ -185,6 +185,9 @@ const struct lbpf_codec *lbpf_codec_by_name(lua_State *L,
  * value at `owneridx` (an object userdata, or 0) alive while it is used */
 void lbpf_push_btf(lua_State *L, int owneridx, const struct btf *btf,
 		   int owned);
+/* push obj.vars (libbpf.vars) for the object at `objidx`: its .rodata,
+ * .data, .bss, .kconfig and custom section globals by name */
+void lbpf_push_vars(lua_State *L, int objidx);
 
 /* type names: libbpf's strings without the BPF_*_TYPE_ prefix */
 const char *lbpf_map_type_name(__u32 type);
