@@ -87,8 +87,12 @@ test: all mounts
 demo: all mounts
 	$(TESTENV) $(LUA) examples/execsnoop.lua --duration 5 --demo
 
-bench: all mounts
+bench: all mounts bench/cbench.so
 	$(TESTENV) $(LUA) bench/run.lua
+
+# the C side of the map benchmark (libbpf called directly), bench only
+bench/cbench.so: bench/cbench.c
+	$(CC) $(MOD_CFLAGS) -shared -o $@ $< $(MOD_LIBS)
 
 docs:
 	ldoc -c docs/config.ld .
@@ -100,4 +104,4 @@ install: all
 	install -m 644 lua/libbpf/*.lua $(DESTDIR)$(LUA_SHAREDIR)/libbpf/
 
 clean:
-	rm -rf build libbpf $(BPF_OBJS)
+	rm -rf build libbpf $(BPF_OBJS) bench/cbench.so

@@ -109,7 +109,7 @@ static int l_dump(lua_State *L)
 	return 2;
 }
 
-int luaopen_cbench(lua_State *L)
+int luaopen_bench_cbench(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{ "now", l_now }, { "update", l_update }, { "lookup", l_lookup },
