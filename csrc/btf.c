@@ -111,6 +111,7 @@ static int encode_error(lua_State *L, const struct path *p,
 {
 	va_list ap;
 
+	luaL_where(L, 1);
 	push_path(L, p);
 	lua_pushliteral(L, " (");
 	push_type_name(L, c);
@@ -118,7 +119,7 @@ static int encode_error(lua_State *L, const struct path *p,
 	va_start(ap, fmt);
 	lua_pushvfstring(L, fmt, ap);
 	va_end(ap);
-	lua_concat(L, 5);
+	lua_concat(L, 6);
 	return lua_error(L);
 }
 
