@@ -55,6 +55,7 @@ struct lbpf_map {
 	struct lbpf_codec *key_codec, *value_codec;
 	const struct btf *btf;        /* BTF the codecs index into, or NULL */
 	__u32 btf_key_type_id, btf_value_type_id;
+	int typed;                    /* codecs resolved (once, lazily) */
 };
 
 struct lbpf_prog {
