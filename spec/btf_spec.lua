@@ -115,3 +115,129 @@ describe("a BTF codec", function()
     assert.is_true(collectgarbage("count") - before < 2000)
   end)
 end)
+
+local helpers = require "helpers"
+
+--- Run the raw_tp program once through BPF_PROG_TEST_RUN.
+local function run(obj)
+  local r = assert(obj.progs.fill_event:test_run{ctx = ("\0"):rep(16)})
+  assert.equal(0, r.retval)
+end
+
+local function comm()
+  local f = assert(io.open("/proc/" .. helpers.pid() .. "/comm"))
+  local s = f:read("l")
+  f:close()
+  return s
+end
+
+describe("a map typed by the object's BTF", function()
+  local obj
+
+  before_each(function()
+    obj = assert(bpf.open(OBJ))
+  end)
+
+  after_each(function()
+    obj:close()
+  end)
+
+  it("returns a struct written by a BPF program as a table", function()
+    assert(obj:load())
+    run(obj)
+    local ev = obj.maps.events[1]
+    assert.equal(comm(), ev.comm)
+    assert.equal(helpers.pid(), ev.pid)
+    assert.equal(-5, ev.delta)
+    assert.equal(-1, ev.big)
+    assert.is_true(ev.flag)
+    assert.equal(2, ev.color)
+    assert.equal(5, ev.lo)
+    assert.equal(100, ev.mid)
+    assert.equal(-3, ev.sbits)
+    assert.same({a = 65535, b = -2}, ev["in"])
+    assert.same({1, 0, 0, 4}, ev.hist)
+    assert.same({1, 2, 3, 4}, ev.u.bytes)
+    assert.equal(10, ev.x)
+    assert.equal(7, ev.y)
+    assert.equal(72, #obj.maps.events:lookup(1, {raw = true}))
+  end)
+
+  it("encodes a partial table with zeros and rejects unknown fields", function()
+    assert(obj:load())
+    local m = obj.maps.events
+    m[2] = {pid = 9, comm = "x"}
+    local raw = m:lookup(2, {raw = true})
+    assert.equal("x" .. ("\0"):rep(15) .. string.pack("<I4", 9) .. ("\0"):rep(72 - 20), raw)
+    assert.has_error(function() m[3] = {pid = 1, bogus = 2} end,
+                     "value: unknown field 'bogus' in struct event")
+    assert.is_nil(m[3])
+    m[4] = raw                               -- exactly 72 bytes: raw
+    assert.equal(9, m[4].pid)
+  end)
+
+  it("lets a .rodata global set before load steer the program, then refuses writes", function()
+    assert.equal(1, obj.vars.multiplier)
+    obj.vars.multiplier = 3
+    assert.equal(3, obj.vars.multiplier)
+    assert(obj:load())
+    run(obj)
+    assert.equal(-15, obj.maps.events[1].delta)
+    assert.error_matches(function() obj.vars.multiplier = 4 end, "read%-only after load")
+    assert.equal(3, obj.vars.multiplier)
+  end)
+
+  it("reads a .bss counter live and can reset it; .data and custom sections too", function()
+    assert.equal(7, obj.vars.data_val)
+    obj.vars.data_val = 11
+    assert.equal("abc", obj.vars.label)
+    assert(obj:load())
+    assert.equal(0, obj.vars.runs)
+    run(obj); run(obj)
+    assert.equal(2, obj.vars.runs)
+    assert.equal(11, obj.maps.events[1].y)  -- the program read the .data value
+    obj.vars.runs = 0
+    run(obj)
+    assert.equal(1, obj.vars.runs)
+    obj.vars.data_val = 12                   -- .data is writable live
+    run(obj)
+    assert.equal(12, obj.maps.events[1].y)
+    local names = {}
+    for k in pairs(obj.vars) do names[#names + 1] = k end
+    table.sort(names)
+    assert.same({"data_val", "label", "multiplier", "runs", "tag"}, names)
+    assert.error_matches(function() return obj.vars.nope end, "no global variable 'nope'")
+  end)
+
+  it("gives per-CPU values as a list that sums to what the program counted", function()
+    obj.vars.multiplier = 2
+    assert(obj:load())
+    for _ = 1, 5 do run(obj) end
+    local per_cpu = obj.maps.percpu_hits[0]
+    local ncpu = 0
+    for l in io.lines("/sys/devices/system/cpu/possible") do
+      for a, b in l:gmatch("(%d+)%-?(%d*)") do
+        ncpu = ncpu + (b ~= "" and tonumber(b) - tonumber(a) + 1 or 1)
+      end
+    end
+    assert.equal(ncpu, #per_cpu)
+    local sum = 0
+    for _, v in ipairs(per_cpu) do sum = sum + v end
+    assert.equal(10, sum)
+    obj.maps.percpu_hits[0] = 0               -- one value for every CPU
+    assert.same((function() local t = {} for i = 1, ncpu do t[i] = 0 end return t end)(),
+                obj.maps.percpu_hits[0])
+  end)
+
+  it("takes type= where the map has no BTF", function()
+    assert(obj:load())
+    local m = obj.maps.untyped
+    m[1] = string.pack("<i8", -7)
+    assert.equal(-7, m:lookup(1, {type = "s64"}))
+    assert.equal(string.pack("<i8", -7), m:lookup(1, {raw = true}))
+    m:set_type{value = "s64"}
+    assert.equal(-7, m[1])
+    assert.error_matches(function() m:lookup(1, {type = "u32"}) end, "has 4 bytes")
+    assert.error_matches(function() m:lookup(1, {type = "struct nope"}) end, "unknown type")
+  end)
+end)
