@@ -104,6 +104,7 @@ describe("a standalone map", function()
   end)
 
   it("opens by id and by a dup of a fd, and closes its own fd", function()
+    collectgarbage(); collectgarbage()
     local before = helpers.fd_count()
     local m = assert(bpf.map_create{type = "array", key_size = 4, value_size = 4,
                                     max_entries = 2})
