@@ -25,14 +25,16 @@ static int l_now(lua_State *L)
 	return 1;
 }
 
-/* update(fd, n): keys 0..n-1, value = key * 3; returns elapsed ns */
+/* update(fd, n [, first]): keys first..first+n-1, value = key * 3;
+ * returns elapsed ns */
 static int l_update(lua_State *L)
 {
 	int fd = (int)luaL_checkinteger(L, 1);
 	__u32 n = (__u32)luaL_checkinteger(L, 2), k;
+	__u32 first = (__u32)luaL_optinteger(L, 3, 0);
 	lua_Integer t0 = now_ns();
 
-	for (k = 0; k < n; k++) {
+	for (k = first; k < first + n; k++) {
 		__u64 v = (__u64)k * 3;
 		if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
 			return luaL_error(L, "update: %d", errno);
@@ -41,15 +43,16 @@ static int l_update(lua_State *L)
 	return 1;
 }
 
-/* lookup(fd, n): returns elapsed ns, sum of values */
+/* lookup(fd, n [, first]): returns elapsed ns, sum of values */
 static int l_lookup(lua_State *L)
 {
 	int fd = (int)luaL_checkinteger(L, 1);
 	__u32 n = (__u32)luaL_checkinteger(L, 2), k;
+	__u32 first = (__u32)luaL_optinteger(L, 3, 0);
 	__u64 sum = 0, v;
 	lua_Integer t0 = now_ns();
 
-	for (k = 0; k < n; k++)
+	for (k = first; k < first + n; k++)
 		if (!bpf_map_lookup_elem(fd, &k, &v))
 			sum += v;
 	lua_pushinteger(L, now_ns() - t0);
@@ -109,11 +112,23 @@ static int l_dump(lua_State *L)
 	return 2;
 }
 
+/* lookup1(fd, key): one lookup per Lua call, the floor of any binding */
+static int l_lookup1(lua_State *L)
+{
+	__u32 k = (__u32)lua_tointeger(L, 2);
+	__u64 v;
+
+	if (bpf_map_lookup_elem((int)lua_tointeger(L, 1), &k, &v))
+		return 0;
+	lua_pushinteger(L, (lua_Integer)v);
+	return 1;
+}
+
 int luaopen_bench_cbench(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{ "now", l_now }, { "update", l_update }, { "lookup", l_lookup },
-		{ "iterate", l_iterate }, { "dump", l_dump }, { NULL, NULL }
+		{ "iterate", l_iterate }, { "lookup1", l_lookup1 }, { "dump", l_dump }, { NULL, NULL }
 	};
 	luaL_newlib(L, funcs);
 	return 1;

@@ -29,6 +29,7 @@
 
 #define CODECS "libbpf.codecs"      /* registry: btf -> {type id -> codec} */
 #define KERNEL_BTF "libbpf.kernel_btf" /* registry: the vmlinux BTF holder */
+#define KERNEL_BTF_MT "libbpf.kernel_btf.mt" /* its metatable */
 #define LBPF_BTF "libbpf.btf"
 #define MAX_DEPTH 32                /* nesting bound against hostile BTF */
 
@@ -358,6 +359,13 @@ size_t lbpf_codec_size(const struct lbpf_codec *c)
 	return c->size;
 }
 
+int lbpf_codec_int(const struct lbpf_codec *c)
+{
+	if (c->kind != K_INT && c->kind != K_ENUM)
+		return 0;
+	return c->is_signed ? -(int)c->size : (int)c->size;
+}
+
 /* ---- builtin codecs for type= names absent from the BTF ------------------ */
 
 #define BUILTIN(nm, k, sz, sg) \
@@ -450,7 +458,7 @@ static const struct btf *kernel_btf(lua_State *L)
 	lua_pop(L, 1);
 	ud = lua_newuserdatauv(L, sizeof(*ud), 0);
 	*ud = btf__load_vmlinux_btf();   /* NULL + errno on failure */
-	luaL_setmetatable(L, KERNEL_BTF);
+	luaL_setmetatable(L, KERNEL_BTF_MT);
 	lua_setfield(L, LUA_REGISTRYINDEX, KERNEL_BTF);
 	return *ud;
 }
@@ -826,6 +834,17 @@ void lbpf_codec_encode(lua_State *L, int idx, const struct lbpf_codec *c,
 	struct path root = { NULL, what ? what : "value", 0 };
 	size_t len;
 
+	/* hot path: an integer key/value of an integer type */
+	if (c->kind == K_INT && c->size == size && lua_isinteger(L, idx)) {
+		lua_Integer v = lua_tointeger(L, idx);
+		unsigned bits = c->size * 8;
+
+		if (bits == 64 || (v >= -((lua_Integer)1 << (bits - 1)) &&
+				   v <= (lua_Integer)(((__u64)1 << bits) - 1))) {
+			store_uint(buf, c->size, (__u64)v);
+			return;
+		}
+	}
 	idx = lua_absindex(L, idx);
 	if (size < c->size)
 		luaL_error(L, "%s: cannot encode a %d-byte type into %d bytes",
@@ -1015,7 +1034,7 @@ void lbpf_open_btf(lua_State *L)
 		{ NULL, NULL }
 	};
 
-	luaL_newmetatable(L, KERNEL_BTF);
+	luaL_newmetatable(L, KERNEL_BTF_MT);
 	lua_pushcfunction(L, kernel_btf_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_pop(L, 1);

@@ -29,17 +29,18 @@
 
 static __u32 map_type(const struct lbpf_map *m)
 {
-	return m->map ? (__u32)bpf_map__type(m->map) : m->type;
+	return m->map && !m->cached ? (__u32)bpf_map__type(m->map) : m->type;
 }
 
 static __u32 map_key_size(const struct lbpf_map *m)
 {
-	return m->map ? bpf_map__key_size(m->map) : m->key_size;
+	return m->map && !m->cached ? bpf_map__key_size(m->map) : m->key_size;
 }
 
 static __u32 map_value_size(const struct lbpf_map *m)
 {
-	return m->map ? bpf_map__value_size(m->map) : m->value_size;
+	return m->map && !m->cached ? bpf_map__value_size(m->map)
+				    : m->value_size;
 }
 
 static const char *map_name(const struct lbpf_map *m)
@@ -81,6 +82,91 @@ static int ready_fd(lua_State *L, struct lbpf_map *m)
 			   map_name(m), m->owner && !m->owner->loaded
 			   ? " (call obj:load())" : "");
 	return fd;
+}
+
+static void ensure_codecs(lua_State *L, int idx, struct lbpf_map *m);
+static int is_percpu(__u32 type);
+
+/* int_key/int_value of a codec (NULL: the integer default of 1/2/4/8) */
+static signed char int_kind(const struct lbpf_codec *c, __u32 size)
+{
+	if (c)
+		return (signed char)lbpf_codec_int(c);
+	return size == 1 || size == 2 || size == 4 || size == 8 ? (signed char)size : 0;
+}
+
+/* The fd of a created map (at idx); the first call caches the fd, the
+ * attributes and the codecs, which cannot change once the map exists. */
+static int hot_fd(lua_State *L, int idx, struct lbpf_map *m)
+{
+	int fd;
+
+	if (m->cached)
+		return m->hot_fd;
+	fd = ready_fd(L, m);
+	ensure_codecs(L, idx, m);
+	if (m->map) {
+		m->type = bpf_map__type(m->map);
+		m->key_size = bpf_map__key_size(m->map);
+		m->value_size = bpf_map__value_size(m->map);
+	}
+	m->int_key = int_kind(m->key_codec, m->key_size);
+	m->int_value = is_percpu(m->type) ? 0
+		       : int_kind(m->value_codec, m->value_size);
+	m->hot_fd = fd;
+	m->cached = 1;
+	return fd;
+}
+
+/* ---- the integer hot path: a u32/u64-style key and value, no codec ---------- */
+
+/* Store v in `size` bytes if it fits either the signed or unsigned reading
+ * (else the caller takes the general path, which raises or truncates). */
+static int store_int(int size, lua_Integer v, void *buf)
+{
+	switch (size) {
+	case 1:
+		if (v < -128 || v > 255) return 0;
+		*(uint8_t *)buf = (uint8_t)v; return 1;
+	case 2:
+		if (v < -32768 || v > 65535) return 0;
+		*(uint16_t *)buf = (uint16_t)v; return 1;
+	case 4:
+		if (v < INT32_MIN || v > (lua_Integer)UINT32_MAX) return 0;
+		*(uint32_t *)buf = (uint32_t)v; return 1;
+	default:
+		*(uint64_t *)buf = (uint64_t)v; return 1;
+	}
+}
+
+static lua_Integer load_int(int kind, const void *buf)
+{
+	switch (kind) {
+	case 1: return *(const uint8_t *)buf;
+	case -1: return *(const int8_t *)buf;
+	case 2: return *(const uint16_t *)buf;
+	case -2: return *(const int16_t *)buf;
+	case 4: return *(const uint32_t *)buf;
+	case -4: return *(const int32_t *)buf;
+	default: return (lua_Integer)*(const uint64_t *)buf;
+	}
+}
+
+/* lbpf_check_map for the hot methods, which carry the map metatable as
+ * upvalue 1: a pointer compare instead of a registry lookup by name. Falls
+ * back to the full check (and its messages) otherwise. */
+static struct lbpf_map *fast_check_map(lua_State *L)
+{
+	struct lbpf_map *m = lua_touserdata(L, 1);
+
+	if (m && lua_getmetatable(L, 1)) {
+		int same = lua_rawequal(L, -1, lua_upvalueindex(1));
+
+		lua_pop(L, 1);
+		if (same && !m->closed && !(m->owner && m->owner->closed))
+			return m;
+	}
+	return lbpf_check_map(L, 1);
 }
 
 /* ---- key/value conversion ---------------------------------------------------- */
@@ -366,14 +452,25 @@ static char *key_buffer(lua_State *L, struct lbpf_map *m, char *small)
 /* m:lookup(key [, {raw=true}]) -> value | nil */
 static int l_lookup(lua_State *L)
 {
-	struct lbpf_map *m = lbpf_check_map(L, 1);
+	struct lbpf_map *m = fast_check_map(L);
 	char ksmall[STACK_VALUE], vsmall[STACK_VALUE];
-	int fd = ready_fd(L, m);
+	int fd = hot_fd(L, 1, m);
 	struct elem_opts o;
 	size_t total;
 	char *key, *val;
 
-	ensure_codecs(L, 1, m);
+	if (m->int_key && m->int_value && lua_gettop(L) == 2 &&
+	    lua_isinteger(L, 2) &&
+	    store_int(abs(m->int_key), lua_tointeger(L, 2), ksmall)) {
+		if (bpf_map_lookup_elem(fd, ksmall, vsmall)) {
+			if (errno == ENOENT)
+				return 0;
+			return lbpf_push_error(L, errno, "lookup in map '%s' "
+					       "failed", map_name(m));
+		}
+		lua_pushinteger(L, load_int(m->int_value, vsmall));
+		return 1;
+	}
 	check_elem_opts(L, 3, "lookup", m, &o);
 	key = key_buffer(L, m, ksmall);
 	val = value_buffer(L, m, vsmall, &total);
@@ -401,15 +498,24 @@ static __u64 update_flag(lua_State *L, int idx)
 /* m:update(key, value [, "any"|"noexist"|"exist"|"lock"]) -> true | nil, msg, errno */
 static int l_update(lua_State *L)
 {
-	struct lbpf_map *m = lbpf_check_map(L, 1);
+	struct lbpf_map *m = fast_check_map(L);
 	char ksmall[STACK_VALUE], vsmall[STACK_VALUE];
-	int fd = ready_fd(L, m);
-	__u64 flags = update_flag(L, 4);
+	int fd = hot_fd(L, 1, m);
+	__u64 flags = lua_isnoneornil(L, 4) ? BPF_ANY : update_flag(L, 4);
 	size_t total;
 	char *key, *val;
 
+	if (m->int_key && m->int_value && lua_isinteger(L, 2) &&
+	    lua_isinteger(L, 3) &&
+	    store_int(abs(m->int_key), lua_tointeger(L, 2), ksmall) &&
+	    store_int(abs(m->int_value), lua_tointeger(L, 3), vsmall)) {
+		if (bpf_map_update_elem(fd, ksmall, vsmall, flags))
+			return lbpf_push_error(L, errno, "update of map '%s' "
+					       "failed", map_name(m));
+		lua_pushboolean(L, 1);
+		return 1;
+	}
 	luaL_checkany(L, 3);
-	ensure_codecs(L, 1, m);
 	key = key_buffer(L, m, ksmall);
 	val = value_buffer(L, m, vsmall, &total);
 	lbpf_encode(L, 2, m->key_codec, key, map_key_size(m), "key");
@@ -478,7 +584,8 @@ static int pairs_next(lua_State *L)
 	char *prev = lua_touserdata(L, lua_upvalueindex(2));
 	char vsmall[STACK_VALUE];
 	size_t ks = map_key_size(m), total;
-	int fd = ready_fd(L, m), started = lua_toboolean(L, lua_upvalueindex(3));
+	int fd = hot_fd(L, lua_upvalueindex(1), m);
+	int started = lua_toboolean(L, lua_upvalueindex(3));
 	char *next = prev + ks, *val = value_buffer(L, m, vsmall, &total);
 
 	for (;;) {
@@ -1217,6 +1324,20 @@ void lbpf_open_map(lua_State *L)
 		{NULL, NULL}
 	};
 
+	static const luaL_Reg hot[] = {
+		{"lookup", l_lookup},
+		{"update", l_update},
+		{NULL, NULL}
+	};
+
 	lbpf_new_class(L, LBPF_MAP, meta, methods, map_get);
+	/* re-register the hot methods with the metatable as upvalue, for
+	 * fast_check_map (the methods table is __index's upvalue 1) */
+	luaL_getmetatable(L, LBPF_MAP);
+	lua_getfield(L, -1, "__index");
+	lua_getupvalue(L, -1, 1);
+	lua_pushvalue(L, -3);
+	luaL_setfuncs(L, hot, 1);
+	lua_pop(L, 3);
 	luaL_setfuncs(L, funcs, 0);
 }

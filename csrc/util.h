@@ -56,6 +56,13 @@ struct lbpf_map {
 	const struct btf *btf;        /* BTF the codecs index into, or NULL */
 	__u32 btf_key_type_id, btf_value_type_id;
 	int typed;                    /* codecs resolved (once, lazily) */
+	/* hot path (map.c): once the map exists its fd and attributes are
+	 * cached here (type/key_size/... above are then valid for libbpf
+	 * maps too) so lookup/update touch no libbpf struct */
+	int cached, hot_fd;
+	/* plain integer key/value: byte size, negative when signed, 0 when
+	 * not (per-CPU, struct, raw...): lookup/update skip the codecs then */
+	signed char int_key, int_value;
 };
 
 struct lbpf_prog {
@@ -180,6 +187,8 @@ void lbpf_codec_decode(lua_State *L, const struct lbpf_codec *c,
 void lbpf_codec_forget(lua_State *L, const struct btf *btf);
 /* bytes the codec's type occupies */
 size_t lbpf_codec_size(const struct lbpf_codec *c);
+/* a plain integer type: its size, negated when signed; else 0 */
+int lbpf_codec_int(const struct lbpf_codec *c);
 /* type id of a name like "struct event", "u32", "int" in `btf`, or <0 */
 __s32 lbpf_btf_find(const struct btf *btf, const char *name);
 /* codec of a type name: looked up in `btf` (may be NULL), then among the
