@@ -101,3 +101,15 @@ install: all
 
 clean:
 	rm -rf build libbpf $(BPF_OBJS)
+
+# ---- compat: third-party objects load through Lua exactly as through C libbpf
+# (spec/compat_spec.lua). xdp-tools ships BPF objects under /usr/lib/<triplet>/bpf;
+# libbpf-tools embeds one in each tool. build/load_c is the plain-libbpf reference.
+DEB_PKGS     += xdp-tools libbpf-tools
+NEED_HEADERS += /usr/sbin/execsnoop /usr/sbin/xdp-filter
+
+build: build/load_c
+
+build/load_c: spec/compat/load_c.c
+	@mkdir -p build
+	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror $< -o $@ $(MOD_LIBS)
