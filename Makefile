@@ -103,10 +103,12 @@ clean:
 	rm -rf build libbpf $(BPF_OBJS)
 
 # ---- compat: third-party objects load through Lua exactly as through C libbpf
-# (spec/compat_spec.lua). xdp-tools ships BPF objects under /usr/lib/<triplet>/bpf;
+# (spec/compat_spec.lua). xdp-tools ships BPF objects under /usr/lib/<triplet>/bpf,
+# cilium/ebpf's Go sources ship its loader's test objects;
 # libbpf-tools embeds one in each tool. build/load_c is the plain-libbpf reference.
-DEB_PKGS     += xdp-tools libbpf-tools
-NEED_HEADERS += /usr/sbin/execsnoop /usr/sbin/xdp-filter
+DEB_PKGS     += xdp-tools libbpf-tools golang-github-cilium-ebpf-dev
+NEED_HEADERS += /usr/sbin/execsnoop /usr/sbin/xdp-filter \
+                /usr/share/gocode/src/github.com/cilium/ebpf/testdata/loader-el.elf
 
 build: build/load_c
 

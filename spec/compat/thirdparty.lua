@@ -1,6 +1,7 @@
 --- BPF objects written by others, found where Debian installs them.
 --
 -- * xdp-tools / libxdp ship their objects as files under /usr/lib/<triplet>/bpf.
+-- * cilium/ebpf's Go sources ship the test objects of its own loader.
 -- * libbpf-tools (the libbpf ports of the BCC tools) embed each object in its
 --   tool's binary, as a libbpf skeleton does; the object is cut out of the
 --   binary by its ELF header and written under build/compat/.
@@ -53,6 +54,18 @@ function M.xdp_tools()
   local out = {}
   for _, path in ipairs(lines("ls /usr/lib/*/bpf/*.o /usr/lib/bpf/*.o")) do
     out[#out + 1] = {name = "xdp-tools " .. path:match("[^/]+$"), path = path}
+  end
+  table.sort(out, function(a, b) return a.name < b.name end)
+  return out
+end
+
+--- cilium/ebpf's test objects (golang-github-cilium-ebpf-dev), little-endian
+-- builds: objects another loader's authors wrote, some of which libbpf refuses.
+-- @return list of {name =, path =}, sorted by name
+function M.cilium_ebpf()
+  local out = {}
+  for _, path in ipairs(lines("dpkg -L golang-github-cilium-ebpf-dev | grep -E '[-]el[.]elf$'")) do
+    out[#out + 1] = {name = "cilium/ebpf " .. path:match("[^/]+$"), path = path}
   end
   table.sort(out, function(a, b) return a.name < b.name end)
   return out
