@@ -1,0 +1,22 @@
+/* tcpstates.h - the event tcpstates.bpf.c sends to tcpstates.lua. */
+#ifndef EXAMPLES_TCPSTATES_H
+#define EXAMPLES_TCPSTATES_H
+
+#define TASK_COMM_LEN 16
+
+struct event {
+	unsigned long long skaddr;
+	unsigned long long ts_us;
+	unsigned long long delta_us;   /* time in the old state */
+	int pid;
+	int oldstate;
+	int newstate;
+	unsigned short family;
+	unsigned short sport;
+	unsigned short dport;
+	unsigned char saddr[16];       /* 4 bytes used for AF_INET */
+	unsigned char daddr[16];
+	char task[TASK_COMM_LEN];
+};
+
+#endif
