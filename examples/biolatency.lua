@@ -47,11 +47,15 @@ assert(obj:attach())
 local unit = opts.milliseconds and "msecs" or "usecs"
 local function print_hists()
   local hists = obj.maps.hists
-  for _, h in pairs(hists) do
+  local keys = {}
+  for k, h in pairs(hists) do keys[#keys + 1] = { k, h } end
+  table.sort(keys, function(a, b) return a[1] < b[1] end)
+  for _, kh in ipairs(keys) do
+    local h = kh[2]
     if opts.disks then print(("\ndisk = %s"):format(h.disk ~= "" and h.disk or "Unknown")) end
     hist.print_log2(hist.slots(h.slots), unit)
   end
-  hists:clear()
+  for _, kh in ipairs(keys) do hists:delete(kh[1]) end
   io.stdout:flush()
 end
 

@@ -51,7 +51,7 @@ local function print_hists()
     end
     hist.print_log2(hist.slots(h.slots), unit)
   end
-  hists:clear()
+  for _, kh in ipairs(keys) do hists:delete(kh[1]) end
   io.stdout:flush()
 end
 
