@@ -43,7 +43,7 @@ local function on_event(ev)
   io.stdout:flush()
 end
 
-local rb = assert(bpf.ringbuf(obj.maps.events, on_event))
+local rb = assert(bpf.ringbuf(obj.maps.events, on_event, { type = "struct event" }))
 print(("%-9s %-7s %s"):format("TIME", "PID", "COMMAND"))
 io.stdout:flush()
 tool.run(function() tool.poll_for(rb, opts.duration) end)

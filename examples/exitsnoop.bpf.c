@@ -9,6 +9,10 @@ const volatile int targ_tgid = 0;
 const volatile bool trace_failed_only = false;
 const volatile bool trace_by_process = true;
 
+/* keeps struct event in the object's BTF, so that the Lua side can decode
+ * ring buffer records by name: bpf.ringbuf(map, cb, {type = "struct event"}) */
+const struct event *unused_event __attribute__((unused));
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 18);

@@ -50,7 +50,7 @@ local function on_event(ev)
   io.stdout:flush()
 end
 
-local rb = assert(bpf.ringbuf(obj.maps.events, on_event))
+local rb = assert(bpf.ringbuf(obj.maps.events, on_event, { type = "struct event" }))
 if opts.timestamp then io.stdout:write(("%-8s "):format("TIME(s)")) end
 print(("%-16s %-7s %-7s %-7s %-7s %s"):format("PCOMM", "PID", "PPID", "TID", "AGE(s)", "EXIT_CODE"))
 io.stdout:flush()

@@ -56,7 +56,7 @@ local function on_event(ev)
   io.stdout:flush()
 end
 
-local rb = assert(bpf.ringbuf(obj.maps.events, on_event))
+local rb = assert(bpf.ringbuf(obj.maps.events, on_event, { type = "struct event" }))
 
 local head = {}
 if opts.timestamp then head[#head + 1] = ("%-8s"):format("TIME(s)") end

@@ -23,6 +23,10 @@ struct {
 	__type(value, __u64);
 } timestamps SEC(".maps");
 
+/* keeps struct event in the object's BTF, so that the Lua side can decode
+ * ring buffer records by name: bpf.ringbuf(map, cb, {type = "struct event"}) */
+const struct event *unused_event __attribute__((unused));
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 18);

@@ -62,7 +62,7 @@ local function on_event(ev)
   io.stdout:flush()
 end
 
-local rb = assert(bpf.ringbuf(obj.maps.events, on_event))
+local rb = assert(bpf.ringbuf(obj.maps.events, on_event, { type = "struct event" }))
 if opts.timestamp then io.stdout:write(("%8s "):format("TIME(s)")) end
 print((("%-16s %-7s %-16s %-2s %-" .. width .. "s %-5s %-" .. width .. "s %-5s %-11s -> %-11s %s"))
   :format("SKADDR", "PID", "COMM", "IP", "LADDR", "LPORT", "RADDR", "RPORT", "OLDSTATE", "NEWSTATE", "MS"))
