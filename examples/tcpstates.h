@@ -14,8 +14,10 @@ struct event {
 	unsigned short family;
 	unsigned short sport;
 	unsigned short dport;
-	unsigned char saddr[16];       /* 4 bytes used for AF_INET */
-	unsigned char daddr[16];
+	/* address bytes in network order, 4 used for AF_INET; u32 words, not
+	 * unsigned char, because BTF decoding reads char arrays as C strings */
+	unsigned int saddr[4];
+	unsigned int daddr[4];
 	char task[TASK_COMM_LEN];
 };
 

@@ -34,17 +34,27 @@ if opts.remoteport then obj.vars.filter_by_dport = true; obj.vars.target_dport =
 assert(obj:load())
 assert(obj:attach())
 
--- an address member decodes to a list of bytes (or a string for char arrays)
-local function bytes(a)
-  if type(a) == "string" then return { a:byte(1, -1) } end
-  return a
+-- an address member is 4 u32 words holding the bytes in network order
+local function bytes(words)
+  return { string.pack("=I4I4I4I4", table.unpack(words, 1, 4)):byte(1, -1) }
 end
 local function ip(family, a)
   local b = bytes(a)
   if family == AF_INET then return ("%d.%d.%d.%d"):format(b[1], b[2], b[3], b[4]) end
   local groups = {}
   for i = 1, 16, 2 do groups[#groups + 1] = ("%x"):format((b[i] << 8) | b[i + 1]) end
-  return table.concat(groups, ":")
+  -- RFC 5952: the longest run of two or more zero groups becomes "::"
+  local text = ":" .. table.concat(groups, ":") .. ":"
+  for n = 8, 2, -1 do
+    local zeros = (":0"):rep(n) .. ":"
+    local i = text:find(zeros, 1, true)
+    if i then
+      text = text:sub(1, i - 1) .. "::" .. text:sub(i + #zeros)
+      break
+    end
+  end
+  text = text:gsub("^:([^:])", "%1"):gsub("([^:]):$", "%1")
+  return text
 end
 
 local width = opts.wide and 39 or 15
