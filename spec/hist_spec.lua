@@ -55,6 +55,16 @@ describe("libbpf.hist", function()
     f:close()
   end)
 
+  it("reads the counts from a BPF array map keyed by slot", function()
+    local bpf = require "libbpf"
+    local obj = assert(bpf.open("spec/bpf/hist.bpf.o"))
+    assert(obj:load())
+    local m = obj.maps.slots
+    for slot, n in pairs({ [0] = 1, [2] = 5, [3] = 20, [5] = 3 }) do m:update(slot, n) end
+    assert.are.equal(hist.log2({ [0] = 1, [2] = 5, [3] = 20, [5] = 3 }, "usecs"), hist.log2(m, "usecs"))
+    obj:close()
+  end)
+
   it("rejects a slot that is not a non-negative integer", function()
     assert.has_error(function() hist.log2({[-1] = 3}) end,
       "histogram slot must be a non-negative integer, got -1")
