@@ -82,10 +82,10 @@ end
 
 -- `it` when every needed feature is there, `pending` naming what is not
 local function it_needs(needs, desc, fn)
-  for _, n in ipairs(needs) do
-    if missing[n] then
-      return pending(desc .. " -- pending: " .. missing[n])
-    end
+  local why = {}
+  for _, n in ipairs(needs) do why[#why + 1] = missing[n] end
+  if #why > 0 then
+    return pending(desc .. " -- pending: " .. table.concat(why, "; "))
   end
   return it(desc, fn)
 end
