@@ -575,6 +575,7 @@ static int l_ringbuf(lua_State *L)
 	struct lbpf_ringbuf *r;
 	int n;
 
+	lua_settop(L, 3);
 	lbpf_check_map(L, 1);
 	r = lua_newuserdatauv(L, sizeof(*r), 1);
 	memset(r, 0, sizeof(*r));
@@ -595,7 +596,10 @@ static int l_ringbuf(lua_State *L)
 static int rb_add(lua_State *L)
 {
 	struct lbpf_ringbuf *r = check_ringbuf(L, 1);
-	int n = ringbuf_add_source(L, r, 1, 2, 3, 4);
+	int n;
+
+	lua_settop(L, 4);
+	n = ringbuf_add_source(L, r, 1, 2, 3, 4);
 
 	if (n)
 		return n;
@@ -889,6 +893,7 @@ static int l_user_ringbuf(lua_State *L)
 	struct lbpf_user_ringbuf *u;
 	int err;
 
+	lua_settop(L, 2);
 	lbpf_check_options(L, 2, "user_ringbuf", user_ringbuf_options);
 	u = lua_newuserdatauv(L, sizeof(*u), 1);
 	memset(u, 0, sizeof(*u));
