@@ -101,3 +101,13 @@ install: all
 
 clean:
 	rm -rf build libbpf $(BPF_OBJS)
+
+# ring buffer bench (events, bench/ringbuf.lua): the C consumer, then the
+# Lua-vs-C lines, printed by `make bench` before the other benches
+.PHONY: bench-ringbuf
+bench: bench-ringbuf
+bench-ringbuf: all mounts bench/ringbuf_bench.so
+	$(TESTENV) $(LUA) bench/ringbuf.lua
+
+bench/ringbuf_bench.so: bench/ringbuf_bench.c
+	$(CC) $(MOD_CFLAGS) -shared -o $@ $< $(MOD_LIBS)
