@@ -684,38 +684,43 @@ static int dump_iterate(lua_State *L, struct lbpf_map *m, int fd,
 	}
 }
 
-/* Fill the table at -1 with BPF_MAP_LOOKUP_BATCH; EINVAL/ENOTSUPP when the
- * map type has no batch ops (nothing added then). */
+/* Push a table of every element read with BPF_MAP_LOOKUP_BATCH: all batches
+ * first, so the table is created at its final size (no rehash while it
+ * grows). Returns EINVAL/ENOTSUPP (nothing pushed) when the map type has no
+ * batch ops. */
 static int dump_batch(lua_State *L, struct lbpf_map *m, int fd,
 		      const struct elem_opts *o)
 {
 	size_t ks = map_key_size(m), slot, vsize;
 	int ncpu;
 	__u32 max = m->map ? bpf_map__max_entries(m->map) : m->max_entries;
-	__u32 chunk = max < 4096 ? (max ? max : 1) : 4096, count, i;
+	__u32 total = 0, count, i;
 	__u64 in_tok = 0, out_tok = 0;
 	char *keys, *vals;
-	int err = 0, first = 1;
+	int err = 0;
 
 	vsize = value_buf_size(m, &slot, &ncpu);
-	keys = lua_newuserdatauv(L, (size_t)chunk * ks, 0);
-	vals = lua_newuserdatauv(L, (size_t)chunk * vsize, 0);
-	lua_rotate(L, -3, 1);
-	lua_rotate(L, -3, 1);
-	while (!err) {
-		count = chunk;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in_tok, &out_tok,
-					   keys, vals, &count, NULL) ? errno : 0;
-		if (err && err != ENOENT)
+	max = max ? max : 1;
+	keys = lua_newuserdatauv(L, (size_t)max * ks, 0);
+	vals = lua_newuserdatauv(L, (size_t)max * vsize, 0);
+	while (!err && total < max) {
+		count = max - total;
+		err = bpf_map_lookup_batch(fd, total ? &in_tok : NULL, &out_tok,
+					   keys + (size_t)total * ks,
+					   vals + (size_t)total * vsize, &count,
+					   NULL) ? errno : 0;
+		if (err && err != ENOENT) {
+			lua_pop(L, 2);
 			return err;
-		first = 0;
-		in_tok = out_tok;
-		for (i = 0; i < count; i++) {
-			lbpf_decode(L, o->kc, keys + (size_t)i * ks, ks);
-			push_value_as(L, m, o->vc, vals + (size_t)i * vsize,
-				      o->raw);
-			lua_rawset(L, -3);
 		}
+		total += count;
+		in_tok = out_tok;
+	}
+	lua_createtable(L, 0, (int)total);
+	for (i = 0; i < total; i++) {
+		lbpf_decode(L, o->kc, keys + (size_t)i * ks, ks);
+		push_value_as(L, m, o->vc, vals + (size_t)i * vsize, o->raw);
+		lua_rawset(L, -3);
 	}
 	return 0;
 }
@@ -731,7 +736,6 @@ static int l_dump(lua_State *L)
 	ensure_codecs(L, 1, m);
 	check_elem_opts(L, 2, "dump", m, &o);
 	lua_settop(L, 2);
-	lua_newtable(L);
 	err = map_key_size(m) ? dump_batch(L, m, fd, &o) : EINVAL;
 	if (err == EINVAL || err == ENOTSUPP || err == EOPNOTSUPP ||
 	    err == ENOSPC) {
