@@ -51,7 +51,7 @@ struct lbpf_link *lbpf_push_link(lua_State *L, int progidx,
 	struct lbpf_link *l;
 	int idx;
 
-	progidx = lua_absindex(L, progidx);
+	progidx = progidx ? lua_absindex(L, progidx) : 0; /* 0: no program */
 	l = lua_newuserdatauv(L, sizeof(*l), 1);
 	memset(l, 0, sizeof(*l));
 	l->link = link;
@@ -66,7 +66,7 @@ struct lbpf_link *lbpf_push_link(lua_State *L, int progidx,
 		lua_rawset(L, -3);
 		lua_pop(L, 1);
 		lua_setiuservalue(L, idx, 1);
-	} else {
+	} else if (progidx) {
 		lua_pop(L, 1);
 	}
 	return l;
