@@ -7,6 +7,7 @@ PREFIX    ?= /usr/local
 LUA_LIBDIR   ?= $(PREFIX)/lib/lua/5.4
 LUA_SHAREDIR ?= $(PREFIX)/share/lua/5.4
 BINDIR    ?= $(PREFIX)/bin
+EXAMPLESDIR ?= $(PREFIX)/share/lua-libbpf/examples
 
 # Debian packages the build, the specs and the examples need.
 DEB_PKGS  = clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool liblua5.4-dev \
@@ -79,7 +80,7 @@ mounts:
 	@mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
 
 lint:
-	luacheck -q lua spec examples bench
+	luacheck -q $(wildcard lua spec examples bench)
 
 # Runs every spec; the last line is "N passed, N failed, N skipped".
 test: all mounts
@@ -104,6 +105,9 @@ install: all
 	install -m 755 libbpf/core.so $(DESTDIR)$(LUA_LIBDIR)/libbpf/core.so
 	install -m 644 lua/libbpf.lua $(DESTDIR)$(LUA_SHAREDIR)/libbpf.lua
 	install -m 644 lua/libbpf/*.lua $(DESTDIR)$(LUA_SHAREDIR)/libbpf/
+	install -d $(DESTDIR)$(EXAMPLESDIR)
+	install -m 755 examples/*.lua $(DESTDIR)$(EXAMPLESDIR)/
+	install -m 644 examples/*.bpf.o $(DESTDIR)$(EXAMPLESDIR)/
 
 clean:
 	rm -rf build libbpf $(BPF_OBJS)

@@ -631,49 +631,36 @@ static int l_link_read(lua_State *L)
 
 /* ---- fentry/fexit/LSM, kprobes ----------------------------------------------- */
 
-/* Words for the errnos the kernel gives when a hook is switched off. */
-static const char *refusal_reason(int err)
-{
-	switch (err) {
-	case ENOTSUPP:
-	case EOPNOTSUPP:
-		return "the kernel does not support it";
-	case EINVAL:
-		return "the kernel refused it (unsupported hook or bad target)";
-	case EPERM:
-	case EACCES:
-		return "permission denied (root or CAP_BPF/CAP_PERFMON needed, "
-		       "or lockdown)";
-	case ENOENT:
-		return "no such attach target";
-	default:
-		return NULL;
-	}
-}
-
 /* prog:attach_trace(): fentry/fexit/fmod_ret/tp_btf via
  * bpf_program__attach_trace, LSM via bpf_program__attach_lsm */
 static int l_attach_trace(lua_State *L)
 {
 	struct bpf_program *prog = attachable(L, "attach_trace");
-	int lsm = bpf_program__type(prog) == BPF_PROG_TYPE_LSM;
-	struct bpf_link *link = lsm ? bpf_program__attach_lsm(prog) :
-				      bpf_program__attach_trace(prog);
-	int err = link ? (int)-libbpf_get_error(link) : errno;
-	const char *why;
+	enum bpf_prog_type type = bpf_program__type(prog);
+	int lsm = type == BPF_PROG_TYPE_LSM;
+	struct bpf_link *link;
+	int err;
 
+	if (!lsm && type != BPF_PROG_TYPE_TRACING && type != BPF_PROG_TYPE_EXT)
+		luaL_error(L, "libbpf.program: attach_trace: '%s' is a %s "
+			   "program (attach_trace is for fentry/fexit/fmod_ret/"
+			   "tp_btf/lsm)", bpf_program__name(prog),
+			   lbpf_prog_type_name(type));
+	link = lsm ? bpf_program__attach_lsm(prog) :
+		     bpf_program__attach_trace(prog);
+	err = link ? (int)-libbpf_get_error(link) : errno;
 	if (link && !err) {
 		lua_pushfstring(L, "%s %s", lsm ? "lsm" : "trace",
 				bpf_program__section_name(prog));
 		lbpf_push_link(L, 1, link, lua_tostring(L, -1));
 		return 1;
 	}
-	why = refusal_reason(err);
-	return lbpf_push_error(L, err, "attach '%s' (%s) failed: %s are not "
-			       "available%s%s", bpf_program__name(prog),
+	/* the hint probes the kernel: says "fentry ... not available" only
+	 * when that is the reason */
+	return lbpf_push_error(L, err, "attach '%s' (%s) failed%s",
+			       bpf_program__name(prog),
 			       bpf_program__section_name(prog),
-			       lsm ? "BPF LSM hooks" : "fentry/fexit trampolines",
-			       why ? ": " : "", why ? why : "");
+			       lbpf_load_hint(prog));
 }
 
 static int path_exists(const char *path)

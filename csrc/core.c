@@ -92,5 +92,6 @@ int luaopen_libbpf_core(lua_State *L)
 	lbpf_open_probe(L);
 	lbpf_open_sys(L);
 	lbpf_open_btfinfo(L);
+	lbpf_open_syms(L);
 	return 1;
 }

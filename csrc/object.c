@@ -9,6 +9,7 @@
  *   buf   = the ELF bytes of open_buffer (kept while the object lives)
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,6 +63,48 @@ static struct lbpf_object *new_object(lua_State *L)
 	return o;
 }
 
+/* Read a whole file into a Lua string (pushed); NULL + errno on failure. */
+static const char *read_file(lua_State *L, const char *path, size_t *len)
+{
+	luaL_Buffer b;
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f)
+		return NULL;
+	luaL_buffinit(L, &b);
+	do {
+		char *p = luaL_prepbuffer(&b);
+
+		n = fread(p, 1, LUAL_BUFFERSIZE, f);
+		luaL_addsize(&b, n);
+	} while (n == LUAL_BUFFERSIZE);
+	if (ferror(f)) {
+		int err = errno;
+
+		fclose(f);
+		errno = err;
+		return NULL;
+	}
+	fclose(f);
+	luaL_pushresult(&b);
+	return lua_tolstring(L, -1, len);
+}
+
+/* libbpf 1.1 crashes on some corrupt ELFs: check the bytes first. */
+static int check_elf(lua_State *L, const char *what, const char *buf,
+		     size_t len)
+{
+	char msg[256];
+
+	if (lbpf_elf_check(buf, len, msg, sizeof(msg)) == 0)
+		return 0;
+	lua_pushnil(L);
+	lua_pushfstring(L, "open '%s' failed: %s", what, msg);
+	lua_pushinteger(L, EINVAL);
+	return 3;
+}
+
 /* Shared tail of open/open_buffer: opts at index 2, source description for
  * messages; `buf` is NULL for a file. */
 static int open_common(lua_State *L, const char *path, const char *buf,
@@ -78,6 +121,19 @@ static int open_common(lua_State *L, const char *path, const char *buf,
 	opts.kconfig = lbpf_opt_string(L, 2, "kconfig", NULL);
 	opts.btf_custom_path = lbpf_opt_string(L, 2, "btf_custom_path", NULL);
 
+	if (!buf) {
+		size_t flen;
+		const char *bytes = read_file(L, path, &flen);
+
+		if (!bytes)
+			return lbpf_push_error(L, errno, "open '%s' failed", path);
+		if (check_elf(L, path, bytes, flen))
+			return 3;
+		lua_pop(L, 1);
+	} else if (check_elf(L, opts.object_name ? opts.object_name
+				     : "<buffer>", buf, len)) {
+		return 3;
+	}
 	o = new_object(L);
 	objidx = lua_gettop(L);
 	errno = 0;
