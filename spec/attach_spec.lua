@@ -295,3 +295,40 @@ describe("hooks this kernel lacks", function()
     end
   end)
 end)
+
+describe("attach and destroy", function()
+  it("leak no fd across every kind, and the object's close destroys what is left", function()
+    local obj = load()
+    local r = receiver()
+    local fd = math.tointeger(r:getfd())
+    local function cycle()
+      for _, l in ipairs(assert(obj.progs.on_perf:attach_perf_event{sample_freq = 10})) do l:destroy() end
+      assert(obj.progs.xdp_udp:attach_xdp("lo", {mode = "skb"})):destroy()
+      assert(obj.progs.tc_udp:attach_tc{ifname = "lo"}):destroy()
+      assert(obj.progs.sock_count:attach_socket(fd)):destroy()
+      assert(obj.progs.lookup_count:attach_netns()):destroy()
+      local it = assert(obj.progs.dump_task:attach_iter())
+      assert(it:read())
+      assert(bpf.link_from_id(it:info().id)):destroy()
+      it:destroy()
+      local kp = obj.progs.on_kprobe:attach_kprobe{func = "do_nanosleep"} -- an error path too
+      if kp then kp:destroy() end
+    end
+    cycle() -- first use may open lasting fds (libbpf probes, caches)
+    H.gc()
+    local before = H.fd_count()
+    for _ = 1, 3 do cycle() end
+    H.gc()
+    assert.equal(before, H.fd_count())
+    -- left attached: closing the object detaches them, tc removes its qdisc
+    local links = {obj.progs.tc_udp:attach_tc{ifname = "lo"}, obj.progs.xdp_udp:attach_xdp("lo", {mode = "skb"}),
+                   obj.progs.sock_count:attach_socket(fd)}
+    obj:close()
+    for _, l in ipairs(links) do assert.is_true(l.destroyed) end
+    assert.is_nil(qdiscs("lo"):match("clsact"))
+    local p = io.popen("ip link show dev lo")
+    assert.is_nil(p:read("a"):match("xdp"))
+    p:close()
+    r:close()
+  end)
+end)
