@@ -12,11 +12,12 @@ EXAMPLESDIR ?= $(PREFIX)/share/lua-libbpf/examples
 # Debian packages the build, the specs and the examples need.
 DEB_PKGS  = clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool liblua5.4-dev \
             lua5.4 lua-busted lua-check lua-ldoc luarocks pkg-config iproute2 \
-            make gcc
+            make gcc systemtap-sdt-dev lua-socket
 NEED_TOOLS   = clang llvm-strip bpftool $(LUA) busted luacheck ldoc luarocks \
                pkg-config ip cc
 NEED_HEADERS = /usr/include/bpf/libbpf.h /usr/include/libelf.h \
-               /usr/include/gelf.h /usr/include/zlib.h /usr/include/lua5.4/lua.h
+               /usr/include/gelf.h /usr/include/zlib.h /usr/include/lua5.4/lua.h \
+               /usr/include/$(shell cc -print-multiarch)/sys/sdt.h
 
 CC        ?= cc
 CFLAGS    ?= -O2 -g
@@ -40,6 +41,11 @@ TESTENV   = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/spe
 
 all: deps-check
 	@$(MAKE) --no-print-directory build
+
+# a process with a USDT probe, for spec/attach_spec.lua
+EXTRA_BUILD += spec/usdt/usdt_target
+spec/usdt/usdt_target: spec/usdt/usdt_target.c
+	$(CC) -O1 -g -o $@ $<
 
 build: libbpf/core.so $(BPF_OBJS) $(EXTRA_BUILD)
 

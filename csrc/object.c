@@ -272,10 +272,11 @@ static int load_failure(lua_State *L, int objidx, int err)
 	if (p && p->log)
 		return lbpf_push_error_detail(L, err,
 			log_tail(p->log, p->log_len, 12),
-			"load '%s' failed", name);
+			"load '%s' failed%s", name, lbpf_load_hint(p->prog));
 	if (log)
 		free(log);
-	return lbpf_push_error(L, err, "load '%s' failed", name);
+	return lbpf_push_error(L, err, "load '%s' failed%s", name,
+			       p ? lbpf_load_hint(p->prog) : "");
 }
 
 /* obj:load([{log_level=}]) -> obj | nil, msg, errno */

@@ -74,6 +74,10 @@ struct lbpf_link {
 	/* extra teardown run after the link is destroyed (tc qdisc, ...) */
 	void (*cleanup)(struct lbpf_link *l);
 	void *cleanup_data;
+	/* attachments that are not bpf_links (tc and XDP by netlink,
+	 * SO_ATTACH_BPF): `link` stays NULL and `detach(l)` undoes them (it
+	 * may use cleanup_data); the handle is live while `detach` is set */
+	void (*detach)(struct lbpf_link *l);
 	char kind[96];                /* "tracepoint sched/sched_process_exec" */
 };
 
@@ -142,6 +146,17 @@ void lbpf_open_prog(lua_State *L);
 void lbpf_open_link(lua_State *L);
 void lbpf_open_btf(lua_State *L);
 void lbpf_open_events(lua_State *L);
+void lbpf_open_attach(lua_State *L);   /* attach.c */
+void lbpf_open_probe(lua_State *L);    /* probe.c */
+void lbpf_open_sys(lua_State *L);      /* sys.c */
+void lbpf_open_btfinfo(lua_State *L);  /* btfinfo.c */
+/* attach.c: NULL when kprobes look available, else the reason in words */
+const char *lbpf_kprobe_unavailable(void);
+/* probe.c: " (fentry/fexit/LSM programs are not available ...: why)" when
+ * `prog`'s hook is missing on this kernel, else "" (for load errors) */
+const char *lbpf_load_hint(const struct bpf_program *prog);
+/* add `methods` to the method table of class `name` */
+void lbpf_add_methods(lua_State *L, const char *name, const luaL_Reg *methods);
 void lbpf_open_syms(lua_State *L);    /* syms.c: bpf.elf_symbols */
 
 /* ---- constructors used across files ---------------------------------- */
