@@ -35,6 +35,11 @@ BPF_OBJS  = $(BPF_SRCS:.c=.o)
 TESTENV   = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/spec/?.lua;;" \
             LUA_CPATH="$(CURDIR)/?.so;;"
 
+# Objects in iproute2's and the old bpf_map_def conventions (issue 8): built
+# like `tc` users built them, without -g (no BTF) and without vmlinux.h.
+LEGACY_BPF_OBJS = $(patsubst %.c,%.o,$(wildcard spec/bpf/legacy/*.c))
+EXTRA_BUILD += $(LEGACY_BPF_OBJS)
+
 .PHONY: all build deps deps-check test demo install clean mounts lint bench docs
 
 all: deps-check
@@ -65,6 +70,9 @@ libbpf/core.so: $(C_OBJS)
 
 %.bpf.o: %.bpf.c build/vmlinux.h $(wildcard spec/bpf/*.h) $(wildcard examples/*.h)
 	clang $(BPF_CFLAGS) -c $< -o $@
+
+spec/bpf/legacy/%.o: spec/bpf/legacy/%.c $(wildcard spec/bpf/legacy/*.h)
+	clang -O2 -target bpf -Wall -I/usr/include/$(shell uname -m)-linux-gnu -c $< -o $@
 
 # bpffs, tracefs and debugfs are needed by pins, tracepoints and uprobes.
 mounts:
@@ -100,4 +108,4 @@ install: all
 	install -m 644 lua/libbpf/*.lua $(DESTDIR)$(LUA_SHAREDIR)/libbpf/
 
 clean:
-	rm -rf build libbpf $(BPF_OBJS)
+	rm -rf build libbpf $(BPF_OBJS) $(LEGACY_BPF_OBJS)
