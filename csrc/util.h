@@ -74,7 +74,7 @@ struct lbpf_link {
 	/* extra teardown run after the link is destroyed (tc qdisc, ...) */
 	void (*cleanup)(struct lbpf_link *l);
 	void *cleanup_data;
-	char kind[32];                /* "tracepoint sched/sched_process_exec" */
+	char kind[96];                /* "tracepoint sched/sched_process_exec" */
 };
 
 /* ---- errors (util.c) -------------------------------------------------- */
@@ -151,6 +151,8 @@ struct lbpf_prog *lbpf_push_prog(lua_State *L, int objidx,
  * program's object so that it stays attached until destroyed */
 struct lbpf_link *lbpf_push_link(lua_State *L, int progidx,
 				 struct bpf_link *link, const char *kind);
+/* link.c: destroy a link (detach unless disconnected), run its cleanup */
+void lbpf_link_release(struct lbpf_link *l);
 /* object's user value table field (maps, progs, links...) pushed on the stack */
 void lbpf_object_field(lua_State *L, int objidx, const char *field);
 

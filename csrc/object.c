@@ -1,0 +1,407 @@
+/*
+ * object.c - `libbpf.object`: open an ELF (file or bytes), inspect and change
+ * it before load, load it with readable verifier errors, attach everything,
+ * close it (links first, then the libbpf object).
+ *
+ * The object userdata's user value 1 is a table:
+ *   maps  = { name -> libbpf.map }      progs = { name -> libbpf.program }
+ *   links = { [libbpf.link] = true }    (keeps links alive: no detach on drop)
+ *   buf   = the ELF bytes of open_buffer (kept while the object lives)
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static const char *const open_options[] = {
+	"name", "pin_root_path", "kconfig", "btf_custom_path", NULL
+};
+
+void lbpf_object_field(lua_State *L, int objidx, const char *field)
+{
+	lua_getiuservalue(L, objidx, 1);
+	lua_getfield(L, -1, field);
+	lua_remove(L, -2);
+}
+
+/* Build obj.maps and obj.progs from the libbpf object. */
+static void collect_children(lua_State *L, int objidx, struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	struct bpf_map *map;
+
+	lua_getiuservalue(L, objidx, 1);
+	lua_newtable(L);
+	bpf_object__for_each_map(map, obj) {
+		lbpf_push_map(L, objidx, map);
+		lua_setfield(L, -2, bpf_map__name(map));
+	}
+	lua_setfield(L, -2, "maps");
+	lua_newtable(L);
+	bpf_object__for_each_program(prog, obj) {
+		lbpf_push_prog(L, objidx, prog);
+		lua_setfield(L, -2, bpf_program__name(prog));
+	}
+	lua_setfield(L, -2, "progs");
+	lua_pop(L, 1);
+}
+
+/* Push an empty object userdata with its user value table. */
+static struct lbpf_object *new_object(lua_State *L)
+{
+	struct lbpf_object *o = lua_newuserdatauv(L, sizeof(*o), 1);
+
+	memset(o, 0, sizeof(*o));
+	o->format = "libbpf";
+	luaL_setmetatable(L, LBPF_OBJECT);
+	lua_createtable(L, 0, 4);
+	lua_newtable(L);
+	lua_setfield(L, -2, "links");
+	lua_setiuservalue(L, -2, 1);
+	return o;
+}
+
+/* Shared tail of open/open_buffer: opts at index 2, source description for
+ * messages; `buf` is NULL for a file. */
+static int open_common(lua_State *L, const char *path, const char *buf,
+		       size_t len, const char *fname)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	struct lbpf_object *o;
+	struct bpf_object *obj;
+	int objidx, err;
+
+	lbpf_check_options(L, 2, fname, open_options);
+	opts.object_name = lbpf_opt_string(L, 2, "name", NULL);
+	opts.pin_root_path = lbpf_opt_string(L, 2, "pin_root_path", NULL);
+	opts.kconfig = lbpf_opt_string(L, 2, "kconfig", NULL);
+	opts.btf_custom_path = lbpf_opt_string(L, 2, "btf_custom_path", NULL);
+
+	o = new_object(L);
+	objidx = lua_gettop(L);
+	errno = 0;
+	obj = buf ? bpf_object__open_mem(buf, len, &opts)
+		  : bpf_object__open_file(path, &opts);
+	err = libbpf_get_error(obj);
+	if (!obj || err) {
+		o->closed = 1;
+		err = err ? -err : (errno ? errno : EINVAL);
+		/* libbpf says EINVAL/ENOEXEC/... for anything that is not a
+		 * usable BPF ELF; keep its errno, say what we opened. */
+		return lbpf_push_error(L, err, "open '%s' failed",
+				       buf ? (opts.object_name ? opts.object_name
+							       : "<buffer>")
+					   : path);
+	}
+	o->obj = obj;
+	if (buf) {
+		lua_getiuservalue(L, objidx, 1);
+		lua_pushvalue(L, 1);
+		lua_setfield(L, -2, "buf");
+		lua_pop(L, 1);
+	}
+	collect_children(L, objidx, obj);
+	lua_settop(L, objidx);
+	return 1;
+}
+
+/* bpf.open(path [, opts]) */
+static int l_open(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+
+	return open_common(L, path, NULL, 0, "open");
+}
+
+/* bpf.open_buffer(bytes [, opts]) */
+static int l_open_buffer(lua_State *L)
+{
+	size_t len;
+	const char *buf = luaL_checklstring(L, 1, &len);
+
+	return open_common(L, NULL, buf, len, "open_buffer");
+}
+
+/* ---- load ----------------------------------------------------------------- */
+
+/* With an explicit log level libbpf needs a buffer of ours; a large one
+ * (the kernel fills only what it writes) so the log is never cut. */
+#define LOG_BUF_SIZE (16u * 1024 * 1024 - 1)
+
+static void set_prog_log_buffers(lua_State *L, struct bpf_object *obj,
+				 int level)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj) {
+		char *buf;
+
+		if (level > 0)
+			bpf_program__set_log_level(prog, (__u32)level);
+		if (!bpf_program__log_level(prog))
+			continue;
+		buf = malloc(LOG_BUF_SIZE);
+		if (!buf)
+			luaL_error(L, "load: out of memory for the verifier log");
+		buf[0] = '\0';
+		bpf_program__set_log_buf(prog, buf, LOG_BUF_SIZE);
+	}
+}
+
+/* Move the logs of successful loads into the program handles. */
+static void keep_prog_logs(lua_State *L, int objidx, struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+
+	lbpf_object_field(L, objidx, "progs");
+	bpf_object__for_each_program(prog, obj) {
+		size_t size;
+		char *buf = (char *)bpf_program__log_buf(prog, &size);
+		struct lbpf_prog *p;
+
+		if (!buf)
+			continue;
+		if (lua_getfield(L, -1, bpf_program__name(prog)) == LUA_TUSERDATA) {
+			p = lua_touserdata(L, -1);
+			free(p->log);
+			p->log = strdup(buf);
+			p->log_len = p->log ? strlen(p->log) : 0;
+		}
+		lua_pop(L, 1);
+		bpf_program__set_log_buf(prog, NULL, 0);
+		free(buf);
+	}
+	lua_pop(L, 1);
+}
+
+/* The last `lines` lines of a log: the verifier's verdict is at the end. */
+static const char *log_tail(const char *log, size_t len, int lines)
+{
+	const char *p = log + len;
+
+	while (p > log && (p[-1] == '\n'))
+		p--;
+	while (p > log) {
+		if (p[-1] == '\n' && --lines == 0)
+			break;
+		p--;
+	}
+	return p;
+}
+
+/* A failed load: find the program libbpf names, keep its log on the handle,
+ * return nil, "load 'prog' failed: <strerror>\n<log tail>", errno. */
+static int load_failure(lua_State *L, int objidx, int err)
+{
+	const char *name = lbpf_capture_failed_prog();
+	struct lbpf_prog *p = NULL;
+	size_t len = 0;
+	char *log;
+
+	if (!name)
+		return lbpf_push_error(L, err, "load of object '%s' failed",
+			bpf_object__name(((struct lbpf_object *)
+					  lua_touserdata(L, objidx))->obj));
+	log = lbpf_capture_take_log(name, &len);
+	lbpf_object_field(L, objidx, "progs");
+	if (lua_getfield(L, -1, name) == LUA_TUSERDATA)
+		p = lua_touserdata(L, -1);
+	lua_pop(L, 2);
+	if (p && log) {
+		free(p->log);
+		p->log = log;
+		p->log_len = len;
+	}
+	if (p && p->log)
+		return lbpf_push_error_detail(L, err,
+			log_tail(p->log, p->log_len, 12),
+			"load '%s' failed", name);
+	if (log)
+		free(log);
+	return lbpf_push_error(L, err, "load '%s' failed", name);
+}
+
+/* obj:load([{log_level=}]) -> obj | nil, msg, errno */
+static int l_load(lua_State *L)
+{
+	static const char *const opts[] = {"log_level", NULL};
+	struct lbpf_object *o = lbpf_check_object(L, 1);
+	int level, err;
+
+	lbpf_check_options(L, 2, "load", opts);
+	level = (int)lbpf_opt_integer(L, 2, "log_level", 0);
+	if (o->loaded)
+		luaL_error(L, "libbpf.object: load: object is already loaded");
+	if (!o->obj)
+		luaL_error(L, "libbpf.object: load: format '%s' cannot load",
+			   o->format);
+	set_prog_log_buffers(L, o->obj, level);
+	lbpf_capture_begin(L);
+	err = bpf_object__load(o->obj);
+	lbpf_capture_end();
+	/* libbpf marks the object loaded even when a program failed: it
+	 * cannot be loaded twice either way. */
+	o->loaded = 1;
+	keep_prog_logs(L, 1, o->obj);
+	if (err)
+		return load_failure(L, 1, lbpf_errno(err));
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* ---- attach --------------------------------------------------------------- */
+
+/* obj:attach() -> { prog name -> link } for every auto-attachable program,
+ * like a skeleton's attach; all or nothing. */
+static int l_attach(lua_State *L)
+{
+	struct lbpf_object *o = lbpf_check_object(L, 1);
+	int progs, result;
+
+	lbpf_require_loaded(L, o, "libbpf.object: attach", 1);
+	lua_newtable(L);
+	result = lua_gettop(L);
+	lbpf_object_field(L, 1, "progs");
+	progs = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, progs)) {
+		struct lbpf_prog *p = lua_touserdata(L, -1);
+		struct bpf_link *link;
+		int err;
+
+		if (!p->prog || !bpf_program__autoload(p->prog) ||
+		    !bpf_program__autoattach(p->prog) || lbpf_prog_fd(p) < 0) {
+			lua_pop(L, 1);
+			continue;
+		}
+		link = bpf_program__attach(p->prog);
+		err = libbpf_get_error(link);
+		if (!link || err) {
+			err = err ? -err : errno;
+			if (err == EOPNOTSUPP) { /* no auto-attach for section */
+				lua_pop(L, 1);
+				continue;
+			}
+			lua_pushnil(L);
+			while (lua_next(L, result)) {
+				lbpf_link_release(lua_touserdata(L, -1));
+				lua_pop(L, 1);
+			}
+			return lbpf_push_error(L, err, "attach '%s' (%s) failed",
+					       bpf_program__name(p->prog),
+					       bpf_program__section_name(p->prog));
+		}
+		lbpf_push_link(L, lua_gettop(L), link,
+			       bpf_program__section_name(p->prog));
+		lua_setfield(L, result, bpf_program__name(p->prog));
+		lua_pop(L, 1);
+	}
+	lua_settop(L, result);
+	return 1;
+}
+
+/* ---- close / gc ----------------------------------------------------------- */
+
+/* Destroy links first (a link may reference the object's programs and, for
+ * USDT, its memory), then the libbpf object. Safe to call twice. */
+static int l_close(lua_State *L)
+{
+	struct lbpf_object *o = luaL_checkudata(L, 1, LBPF_OBJECT);
+
+	if (o->closed)
+		return 0;
+	o->closed = 1;
+	lua_getiuservalue(L, 1, 1);
+	if (lua_getfield(L, -1, "links") == LUA_TTABLE) {
+		lua_pushnil(L);
+		while (lua_next(L, -2)) {
+			lua_pop(L, 1);
+			lbpf_link_release(luaL_checkudata(L, -1, LBPF_LINK));
+		}
+	}
+	lua_pop(L, 2);
+	if (o->obj) {
+		lbpf_codec_forget(L, bpf_object__btf(o->obj));
+		bpf_object__close(o->obj);
+		o->obj = NULL;
+	}
+	return 0;
+}
+
+static int l_tostring(lua_State *L)
+{
+	struct lbpf_object *o = luaL_checkudata(L, 1, LBPF_OBJECT);
+	int nmaps = 0, nprogs = 0;
+
+	if (o->closed) {
+		lua_pushstring(L, "libbpf.object (closed)");
+		return 1;
+	}
+	lbpf_object_field(L, 1, "maps");
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		nmaps++;
+		lua_pop(L, 1);
+	}
+	lbpf_object_field(L, 1, "progs");
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		nprogs++;
+		lua_pop(L, 1);
+	}
+	lua_pushfstring(L, "libbpf.object(%s, %s, %s, %d maps, %d programs)",
+			o->obj ? bpf_object__name(o->obj) : "?", o->format,
+			o->loaded ? "loaded" : "not loaded", nmaps, nprogs);
+	return 1;
+}
+
+static int object_get(lua_State *L)
+{
+	struct lbpf_object *o = lbpf_check_object(L, 1);
+	const char *k = lua_tostring(L, 2);
+
+	if (!k)
+		return 0;
+	if (strcmp(k, "maps") == 0 || strcmp(k, "progs") == 0) {
+		lbpf_object_field(L, 1, k);
+		return 1;
+	}
+	if (strcmp(k, "name") == 0) {
+		lua_pushstring(L, o->obj ? bpf_object__name(o->obj) : "");
+		return 1;
+	}
+	if (strcmp(k, "format") == 0) {
+		lua_pushstring(L, o->format);
+		return 1;
+	}
+	if (strcmp(k, "loaded") == 0) {
+		lua_pushboolean(L, o->loaded);
+		return 1;
+	}
+	return 0;
+}
+
+void lbpf_open_object(lua_State *L)
+{
+	static const luaL_Reg meta[] = {
+		{"__gc", l_close},
+		{"__close", l_close},
+		{"__tostring", l_tostring},
+		{NULL, NULL}
+	};
+	static const luaL_Reg methods[] = {
+		{"load", l_load},
+		{"attach", l_attach},
+		{"close", l_close},
+		{NULL, NULL}
+	};
+	static const luaL_Reg funcs[] = {
+		{"open", l_open},
+		{"open_buffer", l_open_buffer},
+		{NULL, NULL}
+	};
+
+	lbpf_new_class(L, LBPF_OBJECT, meta, methods, object_get);
+	luaL_setfuncs(L, funcs, 0);
+}
