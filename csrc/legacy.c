@@ -111,12 +111,37 @@ static int load_symtab(struct elf_ctx *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* libelf quietly shows no sections when the section header table lies
+ * past the end of a truncated image: say so instead. */
+static int check_bounds(struct elf_ctx *c, char *err, size_t errlen)
+{
+	GElf_Ehdr eh;
+	size_t shnum;
+
+	if (!gelf_getehdr(c->elf, &eh))
+		return fail(err, errlen, EINVAL,
+			    "ELF header unreadable (truncated ELF?): %s", elf_errmsg(-1));
+	if (elf_getshdrnum(c->elf, &shnum) != 0)
+		return fail(err, errlen, EINVAL,
+			    "ELF section count unreadable: %s", elf_errmsg(-1));
+	if (shnum < eh.e_shnum)   /* libelf counts none when they are cut off */
+		shnum = eh.e_shnum;
+	if (eh.e_shoff > c->len || shnum * (size_t)eh.e_shentsize > c->len ||
+	    eh.e_shoff + shnum * (size_t)eh.e_shentsize > c->len)
+		return fail(err, errlen, EINVAL,
+			    "truncated ELF: section headers end at byte %llu, the "
+			    "object has %zu", (unsigned long long)eh.e_shoff +
+			    shnum * (unsigned long long)eh.e_shentsize, c->len);
+	return 0;
+}
+
 /* Open the image and index the sections every reader needs. */
 static int elf_ctx_open(struct elf_ctx *c, const void *buf, size_t len,
 			char *err, size_t errlen)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
+	int ret;
 
 	memset(c, 0, sizeof *c);
 	if (elf_version(EV_CURRENT) == EV_NONE)
@@ -131,6 +156,9 @@ static int elf_ctx_open(struct elf_ctx *c, const void *buf, size_t len,
 	c->elf = elf_memory(c->image, len);
 	if (!c->elf || elf_kind(c->elf) != ELF_K_ELF)
 		return fail(err, errlen, EINVAL, "not an ELF object (%zu bytes)", len);
+	ret = check_bounds(c, err, errlen);
+	if (ret < 0)
+		return ret;
 	if (elf_getshdrstrndx(c->elf, &c->shstrndx) != 0)
 		return fail(err, errlen, EINVAL,
 			    "ELF section headers unreadable (truncated ELF?): %s",
@@ -344,6 +372,7 @@ static int parse_maps(struct lbpf_legacy *l, struct elf_ctx *c, char *err,
 	GElf_Sym sym;
 	Elf_Data *d;
 	size_t i, n = count_map_syms(c);
+	int ret;
 
 	if (!scn || !gelf_getshdr(scn, &sh) || !(d = sec_data(scn, &sh)))
 		return fail(err, errlen, EINVAL,
@@ -363,8 +392,9 @@ static int parse_maps(struct lbpf_legacy *l, struct elf_ctx *c, char *err,
 		    GELF_ST_TYPE(sym.st_info) == STT_SECTION ||
 		    GELF_ST_TYPE(sym.st_info) == STT_FILE)
 			continue;
-		if (add_map(l, c, d, &sym, err, errlen) < 0)
-			return -EINVAL;
+		ret = add_map(l, c, d, &sym, err, errlen);
+		if (ret < 0)
+			return ret;
 	}
 	qsort(l->maps, l->nmaps, sizeof *l->maps, map_offset_cmp);
 	for (i = 1; i < l->nmaps; i++)
@@ -489,6 +519,7 @@ static int parse_progs(struct lbpf_legacy *l, struct elf_ctx *c, char *err,
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
 	size_t n = 0;
+	int ret;
 
 	while ((scn = elf_nextscn(c->elf, scn)) != NULL)
 		if (gelf_getshdr(scn, &sh) && is_code(&sh))
@@ -500,8 +531,9 @@ static int parse_progs(struct lbpf_legacy *l, struct elf_ctx *c, char *err,
 		if (!gelf_getshdr(scn, &sh) || !is_code(&sh) ||
 		    elf_ndxscn(scn) == c->text_idx)
 			continue;
-		if (add_prog(l, c, scn, &sh, err, errlen) < 0)
-			return -EINVAL;
+		ret = add_prog(l, c, scn, &sh, err, errlen);
+		if (ret < 0)
+			return ret;
 	}
 	return 0;
 }
@@ -538,7 +570,7 @@ static int bad_reloc_target(struct elf_ctx *c, const char *rsec,
 	GElf_Shdr sh;
 
 	if (sym->st_shndx == SHN_UNDEF)
-		return fail(err, errlen, ENOENT,
+		return fail(err, errlen, EINVAL,
 			    "section '%s': relocation to missing symbol '%s' "
 			    "(not defined in this object)", rsec, name);
 	if (sym->st_shndx == c->text_idx)
@@ -563,7 +595,7 @@ static int add_reloc(struct lbpf_legacy *l, struct elf_ctx *c,
 	int map;
 
 	if (!get_sym(c, symi, &sym) || symi == 0)
-		return fail(err, errlen, ENOENT,
+		return fail(err, errlen, EINVAL,
 			    "section '%s': relocation to missing symbol #%zu "
 			    "(the symbol table has %zu)", rsec, symi, c->nsyms);
 	if (!c->maps_idx || sym.st_shndx != c->maps_idx)
@@ -595,6 +627,7 @@ static int parse_reloc_section(struct lbpf_legacy *l, struct elf_ctx *c,
 	Elf_Data *d = sec_data(scn, sh);
 	GElf_Addr off;
 	size_t i, n, symi;
+	int ret;
 
 	if (!d || sh->sh_entsize == 0 || sh->sh_link != elf_ndxscn(c->symtab))
 		return fail(err, errlen, EINVAL,
@@ -607,8 +640,9 @@ static int parse_reloc_section(struct lbpf_legacy *l, struct elf_ctx *c,
 		if (get_reloc(d, sh, i, &off, &symi) < 0)
 			return fail(err, errlen, EINVAL,
 				    "section '%s': relocation %zu unreadable", rsec, i);
-		if (add_reloc(l, c, p, rsec, off, symi, err, errlen) < 0)
-			return -EINVAL;
+		ret = add_reloc(l, c, p, rsec, off, symi, err, errlen);
+		if (ret < 0)
+			return ret;
 	}
 	return 0;
 }
@@ -618,7 +652,7 @@ static int parse_relocs(struct lbpf_legacy *l, struct elf_ctx *c, char *err,
 {
 	Elf_Scn *scn = NULL, *target;
 	GElf_Shdr sh, tsh;
-	int i;
+	int i, ret;
 
 	while ((scn = elf_nextscn(c->elf, scn)) != NULL) {
 		if (!gelf_getshdr(scn, &sh) ||
@@ -640,8 +674,9 @@ static int parse_relocs(struct lbpf_legacy *l, struct elf_ctx *c, char *err,
 			return fail(err, errlen, EINVAL,
 				    "section '%s': second relocation section for '%s'",
 				    sec_name(c, &sh), l->progs[i].section);
-		if (parse_reloc_section(l, c, scn, &sh, &l->progs[i], err, errlen) < 0)
-			return -EINVAL;
+		ret = parse_reloc_section(l, c, scn, &sh, &l->progs[i], err, errlen);
+		if (ret < 0)
+			return ret;
 	}
 	return 0;
 }
@@ -684,6 +719,7 @@ static int parse_object(struct lbpf_legacy *l, struct elf_ctx *c, char *err,
 			size_t errlen)
 {
 	GElf_Ehdr eh;
+	int ret;
 
 	if (!gelf_getehdr(c->elf, &eh))
 		return fail(err, errlen, EINVAL, "ELF header unreadable: %s",
@@ -697,13 +733,13 @@ static int parse_object(struct lbpf_legacy *l, struct elf_ctx *c, char *err,
 	if (!c->symtab)
 		return fail(err, errlen, EINVAL,
 			    "section 'maps': no symbol table names the maps");
-	if (parse_maps(l, c, err, errlen) < 0 ||
-	    parse_progs(l, c, err, errlen) < 0 ||
-	    parse_relocs(l, c, err, errlen) < 0 ||
-	    parse_small_sections(l, c, err, errlen) < 0)
-		return -EINVAL;
+	if ((ret = parse_maps(l, c, err, errlen)) < 0 ||
+	    (ret = parse_progs(l, c, err, errlen)) < 0 ||
+	    (ret = parse_relocs(l, c, err, errlen)) < 0 ||
+	    (ret = parse_small_sections(l, c, err, errlen)) < 0)
+		return ret;
 	if (l->nprogs == 0)
-		return fail(err, errlen, ENOENT, "no program sections");
+		return fail(err, errlen, EINVAL, "no program sections");
 	return 0;
 }
 
@@ -744,6 +780,7 @@ struct lbpf_legacy *lbpf_legacy_open(const void *buf, size_t len,
 	}
 	if (ret < 0) {
 		lbpf_legacy_free(l);
+		errno = -ret;
 		return NULL;
 	}
 	return l;
@@ -794,8 +831,8 @@ static int check_pinned(int fd, const struct lbpf_legacy_map *m,
 
 	memset(&info, 0, sizeof info);
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
-		return fail(err, errlen, errno, "map '%s': pinned %s: %s",
-			    m->name, path, strerror(errno));
+		return fail(err, errlen, errno, "map '%s': pinned %s",
+			    m->name, path);
 #define SAME(field, have) \
 	if (info.have != m->field) \
 		return fail(err, errlen, EINVAL, \
@@ -828,8 +865,8 @@ static int map_create(struct lbpf_legacy *l, struct lbpf_legacy_map *m,
 	if (fd < 0)
 		return fail(err, errlen, errno,
 			    "map '%s': create (type %u, key %u, value %u, max %u, "
-			    "flags 0x%x): %s", m->name, m->type, m->key_size,
-			    m->value_size, m->max_entries, m->flags, strerror(errno));
+			    "flags 0x%x)", m->name, m->type, m->key_size,
+			    m->value_size, m->max_entries, m->flags);
 	m->fd = fd;
 	return 0;
 }
@@ -840,11 +877,11 @@ static int map_pin(struct lbpf_legacy_map *m, const char *dir,
 	int ret = mkdir_p(dir);
 
 	if (ret < 0)
-		return fail(err, errlen, -ret, "map '%s': mkdir %s: %s",
-			    m->name, dir, strerror(-ret));
+		return fail(err, errlen, -ret, "map '%s': mkdir %s",
+			    m->name, dir);
 	if (bpf_obj_pin(m->fd, path) < 0)
-		return fail(err, errlen, errno, "map '%s': pin %s: %s",
-			    m->name, path, strerror(errno));
+		return fail(err, errlen, errno, "map '%s': pin %s",
+			    m->name, path);
 	m->pinned_here = strdup(path);
 	if (!m->pinned_here) {
 		unlink(path);
@@ -883,8 +920,8 @@ static int map_obtain(struct lbpf_legacy *l, struct lbpf_legacy_map *m,
 		return check_pinned(fd, m, path, err, errlen);
 	}
 	if (errno != ENOENT)
-		return fail(err, errlen, errno, "map '%s': open pinned %s: %s",
-			    m->name, path, strerror(errno));
+		return fail(err, errlen, errno, "map '%s': open pinned %s",
+			    m->name, path);
 	ret = map_create(l, m, err, errlen);
 	return ret < 0 ? ret : map_pin(m, dir, path, err, errlen);
 }
@@ -918,8 +955,8 @@ static int create_maps(struct lbpf_legacy *l, char *err, size_t errlen)
 		if (bpf_map_update_elem(l->maps[m->outer].fd, &m->inner_idx,
 					&m->fd, BPF_ANY) < 0)
 			return fail(err, errlen, errno,
-				    "map '%s': insert into '%s' at %u: %s", m->name,
-				    l->maps[m->outer].name, m->inner_idx, strerror(errno));
+				    "map '%s': insert into '%s' at %u", m->name,
+				    l->maps[m->outer].name, m->inner_idx);
 	}
 	return 0;
 }
@@ -995,8 +1032,8 @@ static int prog_load(struct lbpf_legacy *l, struct lbpf_legacy_prog *p,
 		return 0;
 	}
 	prog_fetch_log(l, p);
-	return fail(err, errlen, -fd, "load '%s' (section '%s') failed: %s",
-		    p->name, p->section, strerror(-fd));
+	return fail(err, errlen, -fd, "load '%s' (section '%s') failed",
+		    p->name, p->section);
 }
 
 /* Undo a partial load: close fds, remove pins this load created. */
@@ -1190,6 +1227,7 @@ struct lbpf_elf_sections *lbpf_elf_sections(const void *buf, size_t len,
 	elf_ctx_close(&c);
 	if (ret < 0) {
 		lbpf_elf_sections_free(s);
+		errno = -ret;
 		return NULL;
 	}
 	return s;

@@ -17,6 +17,9 @@
  *   if (lbpf_legacy_load(l, err, sizeof err) < 0) ... l->progs[i].log ...
  *   lbpf_legacy_free(l);                          // closes every fd
  *
+ * Error texts name the section or map; for system failures they leave the
+ * strerror() of the returned errno to the caller (lbpf_push_error adds it).
+ *
  * Every fd created belongs to `struct lbpf_legacy` until lbpf_legacy_free()
  * (callers that need their own copy dup() it). A failed load
  * closes what it created, unpins what it pinned, and leaves the object
@@ -104,8 +107,8 @@ int lbpf_legacy_detect(const void *buf, size_t len);
 /* "libbpf", "iproute2", "bpf_map_def" or "bad_elf" */
 const char *lbpf_legacy_format_name(int format);
 
-/* Parse a legacy object; NULL with err filled on any problem (the message
- * names the section). `name` may be NULL ("legacy"); `pin_root` may be NULL
+/* Parse a legacy object; NULL with err filled and errno set on any problem
+ * (the message names the section). `name` may be NULL ("legacy"); `pin_root` may be NULL
  * (LBPF_LEGACY_PIN_ROOT). The buffer is not kept. */
 struct lbpf_legacy *lbpf_legacy_open(const void *buf, size_t len,
 				     const char *name, const char *pin_root,
