@@ -73,29 +73,6 @@ static const char *object_name(const struct lbpf_object *o)
 	return o->legacy ? o->legacy->name : "?";
 }
 
-/* Push the contents of file `path` as a string; 0 or an errno. */
-static int push_file(lua_State *L, const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	luaL_Buffer b;
-	size_t n;
-	int err;
-
-	if (!f)
-		return errno;
-	luaL_buffinit(L, &b);
-	do {
-		n = fread(luaL_prepbuffer(&b), 1, LUAL_BUFFERSIZE, f);
-		luaL_addsize(&b, n);
-	} while (n == LUAL_BUFFERSIZE);
-	err = ferror(f) ? (errno ? errno : EIO) : 0;
-	fclose(f);
-	luaL_pushresult(&b);
-	if (err)
-		lua_pop(L, 1);
-	return err;
-}
-
 /* obj.maps/obj.progs of an object in another loader's convention: handles
  * backed by the fds of `l` (which owns them), filled in by obj:load(). */
 static void collect_legacy_children(lua_State *L, int objidx,
@@ -167,6 +144,48 @@ static int open_legacy(lua_State *L, struct lbpf_object *o, int objidx,
 	return 1;
 }
 
+/* Read a whole file into a Lua string (pushed); NULL + errno on failure. */
+static const char *read_file(lua_State *L, const char *path, size_t *len)
+{
+	luaL_Buffer b;
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f)
+		return NULL;
+	luaL_buffinit(L, &b);
+	do {
+		char *p = luaL_prepbuffer(&b);
+
+		n = fread(p, 1, LUAL_BUFFERSIZE, f);
+		luaL_addsize(&b, n);
+	} while (n == LUAL_BUFFERSIZE);
+	if (ferror(f)) {
+		int err = errno;
+
+		fclose(f);
+		errno = err;
+		return NULL;
+	}
+	fclose(f);
+	luaL_pushresult(&b);
+	return lua_tolstring(L, -1, len);
+}
+
+/* libbpf 1.1 crashes on some corrupt ELFs: check the bytes first. */
+static int check_elf(lua_State *L, const char *what, const char *buf,
+		     size_t len)
+{
+	char msg[256];
+
+	if (lbpf_elf_check(buf, len, msg, sizeof(msg)) == 0)
+		return 0;
+	lua_pushnil(L);
+	lua_pushfstring(L, "open '%s' failed: %s", what, msg);
+	lua_pushinteger(L, EINVAL);
+	return 3;
+}
+
 /* Shared tail of open/open_buffer: opts at index 2, source description for
  * messages; `buf` is NULL for a file. */
 static int open_common(lua_State *L, const char *path, const char *buf,
@@ -175,7 +194,7 @@ static int open_common(lua_State *L, const char *path, const char *buf,
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
 	struct lbpf_object *o;
 	struct bpf_object *obj;
-	int objidx, err;
+	int objidx, bufidx, err;
 
 	lbpf_check_options(L, 2, fname, open_options);
 	opts.object_name = lbpf_opt_string(L, 2, "name", NULL);
@@ -183,26 +202,33 @@ static int open_common(lua_State *L, const char *path, const char *buf,
 	opts.kconfig = lbpf_opt_string(L, 2, "kconfig", NULL);
 	opts.btf_custom_path = lbpf_opt_string(L, 2, "btf_custom_path", NULL);
 
+	if (!buf) {
+		size_t flen;
+		const char *bytes = read_file(L, path, &flen);
+
+		if (!bytes)
+			return lbpf_push_error(L, errno, "open '%s' failed", path);
+		if (check_elf(L, path, bytes, flen))
+			return 3;
+	} else if (check_elf(L, opts.object_name ? opts.object_name
+				     : "<buffer>", buf, len)) {
+		return 3;
+	} else {
+		lua_pushvalue(L, 1);
+	}
+	bufidx = lua_gettop(L);   /* the ELF bytes, kept as the "buf" field */
 	o = new_object(L);
 	objidx = lua_gettop(L);
-	/* keep the bytes (libbpf's open_mem reads them while the object
-	 * lives) and look at their convention first */
-	if (buf)
-		lua_pushvalue(L, 1);
-	else if ((err = push_file(L, path)) != 0) {
-		o->closed = 1;
-		return lbpf_push_error(L, err, "open '%s' failed", path);
-	}
 	lua_getiuservalue(L, objidx, 1);
-	lua_pushvalue(L, objidx + 1);
+	lua_pushvalue(L, bufidx);
 	lua_setfield(L, -2, "buf");
 	lua_pop(L, 1);
 	{
 		size_t blen;
-		const char *bytes = lua_tolstring(L, objidx + 1, &blen);
+		const char *bytes = lua_tolstring(L, bufidx, &blen);
 
 		if (lbpf_legacy_detect(bytes, blen) != LBPF_FMT_LIBBPF)
-			return open_legacy(L, o, objidx, objidx + 1, path,
+			return open_legacy(L, o, objidx, bufidx, path,
 					   buf ? (opts.object_name ? opts.object_name
 						  : "<buffer>") : path);
 	}

@@ -131,6 +131,10 @@ char *lbpf_capture_take_log(const char *prog, size_t *len);
 const char *lbpf_capture_failed_prog(void);
 int l_set_print(lua_State *L);
 
+/* elfcheck.c: 0 when libbpf can safely parse the ELF in buf, else -1 and
+ * a message naming the section at fault */
+int lbpf_elf_check(const void *buf, size_t len, char *err, size_t errlen);
+
 /* ---- per-file registration (each file fills `bpf` at -1) ------------- */
 void lbpf_open_object(lua_State *L);
 void lbpf_open_map(lua_State *L);
@@ -138,6 +142,7 @@ void lbpf_open_prog(lua_State *L);
 void lbpf_open_link(lua_State *L);
 void lbpf_open_btf(lua_State *L);
 void lbpf_open_events(lua_State *L);
+void lbpf_open_syms(lua_State *L);    /* syms.c: bpf.elf_symbols */
 
 /* ---- constructors used across files ---------------------------------- */
 /* push a new map userdata that wraps libbpf map `map` of object at `objidx` */

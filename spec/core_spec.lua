@@ -329,3 +329,29 @@ describe("lifetimes", function()
     assert.equal(before, H.fd_count())
   end)
 end)
+describe("a fuzzed object", function()
+  it("never crashes open_buffer + load, and leaks no fd", function()
+    local elf = H.read(H.obj("counter"))
+    math.randomseed(20261126)
+    H.gc()
+    local before = H.fd_count()
+    local opened, loaded = 0, 0
+    for _ = 1, 400 do
+      local bytes = {elf:byte(1, -1)}
+      for _ = 1, math.random(1, 8) do
+        local at = math.random(1, #bytes)
+        bytes[at] = math.random(0, 255)
+      end
+      local s = string.char(table.unpack(bytes))
+      local obj = bpf.open_buffer(s)
+      if obj then
+        opened = opened + 1
+        if obj:load() then loaded = loaded + 1 end
+        obj:close()
+      end
+    end
+    H.gc()
+    assert.equal(before, H.fd_count())
+    assert.is_true(opened > 0) -- some mutations are harmless
+  end)
+end)

@@ -219,8 +219,8 @@ describe("bad legacy input", function()
     for _, n in ipairs{1, 16, 63, 64, 500, #bytes // 2, #bytes - 1} do
       open_fails(bytes:sub(1, n), "<buffer>", true)
     end
-    open_fails(bytes:sub(1, #bytes - 1), "truncated ELF: section headers end at byte " .. #bytes, true)
-    open_fails("", "not an ELF object", true)
+    open_fails(bytes:sub(1, #bytes - 1), "truncated", true)
+    open_fails("", "not an ELF", true)
   end)
 
   it("names the map the kernel refuses to create, leaking no fd", function()
