@@ -221,6 +221,7 @@ static int layout_format(struct elf_ctx *c)
 	if (!scn || !gelf_getshdr(scn, &sh) || n == 0 || sh.sh_size % n)
 		return LBPF_FMT_IPROUTE2;
 	switch (sh.sh_size / n) {
+	case 16:
 	case 20:
 	case 28:
 		return LBPF_FMT_MAP_DEF;
@@ -262,9 +263,9 @@ const char *lbpf_legacy_format_name(int format)
 
 /* ---- maps ------------------------------------------------------------------ */
 
-/* Copy one definition: every layout is a prefix of struct bpf_elf_map,
- * except the 7-field bpf_map_def whose last two are inner_map_idx and
- * numa_node. */
+/* Copy one definition: like iproute2, every layout is a zero-filled prefix
+ * of struct bpf_elf_map, except the 7-field bpf_map_def of samples/bpf
+ * whose last two are inner_map_idx and numa_node. */
 static void read_map_def(struct lbpf_legacy *l, struct lbpf_legacy_map *m,
 			 const __u32 *f)
 {
@@ -276,7 +277,7 @@ static void read_map_def(struct lbpf_legacy *l, struct lbpf_legacy_map *m,
 	m->inner_template = -1;
 	m->outer = -1;
 	m->fd = -1;
-	if (l->map_def_size == 36) {
+	if (l->map_def_size != 28) {
 		m->id = f[5];
 		m->pinning = f[6];
 		m->inner_id = f[7];
@@ -294,7 +295,9 @@ static int map_offset_cmp(const void *a, const void *b)
 	return (x->offset > y->offset) - (x->offset < y->offset);
 }
 
-/* Entry size from section size and symbol count; 0 when no layout fits. */
+/* Entry size from section size and symbol count; 0 when no layout fits.
+ * iproute2 takes any 4-byte-aligned prefix of bpf_elf_map (older/newer
+ * headers); fewer than 4 fields (type, key, value, max) make no map. */
 static size_t map_def_size(size_t size, size_t n)
 {
 	size_t each;
@@ -302,7 +305,7 @@ static size_t map_def_size(size_t size, size_t n)
 	if (n == 0 || size % n)
 		return 0;
 	each = size / n;
-	return (each == 20 || each == 28 || each == 36) ? each : 0;
+	return (each >= 16 && each <= 36 && each % 4 == 0) ? each : 0;
 }
 
 static int add_map(struct lbpf_legacy *l, struct elf_ctx *c, Elf_Data *d,
@@ -310,7 +313,7 @@ static int add_map(struct lbpf_legacy *l, struct elf_ctx *c, Elf_Data *d,
 {
 	struct lbpf_legacy_map *m = &l->maps[l->nmaps];
 	const char *name = sym_name(c, sym);
-	__u32 f[9];
+	__u32 f[9] = {0};
 
 	if (sym->st_value % l->map_def_size ||
 	    sym->st_value + l->map_def_size > d->d_size)
@@ -381,9 +384,10 @@ static int parse_maps(struct lbpf_legacy *l, struct elf_ctx *c, char *err,
 	if (!l->map_def_size)
 		return fail(err, errlen, EINVAL,
 			    "section 'maps': %llu bytes for %zu map symbols match no "
-			    "known layout (bpf_elf_map: 36 bytes, bpf_map_def: 20 or 28)",
+			    "known layout (bpf_elf_map: up to 36 bytes, bpf_map_def: "
+			    "16, 20 or 28)",
 			    (unsigned long long)sh.sh_size, n);
-	l->format = l->map_def_size == 36 ? LBPF_FMT_IPROUTE2 : LBPF_FMT_MAP_DEF;
+	l->format = layout_format(c);
 	l->maps = calloc(n, sizeof *l->maps);
 	if (!l->maps)
 		return fail(err, errlen, ENOMEM, "out of memory");
@@ -463,17 +467,21 @@ static int type_of_section(const char *sec, __u32 *type, __u32 *eat)
 	return -1;
 }
 
-/* The global function at offset 0 of section `idx` names the program. */
-static const char *prog_func_name(struct elf_ctx *c, size_t idx)
+/* The function at offset 0 of section `idx` names the program; `local`
+ * says whether it is static (a subprogram, not a program). */
+static const char *prog_func_name(struct elf_ctx *c, size_t idx, int *local)
 {
 	GElf_Sym sym;
 	size_t i;
 
+	*local = 0;
 	for (i = 1; i < c->nsyms; i++)
 		if (get_sym(c, i, &sym) && sym.st_shndx == idx &&
 		    sym.st_value == 0 &&
-		    GELF_ST_TYPE(sym.st_info) == STT_FUNC)
+		    GELF_ST_TYPE(sym.st_info) == STT_FUNC) {
+			*local = GELF_ST_BIND(sym.st_info) == STB_LOCAL;
 			return sym_name(c, &sym);
+		}
 	return NULL;
 }
 
@@ -482,15 +490,19 @@ static int add_prog(struct lbpf_legacy *l, struct elf_ctx *c, Elf_Scn *scn,
 {
 	struct lbpf_legacy_prog *p = &l->progs[l->nprogs];
 	const char *sec = sec_name(c, sh);
-	const char *fn = prog_func_name(c, elf_ndxscn(scn));
+	int local;
+	const char *fn = prog_func_name(c, elf_ndxscn(scn), &local);
 	Elf_Data *d = sec_data(scn, sh);
+
+	if (fn && local)
+		return 0;   /* a static function's own section: not a program */
 
 	if (!d || sh->sh_size % sizeof(struct bpf_insn))
 		return fail(err, errlen, EINVAL,
 			    "section '%s': %llu bytes of code unreadable or not "
 			    "whole instructions", sec, (unsigned long long)sh->sh_size);
 	if (type_of_section(sec, &p->type, &p->expected_attach_type) < 0)
-		return fail(err, errlen, EINVAL,
+		return fail(err, errlen, ENOTSUP,
 			    "section '%s': unknown program type (name the section "
 			    "like classifier, action, xdp, socket, kprobe/..., "
 			    "tracepoint/...)", sec);
@@ -565,7 +577,7 @@ static int get_reloc(Elf_Data *d, const GElf_Shdr *sh, size_t i,
 static int bad_reloc_target(struct elf_ctx *c, const char *rsec,
 			    const GElf_Sym *sym, char *err, size_t errlen)
 {
-	const char *name = sym_name(c, sym);
+	const char *name = *sym_name(c, sym) ? sym_name(c, sym) : "(section symbol)";
 	Elf_Scn *scn;
 	GElf_Shdr sh;
 
@@ -738,9 +750,7 @@ static int parse_object(struct lbpf_legacy *l, struct elf_ctx *c, char *err,
 	    (ret = parse_relocs(l, c, err, errlen)) < 0 ||
 	    (ret = parse_small_sections(l, c, err, errlen)) < 0)
 		return ret;
-	if (l->nprogs == 0)
-		return fail(err, errlen, EINVAL, "no program sections");
-	return 0;
+	return 0;   /* maps-only objects are fine: tc pins their maps */
 }
 
 /* object names go into pin paths: keep them one path component */
