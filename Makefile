@@ -37,6 +37,11 @@ BPF_OBJS  = $(BPF_SRCS:.c=.o)
 TESTENV   = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/spec/?.lua;;" \
             LUA_CPATH="$(CURDIR)/?.so;;"
 
+# Objects in iproute2's and the old bpf_map_def conventions (issue 8): built
+# like `tc` users built them, without -g (no BTF) and without vmlinux.h.
+LEGACY_BPF_OBJS = $(patsubst %.c,%.o,$(wildcard spec/bpf/legacy/*.c))
+EXTRA_BUILD += $(LEGACY_BPF_OBJS)
+
 .PHONY: all build deps deps-check test demo install clean mounts lint bench docs
 
 all: deps-check
@@ -72,6 +77,9 @@ libbpf/core.so: $(C_OBJS)
 
 %.bpf.o: %.bpf.c build/vmlinux.h $(wildcard spec/bpf/*.h) $(wildcard examples/*.h)
 	clang $(BPF_CFLAGS) -c $< -o $@
+
+spec/bpf/legacy/%.o: spec/bpf/legacy/%.c $(wildcard spec/bpf/legacy/*.h)
+	clang -O2 -target bpf -Wall -I/usr/include/$(shell uname -m)-linux-gnu -c $< -o $@
 
 # bpffs, tracefs and debugfs are needed by pins, tracepoints and uprobes.
 mounts:
@@ -110,7 +118,7 @@ install: all
 	install -m 644 examples/*.bpf.o $(DESTDIR)$(EXAMPLESDIR)/
 
 clean:
-	rm -rf build libbpf $(BPF_OBJS)
+	rm -rf build libbpf $(BPF_OBJS) $(LEGACY_BPF_OBJS)
 
 # ---- compat: third-party objects load through Lua exactly as through C libbpf
 # (spec/compat_spec.lua). xdp-tools ships BPF objects under /usr/lib/<triplet>/bpf,
