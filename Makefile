@@ -7,6 +7,7 @@ PREFIX    ?= /usr/local
 LUA_LIBDIR   ?= $(PREFIX)/lib/lua/5.4
 LUA_SHAREDIR ?= $(PREFIX)/share/lua/5.4
 BINDIR    ?= $(PREFIX)/bin
+EXAMPLESDIR ?= $(PREFIX)/share/lua-libbpf/examples
 
 # Debian packages the build, the specs and the examples need.
 DEB_PKGS  = clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool liblua5.4-dev \
@@ -73,7 +74,7 @@ mounts:
 	@mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
 
 lint:
-	luacheck -q lua spec examples bench
+	luacheck -q $(wildcard lua spec examples bench)
 
 # Runs every spec; the last line is "N passed, N failed, N skipped".
 test: all mounts
@@ -98,6 +99,23 @@ install: all
 	install -m 755 libbpf/core.so $(DESTDIR)$(LUA_LIBDIR)/libbpf/core.so
 	install -m 644 lua/libbpf.lua $(DESTDIR)$(LUA_SHAREDIR)/libbpf.lua
 	install -m 644 lua/libbpf/*.lua $(DESTDIR)$(LUA_SHAREDIR)/libbpf/
+	install -d $(DESTDIR)$(EXAMPLESDIR)
+	install -m 755 examples/*.lua $(DESTDIR)$(EXAMPLESDIR)/
+	install -m 644 examples/*.bpf.o $(DESTDIR)$(EXAMPLESDIR)/
 
 clean:
 	rm -rf build libbpf $(BPF_OBJS)
+
+# ---- compat: third-party objects load through Lua exactly as through C libbpf
+# (spec/compat_spec.lua). xdp-tools ships BPF objects under /usr/lib/<triplet>/bpf,
+# cilium/ebpf's Go sources ship its loader's test objects;
+# libbpf-tools embeds one in each tool. build/load_c is the plain-libbpf reference.
+DEB_PKGS     += xdp-tools libbpf-tools golang-github-cilium-ebpf-dev
+NEED_HEADERS += /usr/sbin/execsnoop /usr/sbin/xdp-filter \
+                /usr/share/gocode/src/github.com/cilium/ebpf/testdata/loader-el.elf
+
+build: build/load_c
+
+build/load_c: spec/compat/load_c.c
+	@mkdir -p build
+	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror $< -o $@ $(MOD_LIBS)

@@ -88,5 +88,6 @@ int luaopen_libbpf_core(lua_State *L)
 	lbpf_open_link(L);
 	lbpf_open_btf(L);
 	lbpf_open_events(L);
+	lbpf_open_syms(L);
 	return 1;
 }

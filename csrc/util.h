@@ -142,6 +142,7 @@ void lbpf_open_prog(lua_State *L);
 void lbpf_open_link(lua_State *L);
 void lbpf_open_btf(lua_State *L);
 void lbpf_open_events(lua_State *L);
+void lbpf_open_syms(lua_State *L);    /* syms.c: bpf.elf_symbols */
 
 /* ---- constructors used across files ---------------------------------- */
 /* push a new map userdata that wraps libbpf map `map` of object at `objidx` */

@@ -1,0 +1,225 @@
+--- Small helpers shared by command-line tools built on libbpf (the
+-- `examples/` scripts): option parsing with `--help`, finding a `.bpf.o`
+-- next to the script, sleeping and polling until a deadline, and ending
+-- cleanly on Ctrl-C.
+--
+--     local tool = require "libbpf.tool"
+--     local opts = tool.parse(arg, {
+--       name = "opensnoop", summary = "Trace open family syscalls",
+--       options = {
+--         { "-p", "--pid", arg = "PID", type = "integer", help = "trace this PID only" },
+--         { "-T", "--timestamp", help = "include a timestamp column" },
+--       },
+--     })
+--
+-- @module libbpf.tool
+local M = {}
+
+--- Directory of the running script (from `arg[0]`), `"."` when it has none.
+-- @treturn string
+function M.script_dir()
+  local script = arg and arg[0] or ""
+  return script:match("^(.*)/[^/]*$") or "."
+end
+
+--- Path of a file that ships next to the running script, e.g. its `.bpf.o`.
+-- @tparam string name file name
+-- @treturn string path
+function M.beside(name)
+  return M.script_dir() .. "/" .. name
+end
+
+local function help_text(spec)
+  local out = { ("usage: %s [options]%s\n"):format(spec.name,
+    spec.positional and (" " .. spec.positional) or "") }
+  if spec.summary then out[#out + 1] = "\n" .. spec.summary .. "\n" end
+  out[#out + 1] = "\noptions:\n"
+  local rows = { { "-h, --help", "show this help and exit" } }
+  for _, o in ipairs(spec.options or {}) do
+    local flags = o[1] and o[2] and (o[1] .. ", " .. o[2]) or ("    " .. (o[1] or o[2]))
+    if o.arg then flags = flags .. " " .. o.arg end
+    rows[#rows + 1] = { flags, o.help or "" }
+  end
+  local w = 0
+  for _, r in ipairs(rows) do w = math.max(w, #r[1]) end
+  for _, r in ipairs(rows) do
+    out[#out + 1] = ("  %-" .. w .. "s  %s\n"):format(r[1], r[2])
+  end
+  if spec.examples then out[#out + 1] = "\nexamples:\n" .. spec.examples .. "\n" end
+  return table.concat(out)
+end
+
+local function key_of(o)
+  local long = o[2] or o[1]
+  return o.key or long:gsub("^%-+", ""):gsub("%-", "_")
+end
+
+local function usage_error(spec, fmt, ...)
+  io.stderr:write(spec.name, ": ", fmt:format(...), "\n",
+                  "try '", spec.name, " --help'\n")
+  os.exit(2)
+end
+
+local function convert(spec, o, value)
+  if o.type == "integer" then
+    local n = math.tointeger(tonumber(value))
+    if not n then usage_error(spec, "%s expects an integer, got '%s'", o[2] or o[1], value) end
+    return n
+  elseif o.type == "number" then
+    local n = tonumber(value)
+    if not n then usage_error(spec, "%s expects a number, got '%s'", o[2] or o[1], value) end
+    return n
+  end
+  return value
+end
+
+--- Parse command-line arguments.
+-- Options are `{short, long, arg=NAME, type="integer"|"number"|nil, help=, key=,
+-- default=}`; one without `arg` is a flag (`true` when given). `--opt=value`
+-- and `-o value` both work. `-h`/`--help` prints the help and exits 0; a usage
+-- error prints to stderr and exits 2.
+-- @tparam {string,...} argv the script's `arg`
+-- @tparam table spec `{name=, summary=, options={...}, positional="[interval] [count]", examples=}`
+-- @treturn table option values by key (the long name without dashes,
+--   `-` turned into `_`), positional arguments in the list part
+function M.parse(argv, spec)
+  local opts, by_flag = {}, {}
+  for _, o in ipairs(spec.options or {}) do
+    if o[1] then by_flag[o[1]] = o end
+    if o[2] then by_flag[o[2]] = o end
+    opts[key_of(o)] = o.default
+  end
+  local i = 1
+  while argv[i] do
+    local a = argv[i]
+    if a == "-h" or a == "--help" then
+      io.stdout:write(help_text(spec))
+      os.exit(0)
+    end
+    local flag, inline = a:match("^(%-%-[^=]+)=(.*)$")
+    flag = flag or a
+    local o = by_flag[flag]
+    if o then
+      if o.arg then
+        local value = inline
+        if not value then
+          i = i + 1
+          value = argv[i]
+          if not value then usage_error(spec, "%s needs an argument", flag) end
+        end
+        opts[key_of(o)] = convert(spec, o, value)
+      else
+        opts[key_of(o)] = true
+      end
+    elseif a:sub(1, 1) == "-" and a ~= "-" and not tonumber(a) then
+      usage_error(spec, "unknown option '%s'", a)
+    else
+      opts[#opts + 1] = a
+    end
+    i = i + 1
+  end
+  return opts
+end
+
+--- Monotonic-enough wall clock in seconds (fractional when `date` helps).
+-- @treturn number
+function M.now()
+  return os.time()
+end
+
+local function is_interrupt(e)
+  return type(e) == "string" and e:find("interrupted!", 1, true) ~= nil
+end
+
+--- Call `fn(...)` and report whether it ran to its end or Ctrl-C stopped it.
+-- The standalone `lua5.4` turns SIGINT into an "interrupted!" error raised
+-- at the next Lua instruction; this catches that one error (and re-raises
+-- any other), so a tool can still print its final histogram.
+-- @tparam function fn
+-- @return `true` plus the results of `fn`, or `false` when interrupted
+function M.interruptible(fn, ...)
+  local res = table.pack(pcall(fn, ...))
+  if res[1] then return table.unpack(res, 1, res.n) end
+  if is_interrupt(res[2]) then return false end
+  error(res[2], 0)
+end
+
+--- Sleep `seconds` (whole seconds or fractions) in a child `sleep`.
+-- @tparam number seconds
+-- @treturn boolean false when a signal (Ctrl-C) ended the sleep
+function M.sleep(seconds)
+  local ok, slept = M.interruptible(function()
+    local done, how = os.execute(("sleep %s"):format(seconds))
+    return done == true and how == "exit"
+  end)
+  return ok and slept
+end
+
+--- Poll an event buffer until `duration` seconds pass (forever when nil) or a
+-- signal interrupts the poll.
+-- @param buf a `libbpf.ringbuf` or `libbpf.perfbuf`
+-- @tparam[opt] number duration seconds
+-- @tparam[opt=100] integer timeout_ms poll timeout per round
+-- @treturn boolean true when the duration passed, false when interrupted
+function M.poll_for(buf, duration, timeout_ms)
+  local deadline = duration and (os.time() + duration)
+  local ok, finished = M.interruptible(function()
+    while not deadline or os.time() < deadline do
+      local n, err = buf:poll(timeout_ms or 100)
+      if not n then
+        if err == "interrupted" then return false end
+        error(err, 0)
+      end
+    end
+    return true
+  end)
+  return ok and finished
+end
+
+--- Run `main` and turn Ctrl-C into a clean end: lua5.4 raises
+-- "interrupted!" at the next Lua instruction after SIGINT; that error is
+-- swallowed (to-be-closed objects have already detached), any other error is
+-- reported on stderr with exit status 1.
+-- @tparam function main
+function M.run(main)
+  local ok, err = xpcall(main, function(e)
+    if is_interrupt(e) then return "interrupted" end
+    return debug.traceback(e, 2)
+  end)
+  if not ok and err ~= "interrupted" then
+    io.stderr:write(tostring(err), "\n")
+    os.exit(1)
+  end
+end
+
+--- Die with a message (for `nil, message` results of the library).
+-- @tparam string name tool name
+-- @param ... message parts
+function M.die(name, ...)
+  local parts = table.pack(...)
+  for k = 1, parts.n do parts[k] = tostring(parts[k]) end
+  io.stderr:write(name, ": ", table.concat(parts, " "), "\n")
+  os.exit(1)
+end
+
+--- Time of day as `HH:MM:SS`, for TIME columns.
+-- @treturn string
+function M.clock()
+  return os.date("%H:%M:%S")
+end
+
+--- Number of possible CPUs, from `/sys/devices/system/cpu/possible`.
+-- @treturn integer
+function M.ncpus()
+  local f = io.open("/sys/devices/system/cpu/possible")
+  local text = f and f:read("l") or "0"
+  if f then f:close() end
+  local n = 0
+  for range in text:gmatch("[^,]+") do
+    local a, b = range:match("^(%d+)%-(%d+)$")
+    if a then n = n + (tonumber(b) - tonumber(a) + 1) else n = n + 1 end
+  end
+  return n
+end
+
+return M
