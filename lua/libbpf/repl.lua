@@ -47,7 +47,7 @@ local FIELDS = {
 
 local pretty = require "libbpf.pretty"
 
----------------------------------------------------------------------------
+-- ------------------------------------------------------------------------
 -- Ctrl-C
 
 -- The SIGINT helper lives in the same shared object as libbpf.core.
@@ -60,7 +60,7 @@ local function load_sigint()
   return sig
 end
 
----------------------------------------------------------------------------
+-- ------------------------------------------------------------------------
 -- Completion
 
 -- Methods of a handle: the first upvalue of its __index closure.
@@ -151,7 +151,7 @@ function M.complete(env, word)
   return out
 end
 
----------------------------------------------------------------------------
+-- ------------------------------------------------------------------------
 -- Reading lines
 
 local function stdin_is_tty()
@@ -189,7 +189,7 @@ local function new_reader(env, opts)
   }
 end
 
----------------------------------------------------------------------------
+-- ------------------------------------------------------------------------
 -- Evaluating
 
 -- Compile a chunk like lua.c: "return <line>" first, then the statement.
