@@ -47,6 +47,8 @@ local FIELDS = {
 
 local pretty = require "libbpf.pretty"
 
+local COMMANDS = {} -- :name -> function(state, arg), filled below
+
 -- ------------------------------------------------------------------------
 -- Ctrl-C
 
@@ -64,10 +66,12 @@ end
 -- Completion
 
 -- Methods of a handle: the first upvalue of its __index closure.
-local function handle_names(v)
+local function handle_names(v, methods_only)
   local name = pretty.typename(v)
   local names = {}
-  for _, f in ipairs(FIELDS[name] or {}) do names[#names + 1] = f end
+  if not methods_only then
+    for _, f in ipairs(FIELDS[name] or {}) do names[#names + 1] = f end
+  end
   local mt = getmetatable(v)
   local index = type(mt) == "table" and rawget(mt, "__index")
   if type(index) == "function" then
@@ -123,17 +127,16 @@ end
 function M.complete(env, word)
   local head, sep, partial = word:match("^(.-)([.:]?)([%w_]*)$")
   local names
-  if sep == "" then
+  if word:sub(1, 1) == ":" and not word:find("[.:]", 2) then
+    head, sep, partial = "", ":", word:sub(2)
+    names = {}
+    for name in pairs(COMMANDS) do names[#names + 1] = name end
+  elseif sep == "" then
     names = table_names(env)
-    for _, c in ipairs({":load", ":attach", ":maps", ":progs", ":dump",
-                        ":open", ":help", ":quit"}) do
-      if word:sub(1, 1) == ":" then names[#names + 1] = c:sub(2) end
-    end
-    if word:sub(1, 1) == ":" then head, partial = ":", word:sub(2) end
   else
     local v = resolve(env, head)
     if type(v) == "userdata" then
-      names = handle_names(v)
+      names = handle_names(v, sep == ":")
     elseif type(v) == "table" then
       names = table_names(v)
     else
@@ -246,8 +249,6 @@ local function list_handles(state, field)
   for _, name in ipairs(names) do state.out:write(tostring(t[name]), "\n") end
 end
 
-local COMMANDS = {}
-
 function COMMANDS.help(state) state.out:write(HELP, "\n") end
 
 function COMMANDS.quit(state) state.done = true end
@@ -350,6 +351,8 @@ function M.loop(state)
       state.out:write("^C\n")
       buffer = nil
     elseif not line then
+      -- EOF in the middle of a statement: say what is wrong with it
+      if buffer then state.err:write(select(2, compile(buffer, state.env)), "\n") end
       if err then state.err:write("lbpf: ", tostring(err), "\n") end
       break
     else
