@@ -170,8 +170,10 @@ local function new_reader(env, opts)
   if ok and type(rl) == "table" then
     rl.set_options({histfile = "~/.lbpf_history", keeplines = 1000})
     rl.set_readline_name("lbpf")
-    if rl.set_completion_append_character then rl.set_completion_append_character("") end
     rl.set_complete_function(function(text, from, to)
+      -- readline resets this to " " before every completion: no space
+      -- after "obj.maps", so "." or ":" can follow
+      if rl.set_completion_append_character then rl.set_completion_append_character("") end
       return M.complete(env, text:sub(from, to))
     end)
     return {
