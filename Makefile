@@ -120,3 +120,13 @@ build: build/load_c
 build/load_c: spec/compat/load_c.c
 	@mkdir -p build
 	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror $< -o $@ $(MOD_LIBS)
+
+# ring buffer bench (events, bench/ringbuf.lua): the C consumer, then the
+# Lua-vs-C lines, printed by `make bench` before the other benches
+.PHONY: bench-ringbuf
+bench: bench-ringbuf
+bench-ringbuf: all mounts bench/ringbuf_bench.so
+	$(TESTENV) $(LUA) bench/ringbuf.lua
+
+bench/ringbuf_bench.so: bench/ringbuf_bench.c
+	$(CC) $(MOD_CFLAGS) -shared -o $@ $< $(MOD_LIBS)

@@ -24,6 +24,29 @@ struct {
 	__uint(value_size, 16);
 } raw_kv SEC(".maps");
 
+/* Only execs started by this process (the spec's Lua process writes its pid
+ * at key 0), directly or through `sh -c`: other work on the machine running
+ * /bin/true must not change the counts. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} target_pid SEC(".maps");
+
+static bool started_by_target(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 zero = 0, *want = bpf_map_lookup_elem(&target_pid, &zero);
+	__u32 parent, grandparent;
+
+	if (!want || !*want)
+		return true;
+	parent = BPF_CORE_READ(task, real_parent, tgid);
+	grandparent = BPF_CORE_READ(task, real_parent, real_parent, tgid);
+	return parent == *want || grandparent == *want;
+}
+
 /* Count execs of a binary whose name is "true": key 0 = count. */
 SEC("tracepoint/sched/sched_process_exec")
 int count_exec(struct trace_event_raw_sched_process_exec *ctx)
@@ -35,6 +58,8 @@ int count_exec(struct trace_event_raw_sched_process_exec *ctx)
 	bpf_get_current_comm(comm, sizeof(comm));
 	if (comm[0] != 't' || comm[1] != 'r' || comm[2] != 'u' ||
 	    comm[3] != 'e' || comm[4] != 0)
+		return 0;
+	if (!started_by_target())
 		return 0;
 	v = bpf_map_lookup_elem(&exec_counts, &key);
 	if (v)

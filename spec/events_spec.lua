@@ -1,0 +1,395 @@
+-- Events: ring buffers, perf buffers and user ring buffers on the real
+-- kernel, fed by spec/bpf/events.bpf.c programs run through test_run.
+local bpf = require "libbpf"
+local H = require "helpers"
+
+bpf.set_print(function() end)
+
+local EINTR = 4
+local BPF_F_TEST_RUN_ON_CPU = 1
+local EVENT = "I8I4I4c16"           -- struct event: seq, pid, kind, comm[16]
+local COMM = "lua-libbpf" .. string.rep("\0", 6)
+
+local function loaded()
+  local obj = assert(bpf.open(H.obj("events")))
+  assert(obj:load())
+  return obj
+end
+
+--- Emit `count` ring buffer records numbered from `start` (ring 0 = events).
+local function emit(obj, count, start, ring)
+  local r = assert(obj.progs.emit:test_run{
+    ctx = string.pack("I4I4I4I4", count, start or 0, 0, ring or 0)})
+  assert.equal(count, r.retval)             -- bpf_loop ran every iteration
+end
+
+--- Emit `count` perf samples (big ones when `big`) on `cpu`.
+local function perf_emit(obj, count, start, big, cpu)
+  assert(obj.progs.perf_emit:test_run{
+    ctx = string.pack("I8I8I8", count, start or 0, big and 256 or 0),
+    flags = BPF_F_TEST_RUN_ON_CPU, cpu = cpu or 0})
+end
+
+--- Whether the BTF codec decodes records of `type` (it lands with btf.c).
+local function decoding(obj)
+  local got
+  local rb <close> = assert(bpf.ringbuf(obj.maps.events2, function(ev) got = ev end,
+                                        {type = "struct event"}))
+  emit(obj, 1, 0, 1)
+  assert.equal(1, rb:consume())
+  return type(got) == "table"
+end
+
+describe("a ring buffer", function()
+  it("delivers 100,000 records complete and in order", function()
+    local obj <close> = loaded()
+    local typed = decoding(obj)
+    local n, bad = 0, nil
+    local rb <close> = assert(bpf.ringbuf(obj.maps.events, function(ev)
+      local seq, pid, kind, comm
+      if typed then
+        seq, pid, kind, comm = ev.seq, ev.pid, ev.kind, ev.comm .. string.rep("\0", 16 - #ev.comm)
+      else
+        seq, pid, kind, comm = string.unpack(EVENT, ev)
+      end
+      if not bad and (seq ~= n or pid ~= 4242 or kind ~= n & 3 or comm ~= COMM) then
+        bad = string.format("record %d: seq=%d pid=%d kind=%d", n, seq, pid, kind)
+      end
+      n = n + 1
+    end, {type = "struct event"}))
+    local total = 0
+    for batch = 0, 9 do
+      emit(obj, 10000, batch * 10000)
+      total = total + assert(rb:poll(1000))
+    end
+    assert.is_nil(bad)
+    assert.equal(100000, n)
+    assert.equal(100000, total)
+    assert.equal(0, rb:consume())
+  end)
+
+  it("decodes records by BTF type once the codec is available", function()
+    local obj <close> = loaded()
+    if not decoding(obj) then
+      pending("BTF codec (btf.c) not available: records arrive as raw bytes")
+      return
+    end
+    local got = {}
+    local rb <close> = assert(bpf.ringbuf(obj.maps.events,
+      function(ev) got[#got + 1] = ev end, {type = "struct event"}))
+    emit(obj, 3, 40)
+    assert.equal(3, rb:poll(100))
+    assert.same({seq = 42, pid = 4242, kind = 2, comm = "lua-libbpf"}, got[3])
+  end)
+
+  it("hands a reusable view whose fields are read through the BTF plan", function()
+    local obj <close> = loaded()
+    local seqs, views, kept = {}, {}, nil
+    local rb <close> = assert(bpf.ringbuf(obj.maps.events, function(ev)
+      seqs[#seqs + 1] = ev.seq
+      assert.equal(4242, ev.pid)
+      assert.equal("lua-libbpf", ev.comm)
+      assert.equal(32, #ev)
+      assert.is_nil(ev.nosuchfield)
+      views[ev] = true
+      kept = ev
+    end, {type = "struct event", view = true}))
+    emit(obj, 5, 100)
+    assert.equal(5, rb:poll(100))
+    assert.same({100, 101, 102, 103, 104}, seqs)
+    local nviews = 0
+    for _ in pairs(views) do nviews = nviews + 1 end
+    assert.equal(1, nviews)                 -- one view, reused
+    assert.error_matches(function() return kept.seq end, "outside its callback")
+    assert.matches("outside its callback", tostring(kept))
+  end)
+
+  it("gives the exact bytes with raw=true", function()
+    local obj <close> = loaded()
+    local got = {}
+    local rb <close> = assert(bpf.ringbuf(obj.maps.events,
+      function(ev) got[#got + 1] = ev end, {type = "struct event", raw = true}))
+    emit(obj, 2, 7)
+    assert.equal(2, rb:poll(100))
+    assert.equal(string.pack(EVENT, 7, 4242, 0, COMM), got[1])
+    assert.equal(string.pack(EVENT, 8, 4242, 1, COMM), got[2])
+  end)
+
+  it("stops consuming when the callback returns a non-zero integer", function()
+    local obj <close> = loaded()
+    local seqs = {}
+    local rb <close> = assert(bpf.ringbuf(obj.maps.events, function(ev)
+      local seq = string.unpack("I8", ev)
+      seqs[#seqs + 1] = seq
+      if seq == 3 then return 1 end
+      return true -- not an integer: carry on
+    end, {raw = true}))
+    emit(obj, 10)
+    assert.equal(4, rb:poll(100))
+    assert.same({0, 1, 2, 3}, seqs)
+    assert.equal(6, rb:consume())           -- the rest is still there
+    assert.equal(10, #seqs)
+  end)
+
+  it("raises a callback's error from poll with its traceback, and stops", function()
+    local obj <close> = loaded()
+    local seen = 0
+    local function handler(ev)
+      seen = seen + 1
+      if string.unpack("I8", ev) == 2 then error("boom at record 2") end
+    end
+    local rb <close> = assert(bpf.ringbuf(obj.maps.events, handler, {raw = true}))
+    emit(obj, 10)
+    local ok, err = pcall(rb.poll, rb, 100)
+    assert.is_false(ok)
+    assert.matches("boom at record 2", err)
+    assert.matches("stack traceback:", err)
+    assert.matches("events_spec.lua:%d+: in", err)
+    assert.equal(3, seen)
+    assert.equal(7, rb:consume())           -- usable afterwards, nothing lost
+  end)
+
+  it("reads several maps in one poller with add()", function()
+    local obj <close> = loaded()
+    local a, b = 0, 0
+    local rb <close> = assert(bpf.ringbuf(obj.maps.events, function() a = a + 1 end))
+    assert.equal(rb, rb:add(obj.maps.events2, function() b = b + 1 end, {raw = true}))
+    emit(obj, 3, 0, 0)
+    emit(obj, 4, 0, 1)
+    assert.equal(7, rb:consume())
+    assert.equal(3, a)
+    assert.equal(4, b)
+    assert.matches("^libbpf.ringbuf%(events, events2, epoll_fd=%d+%)$", tostring(rb))
+    assert.equal("integer", math.type(rb:epoll_fd()))
+  end)
+
+  it("returns nil, 'interrupted', EINTR when a signal arrives during poll", function()
+    -- in a child: lua5.4's SIGINT handler raises "interrupted!" on the main
+    -- thread only, so the poll runs in a coroutine to see poll's own result
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write([[
+      local bpf = require "libbpf"
+      bpf.set_print(function() end)
+      local obj = assert(bpf.open(arg[1])); assert(obj:load())
+      local rb = assert(bpf.ringbuf(obj.maps.events, function() end))
+      coroutine.wrap(function()
+        local t0 = os.time()
+        local n, msg, code = rb:poll(20000)
+        print(tostring(n), msg, code, os.time() - t0)
+        io.stdout:flush()
+      end)()
+    ]])
+    f:close()
+    local cmd = string.format(
+      "cd %q && LUA_PATH='lua/?.lua;;' LUA_CPATH='./?.so;;' lua5.4 %s %s 2>/dev/null & " ..
+      "pid=$!; sleep 1; kill -INT $pid; wait $pid", H.dir or ".", script, H.obj("events"))
+    local p = io.popen(cmd)
+    local out = p:read("a")
+    p:close()
+    os.remove(script)
+    local n, msg, code, secs = out:match("^(%S+)\t(%S+)\t(%d+)\t(%d+)")
+    assert.equal("nil", n)
+    assert.equal("interrupted", msg)
+    assert.equal(EINTR, tonumber(code))
+    assert.is_true(tonumber(secs) < 10)
+  end)
+
+  it("is safe when its object is closed first: it raises 'closed' on use", function()
+    local obj = loaded()
+    local rb = assert(bpf.ringbuf(obj.maps.events, function() end))
+    emit(obj, 2)
+    obj:close()
+    assert.error_matches(function() rb:poll(0) end, "ring buffer is closed")
+    assert.error_matches(function() rb:consume() end, "ring buffer is closed")
+    rb:close()
+    rb:close()
+    assert.equal("libbpf.ringbuf (closed)", tostring(rb))
+  end)
+
+  it("keeps its object alive while reachable", function()
+    local rb
+    do
+      local obj = loaded()
+      local n = 0
+      rb = assert(bpf.ringbuf(obj.maps.events, function() n = n + 1 end))
+      emit(obj, 3)
+    end
+    H.gc()
+    assert.equal(3, rb:poll(100))
+    rb:close()
+    assert.error_matches(function() rb:poll(0) end, "libbpf.ringbuf: ring buffer is closed")
+  end)
+
+  it("closes from inside its own callback", function()
+    local obj <close> = loaded()
+    local rb
+    local n = 0
+    rb = assert(bpf.ringbuf(obj.maps.events, function() n = n + 1; rb:close() end))
+    emit(obj, 5)
+    assert.equal(1, rb:poll(100))
+    assert.equal(1, n)
+    assert.error_matches(function() rb:poll(0) end, "ring buffer is closed")
+  end)
+
+  it("refuses misuse with messages that name the problem", function()
+    local obj <close> = loaded()
+    local f = function() end
+    assert.error_matches(function() bpf.ringbuf(obj.maps.samples, f) end,
+      "map 'samples' is a perf_event_array map, not a ringbuf map")
+    assert.error_matches(function() bpf.ringbuf(obj.maps.events, f, {tpye = "x"}) end,
+      "tpye")
+    assert.error_matches(function() bpf.ringbuf(obj.maps.events, f, {type = "struct nope"}) end,
+      "type 'struct nope' is not in the BTF")
+    assert.error_matches(function() bpf.ringbuf(obj.maps.events, 42) end, "function expected")
+    local unloaded <close> = assert(bpf.open(H.obj("events")))
+    assert.error_matches(function() bpf.ringbuf(unloaded.maps.events, f) end, "not loaded")
+  end)
+
+  it("does not leak fds", function()
+    local obj <close> = loaded()
+    H.gc()
+    local before = H.fd_count()
+    for _ = 1, 20 do
+      local rb = assert(bpf.ringbuf(obj.maps.events, function() end))
+      rb:close()
+      local pb = assert(bpf.perfbuf(obj.maps.samples, {on_sample = function() end}))
+      pb:close()
+      local _ = bpf.ringbuf(obj.maps.events, function() end) -- dropped: __gc
+    end
+    H.gc()
+    assert.equal(before, H.fd_count())
+  end)
+end)
+
+describe("a perf buffer", function()
+  it("delivers 1,000 samples with an integer CPU number", function()
+    local obj <close> = loaded()
+    local typed = decoding(obj)
+    local seqs, cpus = {}, {}
+    local pb <close> = assert(bpf.perfbuf(obj.maps.samples, {type = "struct event",
+      on_sample = function(cpu, ev)
+        cpus[#cpus + 1] = cpu
+        seqs[#seqs + 1] = typed and ev.seq or string.unpack("I8", ev)
+      end}))
+    local p = io.popen("nproc")
+    local cpu = tonumber(p:read("l")) - 1    -- the last CPU, 0 on a 1-CPU machine
+    p:close()
+    perf_emit(obj, 500, 0, false, 0)
+    local n = assert(pb:poll(1000))
+    perf_emit(obj, 500, 500, false, cpu)
+    while n < 1000 do n = n + assert(pb:poll(1000)) end
+    assert.equal(1000, n)
+    assert.equal(1000, #seqs)
+    for i = 1, 1000 do
+      assert.equal(i - 1, seqs[i])
+      assert.equal("integer", math.type(cpus[i]))
+      assert.equal(i <= 500 and 0 or cpu, cpus[i])
+    end
+    assert.equal(0, pb.lost)
+  end)
+
+  it("reports lost samples to on_lost when the buffer is too small", function()
+    local obj <close> = loaded()
+    local got, lost, lost_cpu = 0, 0, nil
+    local pb <close> = assert(bpf.perfbuf(obj.maps.samples, {pages = 1, raw = true,
+      on_sample = function(_, ev) got = got + 1; assert.equal(256 + 4, #ev) end,
+      on_lost = function(cpu, n) lost = lost + n; lost_cpu = cpu end}))
+    perf_emit(obj, 200, 0, true, 0)          -- 200 * 292 bytes into 4 KiB
+    pb:poll(100)
+    perf_emit(obj, 1, 200, true, 0)          -- the kernel reports the loss before it
+    pb:poll(100)
+    assert.is_true(lost > 0)
+    assert.equal(0, lost_cpu)
+    assert.equal(201, got + lost)
+    assert.equal(lost, pb.lost)
+  end)
+
+  it("raises a sample callback's error from poll", function()
+    local obj <close> = loaded()
+    local pb <close> = assert(bpf.perfbuf(obj.maps.samples, {
+      on_sample = function() error({code = 7}) end}))
+    perf_emit(obj, 3)
+    local ok, err = pcall(pb.poll, pb, 100)
+    assert.is_false(ok)
+    assert.same({code = 7}, err)             -- non-string errors pass unchanged
+  end)
+
+  it("checks its options and is closed with its object", function()
+    local obj = loaded()
+    assert.error_matches(function() bpf.perfbuf(obj.maps.samples, {}) end, "on_sample")
+    assert.error_matches(function()
+      bpf.perfbuf(obj.maps.samples, {on_sample = print, pages = 3}) end, "power of 2")
+    assert.error_matches(function()
+      bpf.perfbuf(obj.maps.samples, {on_sample = print, page = 4}) end, "page")
+    local pb = assert(bpf.perfbuf(obj.maps.samples, {on_sample = print}))
+    assert.matches("^libbpf.perfbuf%(samples, %d+ cpus, lost=0%)$", tostring(pb))
+    assert.equal("integer", math.type(pb:epoll_fd()))
+    obj:close()
+    assert.error_matches(function() pb:poll(0) end, "perf buffer is closed")
+  end)
+end)
+
+describe("a user ring buffer", function()
+  local function drained(obj)
+    return obj.maps.drained:lookup(0), obj.maps.drained:lookup(1), obj.maps.drained:lookup(2)
+  end
+
+  it("carries records written from Lua to the BPF program", function()
+    local obj <close> = loaded()
+    local ur <close> = assert(bpf.user_ringbuf(obj.maps.commands, {type = "struct command"}))
+    assert.is_true(ur:write(string.pack("I8I4I4", 40, 1, 0)))
+    assert.is_true(ur:write(string.pack("I8I4I4", 2, 9, 0)))
+    local r = assert(obj.progs.drain:test_run{})
+    assert.equal(2, r.retval)                -- records drained
+    local n, sum, last = drained(obj)
+    assert.equal(2, n)
+    assert.equal(42, sum)
+    assert.equal(9, last)
+  end)
+
+  it("reserves, submits and discards samples", function()
+    local obj <close> = loaded()
+    local ur <close> = assert(bpf.user_ringbuf(obj.maps.commands))
+    local s = assert(ur:reserve(16))
+    assert.equal(16, #s)
+    local d = assert(ur:reserve(16))
+    ur:submit(s, string.pack("I8I4", 5, 3))
+    ur:discard(d)
+    assert.error_matches(function() ur:submit(s) end, "already submitted")
+    assert(obj.progs.drain:test_run{})
+    local n, sum, last = drained(obj)
+    assert.equal(1, n)
+    assert.equal(5, sum)
+    assert.equal(3, last)
+  end)
+
+  it("encodes a table by BTF once the codec is available", function()
+    local obj <close> = loaded()
+    local ur <close> = assert(bpf.user_ringbuf(obj.maps.commands, {type = "struct command"}))
+    local ok, err = pcall(ur.write, ur, {value = 11, op = 4})
+    if not ok and err:match("codec") then
+      pending("BTF codec (btf.c) not available: write strings of bytes")
+      return
+    end
+    assert.is_true(ok, err)
+    assert(obj.progs.drain:test_run{})
+    local n, sum, last = drained(obj)
+    assert.same({1, 11, 4}, {n, sum, last})
+  end)
+
+  it("says when it is full and when its object is closed", function()
+    local obj = loaded()
+    local ur = assert(bpf.user_ringbuf(obj.maps.commands))
+    local ok, msg, code
+    for _ = 1, 10000 do
+      ok, msg, code = ur:write(string.rep("x", 16))
+      if not ok then break end
+    end
+    assert.is_nil(ok)
+    assert.matches("reserve of 16 bytes on map 'commands' failed", msg)
+    assert.equal("number", type(code))
+    obj:close()
+    assert.error_matches(function() ur:write("x") end, "closed")
+  end)
+end)
