@@ -2,7 +2,7 @@
 --
 --     $ lbpf spec/bpf/counter.bpf.o
 --     lbpf> obj:load()
---     libbpf.object(counter, libbpf, loaded, 3 maps, 2 programs)
+--     libbpf.object(counter, libbpf, loaded, 4 maps, 2 programs)
 --     lbpf> obj.progs.count_exec:attach()
 --     lbpf> :dump exec_counts
 --
