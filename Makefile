@@ -60,6 +60,7 @@ deps:
 
 deps-check:
 	@missing=; for t in $(NEED_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	for h in $(NEED_HEADERS); do [ -e $$h ] || missing="$$missing $$h"; done; \
 	if [ -n "$$missing" ]; then echo "missing:$$missing -> make deps"; $(MAKE) --no-print-directory deps; fi
 
