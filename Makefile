@@ -103,8 +103,12 @@ test: all mounts
 demo: all mounts
 	$(TESTENV) $(LUA) examples/execsnoop.lua --duration 5 --demo
 
-bench: all mounts
+bench: all mounts bench/cbench.so
 	$(TESTENV) $(LUA) bench/run.lua
+
+# the C side of the map benchmark (libbpf called directly), bench only
+bench/cbench.so: bench/cbench.c
+	$(CC) $(MOD_CFLAGS) -shared -o $@ $< $(MOD_LIBS)
 
 docs:
 	ldoc -c docs/config.ld .
@@ -120,7 +124,7 @@ install: all
 	install -m 644 examples/*.bpf.o $(DESTDIR)$(EXAMPLESDIR)/
 
 clean:
-	rm -rf build libbpf $(BPF_OBJS) $(LEGACY_BPF_OBJS)
+	rm -rf build libbpf $(BPF_OBJS) $(LEGACY_BPF_OBJS) bench/cbench.so bench/ringbuf_bench.so
 
 # ---- compat: third-party objects load through Lua exactly as through C libbpf
 # (spec/compat_spec.lua). xdp-tools ships BPF objects under /usr/lib/<triplet>/bpf,

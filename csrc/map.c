@@ -10,12 +10,17 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "util.h"
+
+#ifndef ENOTSUPP
+#define ENOTSUPP 524    /* the kernel's internal "not supported" */
+#endif
 
 /* Values larger than this are staged in a heap buffer. */
 #define STACK_VALUE 256
@@ -24,17 +29,18 @@
 
 static __u32 map_type(const struct lbpf_map *m)
 {
-	return m->map ? (__u32)bpf_map__type(m->map) : m->type;
+	return m->map && !m->cached ? (__u32)bpf_map__type(m->map) : m->type;
 }
 
 static __u32 map_key_size(const struct lbpf_map *m)
 {
-	return m->map ? bpf_map__key_size(m->map) : m->key_size;
+	return m->map && !m->cached ? bpf_map__key_size(m->map) : m->key_size;
 }
 
 static __u32 map_value_size(const struct lbpf_map *m)
 {
-	return m->map ? bpf_map__value_size(m->map) : m->value_size;
+	return m->map && !m->cached ? bpf_map__value_size(m->map)
+				    : m->value_size;
 }
 
 static const char *map_name(const struct lbpf_map *m)
@@ -76,6 +82,91 @@ static int ready_fd(lua_State *L, struct lbpf_map *m)
 			   map_name(m), m->owner && !m->owner->loaded
 			   ? " (call obj:load())" : "");
 	return fd;
+}
+
+static void ensure_codecs(lua_State *L, int idx, struct lbpf_map *m);
+static int is_percpu(__u32 type);
+
+/* int_key/int_value of a codec (NULL: the integer default of 1/2/4/8) */
+static signed char int_kind(const struct lbpf_codec *c, __u32 size)
+{
+	if (c)
+		return (signed char)lbpf_codec_int(c);
+	return size == 1 || size == 2 || size == 4 || size == 8 ? (signed char)size : 0;
+}
+
+/* The fd of a created map (at idx); the first call caches the fd, the
+ * attributes and the codecs, which cannot change once the map exists. */
+static int hot_fd(lua_State *L, int idx, struct lbpf_map *m)
+{
+	int fd;
+
+	if (m->cached)
+		return m->hot_fd;
+	fd = ready_fd(L, m);
+	ensure_codecs(L, idx, m);
+	if (m->map) {
+		m->type = bpf_map__type(m->map);
+		m->key_size = bpf_map__key_size(m->map);
+		m->value_size = bpf_map__value_size(m->map);
+	}
+	m->int_key = int_kind(m->key_codec, m->key_size);
+	m->int_value = is_percpu(m->type) ? 0
+		       : int_kind(m->value_codec, m->value_size);
+	m->hot_fd = fd;
+	m->cached = 1;
+	return fd;
+}
+
+/* ---- the integer hot path: a u32/u64-style key and value, no codec ---------- */
+
+/* Store v in `size` bytes if it fits either the signed or unsigned reading
+ * (else the caller takes the general path, which raises or truncates). */
+static int store_int(int size, lua_Integer v, void *buf)
+{
+	switch (size) {
+	case 1:
+		if (v < -128 || v > 255) return 0;
+		*(uint8_t *)buf = (uint8_t)v; return 1;
+	case 2:
+		if (v < -32768 || v > 65535) return 0;
+		*(uint16_t *)buf = (uint16_t)v; return 1;
+	case 4:
+		if (v < INT32_MIN || v > (lua_Integer)UINT32_MAX) return 0;
+		*(uint32_t *)buf = (uint32_t)v; return 1;
+	default:
+		*(uint64_t *)buf = (uint64_t)v; return 1;
+	}
+}
+
+static lua_Integer load_int(int kind, const void *buf)
+{
+	switch (kind) {
+	case 1: return *(const uint8_t *)buf;
+	case -1: return *(const int8_t *)buf;
+	case 2: return *(const uint16_t *)buf;
+	case -2: return *(const int16_t *)buf;
+	case 4: return *(const uint32_t *)buf;
+	case -4: return *(const int32_t *)buf;
+	default: return (lua_Integer)*(const uint64_t *)buf;
+	}
+}
+
+/* lbpf_check_map for the hot methods, which carry the map metatable as
+ * upvalue 1: a pointer compare instead of a registry lookup by name. Falls
+ * back to the full check (and its messages) otherwise. */
+static struct lbpf_map *fast_check_map(lua_State *L)
+{
+	struct lbpf_map *m = lua_touserdata(L, 1);
+
+	if (m && lua_getmetatable(L, 1)) {
+		int same = lua_rawequal(L, -1, lua_upvalueindex(1));
+
+		lua_pop(L, 1);
+		if (same && !m->closed && !(m->owner && m->owner->closed))
+			return m;
+	}
+	return lbpf_check_map(L, 1);
 }
 
 /* ---- key/value conversion ---------------------------------------------------- */
@@ -140,44 +231,127 @@ void lbpf_decode(lua_State *L, struct lbpf_codec *c, const void *buf,
 	}
 }
 
-/* Attach BTF codecs the first time a map is used after load. */
-static void ensure_codecs(lua_State *L, struct lbpf_map *m)
+/* The codec of BTF type `id` when it has the map's key/value size. */
+static struct lbpf_codec *sized_codec(lua_State *L, const struct btf *btf,
+				      __u32 id, __u32 size)
 {
-	const struct btf *btf;
+	struct lbpf_codec *c = id ? lbpf_codec_get(L, btf, id) : NULL;
 
-	if (m->btf || !m->map || !m->owner || !m->owner->obj)
-		return;
-	btf = bpf_object__btf(m->owner->obj);
-	if (!btf)
-		return;
-	m->btf = btf;
-	m->btf_key_type_id = bpf_map__btf_key_type_id(m->map);
-	m->btf_value_type_id = bpf_map__btf_value_type_id(m->map);
-	if (m->btf_key_type_id)
-		m->key_codec = lbpf_codec_get(L, btf, m->btf_key_type_id);
-	if (m->btf_value_type_id)
-		m->value_codec = lbpf_codec_get(L, btf, m->btf_value_type_id);
+	return c && lbpf_codec_size(c) == size ? c : NULL;
 }
 
-/* Options of element ops: raw=true returns bytes. */
-static int want_raw(lua_State *L, int idx, const char *fname)
+/* A standalone map created with BTF (e.g. an object's map reopened from a
+ * pin or an id): fetch that BTF from the kernel; the map userdata (at idx)
+ * owns it through a libbpf.btf handle in its user value. */
+static void load_kernel_btf(lua_State *L, int idx, struct lbpf_map *m)
 {
-	static const char *const opts[] = {"raw", NULL};
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	struct btf *btf;
 
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(m->fd, &info, &len) || !info.btf_id)
+		return;
+	btf = btf__load_from_kernel_by_id(info.btf_id);
+	if (!btf)
+		return;
+	lbpf_push_btf(L, 0, btf, 1);
+	lua_setiuservalue(L, idx, 1);
+	m->btf = btf;
+	m->btf_key_type_id = info.btf_key_type_id;
+	m->btf_value_type_id = info.btf_value_type_id;
+}
+
+/* Attach BTF codecs the first time the map (at idx) is used: the object's
+ * BTF, or the kernel's for standalone maps. Done once: the hot path pays a
+ * flag test. */
+static void ensure_codecs(lua_State *L, int idx, struct lbpf_map *m)
+{
+	if (m->typed)
+		return;
+	m->typed = 1;
+	if (m->map && m->owner && m->owner->obj) {
+		m->btf = bpf_object__btf(m->owner->obj);
+		m->btf_key_type_id = bpf_map__btf_key_type_id(m->map);
+		m->btf_value_type_id = bpf_map__btf_value_type_id(m->map);
+	} else if (!m->owner && m->fd >= 0) {
+		load_kernel_btf(L, idx, m);
+	}
+	if (!m->btf)
+		return;
+	m->key_codec = sized_codec(L, m->btf, m->btf_key_type_id,
+				   map_key_size(m));
+	m->value_codec = sized_codec(L, m->btf, m->btf_value_type_id,
+				     map_value_size(m));
+}
+
+/* A codec by type name for the map: its BTF, builtins, the kernel's BTF.
+ * (Builtin codecs are static and never written: the cast is safe.) */
+static struct lbpf_codec *named_codec(lua_State *L, struct lbpf_map *m,
+				      const char *name, size_t size,
+				      const char *what)
+{
+	const struct lbpf_codec *c = lbpf_codec_by_name(L, m->btf, name);
+
+	if (lbpf_codec_size(c) != size)
+		luaL_error(L, "libbpf.map: %s type '%s' has %d bytes, map '%s' "
+			   "has %d", what, name, (int)lbpf_codec_size(c),
+			   map_name(m), (int)size);
+	return (struct lbpf_codec *)c;
+}
+
+/* Options of element reads: raw=true returns bytes; type=/key_type= name
+ * the value/key type where the map has no BTF. */
+struct elem_opts {
+	int raw;
+	struct lbpf_codec *kc, *vc;
+};
+
+static void check_elem_opts(lua_State *L, int idx, const char *fname,
+			    struct lbpf_map *m, struct elem_opts *o)
+{
+	static const char *const opts[] = {"raw", "type", "key_type", NULL};
+	const char *name;
+
+	o->raw = 0;
+	o->kc = m->key_codec;
+	o->vc = m->value_codec;
 	if (lua_isnoneornil(L, idx))
-		return 0;
+		return;
 	lbpf_check_options(L, idx, fname, opts);
-	return lbpf_opt_boolean(L, idx, "raw", 0);
+	o->raw = lbpf_opt_boolean(L, idx, "raw", 0);
+	if ((name = lbpf_opt_string(L, idx, "type", NULL)))
+		o->vc = named_codec(L, m, name, map_value_size(m), "value");
+	if ((name = lbpf_opt_string(L, idx, "key_type", NULL)))
+		o->kc = named_codec(L, m, name, map_key_size(m), "key");
+}
+
+/* m:set_type{key=, value=}: the key/value types (by name) of a map whose BTF
+ * lacks them, for every later operation. */
+static int set_codec_types(lua_State *L)
+{
+	static const char *const opts[] = {"key", "value", NULL};
+	struct lbpf_map *m = lbpf_check_map(L, 1);
+	const char *name;
+
+	lbpf_check_options(L, 2, "set_type", opts);
+	ensure_codecs(L, 1, m);
+	if ((name = lbpf_opt_string(L, 2, "key", NULL)))
+		m->key_codec = named_codec(L, m, name, map_key_size(m), "key");
+	if ((name = lbpf_opt_string(L, 2, "value", NULL)))
+		m->value_codec = named_codec(L, m, name, map_value_size(m),
+					     "value");
+	lua_settop(L, 1);
+	return 1;
 }
 
 /* Push the value in `buf` (per-CPU maps: a list, one value per CPU). */
-static void push_value(lua_State *L, struct lbpf_map *m, const char *buf,
-		       int raw)
+static void push_value_as(lua_State *L, struct lbpf_map *m,
+			  struct lbpf_codec *c, const char *buf, int raw)
 {
 	size_t slot;
 	int i, n;
 	size_t total = value_buf_size(m, &slot, &n);
-	struct lbpf_codec *c = raw ? NULL : m->value_codec;
 
 	if (raw) {
 		lua_pushlstring(L, buf, total);
@@ -194,6 +368,24 @@ static void push_value(lua_State *L, struct lbpf_map *m, const char *buf,
 	}
 }
 
+static void push_value(lua_State *L, struct lbpf_map *m, const char *buf,
+		       int raw)
+{
+	push_value_as(L, m, raw ? NULL : m->value_codec, buf, raw);
+}
+
+/* Map-in-map and program-array values may be given as handles: their fd. */
+static int handle_fd(lua_State *L, int idx)
+{
+	if (lua_type(L, idx) != LUA_TUSERDATA)
+		return -1;
+	if (luaL_testudata(L, idx, LBPF_MAP))
+		return lbpf_map_fd(lbpf_check_map(L, idx));
+	if (luaL_testudata(L, idx, LBPF_PROG))
+		return lbpf_prog_fd(lbpf_check_prog(L, idx));
+	return -1;
+}
+
 /* Encode the value at idx into buf (per-CPU: a list of values, or one
  * value replicated to every CPU, or raw bytes of the whole buffer). */
 static void encode_value(lua_State *L, int idx, struct lbpf_map *m, char *buf)
@@ -204,7 +396,12 @@ static void encode_value(lua_State *L, int idx, struct lbpf_map *m, char *buf)
 	size_t vs = map_value_size(m);
 
 	if (!is_percpu(map_type(m))) {
-		lbpf_encode(L, idx, m->value_codec, buf, vs, "value");
+		int fd = handle_fd(L, idx);
+
+		if (fd >= 0 && vs == sizeof(__u32))
+			memcpy(buf, &fd, sizeof(__u32));
+		else
+			lbpf_encode(L, idx, m->value_codec, buf, vs, "value");
 		return;
 	}
 	memset(buf, 0, total);
@@ -255,23 +452,36 @@ static char *key_buffer(lua_State *L, struct lbpf_map *m, char *small)
 /* m:lookup(key [, {raw=true}]) -> value | nil */
 static int l_lookup(lua_State *L)
 {
-	struct lbpf_map *m = lbpf_check_map(L, 1);
+	struct lbpf_map *m = fast_check_map(L);
 	char ksmall[STACK_VALUE], vsmall[STACK_VALUE];
-	int fd = ready_fd(L, m), raw = want_raw(L, 3, "lookup");
+	int fd = hot_fd(L, 1, m);
+	struct elem_opts o;
 	size_t total;
 	char *key, *val;
 
-	ensure_codecs(L, m);
+	if (m->int_key && m->int_value && lua_gettop(L) == 2 &&
+	    lua_isinteger(L, 2) &&
+	    store_int(abs(m->int_key), lua_tointeger(L, 2), ksmall)) {
+		if (bpf_map_lookup_elem(fd, ksmall, vsmall)) {
+			if (errno == ENOENT)
+				return 0;
+			return lbpf_push_error(L, errno, "lookup in map '%s' "
+					       "failed", map_name(m));
+		}
+		lua_pushinteger(L, load_int(m->int_value, vsmall));
+		return 1;
+	}
+	check_elem_opts(L, 3, "lookup", m, &o);
 	key = key_buffer(L, m, ksmall);
 	val = value_buffer(L, m, vsmall, &total);
-	lbpf_encode(L, 2, m->key_codec, key, map_key_size(m), "key");
+	lbpf_encode(L, 2, o.kc, key, map_key_size(m), "key");
 	if (bpf_map_lookup_elem(fd, map_key_size(m) ? key : NULL, val)) {
 		if (errno == ENOENT)
 			return 0;
 		return lbpf_push_error(L, errno, "lookup in map '%s' failed",
 				       map_name(m));
 	}
-	push_value(L, m, val, raw);
+	push_value_as(L, m, o.vc, val, o.raw);
 	return 1;
 }
 
@@ -288,15 +498,24 @@ static __u64 update_flag(lua_State *L, int idx)
 /* m:update(key, value [, "any"|"noexist"|"exist"|"lock"]) -> true | nil, msg, errno */
 static int l_update(lua_State *L)
 {
-	struct lbpf_map *m = lbpf_check_map(L, 1);
+	struct lbpf_map *m = fast_check_map(L);
 	char ksmall[STACK_VALUE], vsmall[STACK_VALUE];
-	int fd = ready_fd(L, m);
-	__u64 flags = update_flag(L, 4);
+	int fd = hot_fd(L, 1, m);
+	__u64 flags = lua_isnoneornil(L, 4) ? BPF_ANY : update_flag(L, 4);
 	size_t total;
 	char *key, *val;
 
+	if (m->int_key && m->int_value && lua_isinteger(L, 2) &&
+	    lua_isinteger(L, 3) &&
+	    store_int(abs(m->int_key), lua_tointeger(L, 2), ksmall) &&
+	    store_int(abs(m->int_value), lua_tointeger(L, 3), vsmall)) {
+		if (bpf_map_update_elem(fd, ksmall, vsmall, flags))
+			return lbpf_push_error(L, errno, "update of map '%s' "
+					       "failed", map_name(m));
+		lua_pushboolean(L, 1);
+		return 1;
+	}
 	luaL_checkany(L, 3);
-	ensure_codecs(L, m);
 	key = key_buffer(L, m, ksmall);
 	val = value_buffer(L, m, vsmall, &total);
 	lbpf_encode(L, 2, m->key_codec, key, map_key_size(m), "key");
@@ -316,7 +535,7 @@ static int l_delete(lua_State *L)
 	int fd = ready_fd(L, m);
 	char *key;
 
-	ensure_codecs(L, m);
+	ensure_codecs(L, 1, m);
 	key = key_buffer(L, m, ksmall);
 	lbpf_encode(L, 2, m->key_codec, key, map_key_size(m), "key");
 	if (bpf_map_delete_elem(fd, key)) {
@@ -336,14 +555,16 @@ static int l_lookup_and_delete(lua_State *L)
 {
 	struct lbpf_map *m = lbpf_check_map(L, 1);
 	char ksmall[STACK_VALUE], vsmall[STACK_VALUE];
-	int fd = ready_fd(L, m), raw = want_raw(L, 3, "lookup_and_delete");
+	int fd = ready_fd(L, m);
+	struct elem_opts o;
 	size_t total;
 	char *key, *val;
 
-	ensure_codecs(L, m);
+	ensure_codecs(L, 1, m);
+	check_elem_opts(L, 3, "lookup_and_delete", m, &o);
 	key = key_buffer(L, m, ksmall);
 	val = value_buffer(L, m, vsmall, &total);
-	lbpf_encode(L, 2, m->key_codec, key, map_key_size(m), "key");
+	lbpf_encode(L, 2, o.kc, key, map_key_size(m), "key");
 	if (bpf_map_lookup_and_delete_elem(fd, map_key_size(m) ? key : NULL,
 					   val)) {
 		if (errno == ENOENT)
@@ -352,7 +573,7 @@ static int l_lookup_and_delete(lua_State *L)
 				       "lookup_and_delete in map '%s' failed",
 				       map_name(m));
 	}
-	push_value(L, m, val, raw);
+	push_value_as(L, m, o.vc, val, o.raw);
 	return 1;
 }
 
@@ -363,7 +584,8 @@ static int pairs_next(lua_State *L)
 	char *prev = lua_touserdata(L, lua_upvalueindex(2));
 	char vsmall[STACK_VALUE];
 	size_t ks = map_key_size(m), total;
-	int fd = ready_fd(L, m), started = lua_toboolean(L, lua_upvalueindex(3));
+	int fd = hot_fd(L, lua_upvalueindex(1), m);
+	int started = lua_toboolean(L, lua_upvalueindex(3));
 	char *next = prev + ks, *val = value_buffer(L, m, vsmall, &total);
 
 	for (;;) {
@@ -398,7 +620,7 @@ static int l_pairs(lua_State *L)
 	struct lbpf_map *m = lbpf_check_map(L, 1);
 
 	ready_fd(L, m);
-	ensure_codecs(L, m);
+	ensure_codecs(L, 1, m);
 	lua_settop(L, 1);
 	lua_newuserdatauv(L, 2 * (map_key_size(m) ? map_key_size(m) : 1), 0);
 	lua_pushboolean(L, 0);
@@ -414,7 +636,7 @@ static int l_keys(lua_State *L)
 	size_t ks = map_key_size(m);
 	char *buf;
 
-	ensure_codecs(L, m);
+	ensure_codecs(L, 1, m);
 	buf = lua_newuserdatauv(L, 2 * (ks ? ks : 1), 0);
 	lua_newtable(L);
 	for (;;) {
@@ -430,6 +652,192 @@ static int l_keys(lua_State *L)
 		lua_rawseti(L, -2, ++n);
 	}
 	return 1;
+}
+
+/* Fill the table at -1 by iteration (maps without batch support). */
+static int dump_iterate(lua_State *L, struct lbpf_map *m, int fd,
+			const struct elem_opts *o)
+{
+	size_t ks = map_key_size(m), slot;
+	int ncpu, started = 0;
+	char *keys = lua_newuserdatauv(L, 2 * (ks ? ks : 1), 0);
+	char *val = lua_newuserdatauv(L, value_buf_size(m, &slot, &ncpu), 0);
+
+	lua_rotate(L, -3, 1);   /* the result table back on top */
+	lua_rotate(L, -3, 1);
+	for (;;) {
+		if (bpf_map_get_next_key(fd, started ? keys : NULL, keys + ks)) {
+			if (errno == ENOENT)
+				return 0;
+			return errno;
+		}
+		started = 1;
+		memcpy(keys, keys + ks, ks);
+		if (bpf_map_lookup_elem(fd, keys, val)) {
+			if (errno == ENOENT)
+				continue;
+			return errno;
+		}
+		lbpf_decode(L, o->kc, keys, ks);
+		push_value_as(L, m, o->vc, val, o->raw);
+		lua_rawset(L, -3);
+	}
+}
+
+/* Fill the table at -1 with BPF_MAP_LOOKUP_BATCH; EINVAL/ENOTSUPP when the
+ * map type has no batch ops (nothing added then). */
+static int dump_batch(lua_State *L, struct lbpf_map *m, int fd,
+		      const struct elem_opts *o)
+{
+	size_t ks = map_key_size(m), slot, vsize;
+	int ncpu;
+	__u32 max = m->map ? bpf_map__max_entries(m->map) : m->max_entries;
+	__u32 chunk = max < 4096 ? (max ? max : 1) : 4096, count, i;
+	__u64 in_tok = 0, out_tok = 0;
+	char *keys, *vals;
+	int err = 0, first = 1;
+
+	vsize = value_buf_size(m, &slot, &ncpu);
+	keys = lua_newuserdatauv(L, (size_t)chunk * ks, 0);
+	vals = lua_newuserdatauv(L, (size_t)chunk * vsize, 0);
+	lua_rotate(L, -3, 1);
+	lua_rotate(L, -3, 1);
+	while (!err) {
+		count = chunk;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in_tok, &out_tok,
+					   keys, vals, &count, NULL) ? errno : 0;
+		if (err && err != ENOENT)
+			return err;
+		first = 0;
+		in_tok = out_tok;
+		for (i = 0; i < count; i++) {
+			lbpf_decode(L, o->kc, keys + (size_t)i * ks, ks);
+			push_value_as(L, m, o->vc, vals + (size_t)i * vsize,
+				      o->raw);
+			lua_rawset(L, -3);
+		}
+	}
+	return 0;
+}
+
+/* m:dump([{raw=, type=, key_type=}]) -> {key = value, ...}, with the batch
+ * syscall where the map type has it, else by iteration */
+static int l_dump(lua_State *L)
+{
+	struct lbpf_map *m = lbpf_check_map(L, 1);
+	int fd = ready_fd(L, m), err;
+	struct elem_opts o;
+
+	ensure_codecs(L, 1, m);
+	check_elem_opts(L, 2, "dump", m, &o);
+	lua_settop(L, 2);
+	lua_newtable(L);
+	err = map_key_size(m) ? dump_batch(L, m, fd, &o) : EINVAL;
+	if (err == EINVAL || err == ENOTSUPP || err == EOPNOTSUPP ||
+	    err == ENOSPC) {
+		lua_settop(L, 2);
+		lua_newtable(L);
+		err = dump_iterate(L, m, fd, &o);
+	}
+	if (err)
+		return lbpf_push_error(L, err, "dump of map '%s' failed",
+				       map_name(m));
+	return 1;
+}
+
+/* m:clear() -> number of entries removed (arrays: zeroed) */
+static int l_clear(lua_State *L)
+{
+	struct lbpf_map *m = lbpf_check_map(L, 1);
+	int fd = ready_fd(L, m);
+	size_t ks = map_key_size(m), slot, total;
+	__u32 type = map_type(m);
+	lua_Integer n = 0;
+	int ncpu;
+	char *key, *val;
+
+	total = value_buf_size(m, &slot, &ncpu);
+	key = lua_newuserdatauv(L, ks ? ks : 1, 0);
+	val = lua_newuserdatauv(L, total, 0);
+	memset(val, 0, total);
+	if (type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY) {
+		__u32 i, max = m->map ? bpf_map__max_entries(m->map)
+				       : m->max_entries;
+		for (i = 0; i < max; i++, n++)
+			if (bpf_map_update_elem(fd, &i, val, BPF_ANY))
+				return lbpf_push_error(L, errno, "clear of map "
+						       "'%s' failed", map_name(m));
+	} else if (!ks) {   /* queue, stack: pop until empty */
+		while (!bpf_map_lookup_and_delete_elem(fd, NULL, val))
+			n++;
+	} else {
+		/* delete the first key until none is left: deleting while
+		 * walking get_next_key would restart on hash maps anyway */
+		while (!bpf_map_get_next_key(fd, NULL, key)) {
+			if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+				return lbpf_push_error(L, errno, "clear of map "
+						       "'%s' failed", map_name(m));
+			n++;
+		}
+	}
+	lua_pushinteger(L, n);
+	return 1;
+}
+
+/* m:push(value [, "any"|"exist"]) for queue/stack maps ("exist" overwrites
+ * the oldest when full) */
+static int l_push(lua_State *L)
+{
+	struct lbpf_map *m = lbpf_check_map(L, 1);
+	char vsmall[STACK_VALUE];
+	int fd = ready_fd(L, m);
+	__u64 flags = update_flag(L, 3);
+	size_t total;
+	char *val;
+
+	luaL_checkany(L, 2);
+	ensure_codecs(L, 1, m);
+	val = value_buffer(L, m, vsmall, &total);
+	encode_value(L, 2, m, val);
+	if (bpf_map_update_elem(fd, NULL, val, flags))
+		return lbpf_push_error(L, errno, "push to map '%s' failed",
+				       map_name(m));
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* pop/peek: the value at the head of a queue/stack, nil when empty */
+static int pop_or_peek(lua_State *L, int pop, const char *fname)
+{
+	struct lbpf_map *m = lbpf_check_map(L, 1);
+	char vsmall[STACK_VALUE];
+	int fd = ready_fd(L, m);
+	struct elem_opts o;
+	size_t total;
+	char *val;
+
+	ensure_codecs(L, 1, m);
+	check_elem_opts(L, 2, fname, m, &o);
+	val = value_buffer(L, m, vsmall, &total);
+	if (pop ? bpf_map_lookup_and_delete_elem(fd, NULL, val)
+		: bpf_map_lookup_elem(fd, NULL, val)) {
+		if (errno == ENOENT)
+			return 0;
+		return lbpf_push_error(L, errno, "%s of map '%s' failed", fname,
+				       map_name(m));
+	}
+	push_value_as(L, m, o.vc, val, o.raw);
+	return 1;
+}
+
+static int l_pop(lua_State *L)
+{
+	return pop_or_peek(L, 1, "pop");
+}
+
+static int l_peek(lua_State *L)
+{
+	return pop_or_peek(L, 0, "peek");
 }
 
 /* ---- pinning, freeze, info ---------------------------------------------------- */
@@ -591,9 +999,15 @@ static int l_set_numa_node(lua_State *L)
 
 static int l_set_type(lua_State *L)
 {
-	struct lbpf_map *m = check_settable(L, "set_type");
-	const char *name = luaL_checkstring(L, 2);
-	int type = lbpf_map_type_from_name(name);
+	struct lbpf_map *m;
+	const char *name;
+	int type;
+
+	if (lua_istable(L, 2))
+		return set_codec_types(L);
+	m = check_settable(L, "set_type");
+	name = luaL_checkstring(L, 2);
+	type = lbpf_map_type_from_name(name);
 
 	if (type < 0)
 		luaL_argerror(L, 2, lua_pushfstring(L, "unknown map type '%s'",
@@ -781,8 +1195,96 @@ struct lbpf_map *lbpf_push_fd_map(lua_State *L, int objidx, int fd,
 	return m;
 }
 
+/* ---- standalone maps: they own a fd, closed on __gc/__close/close() ------------- */
+
+/* bpf.map_create{type=, key_size=, value_size=, max_entries=, name=, flags=,
+ * inner_map=} -> map | nil, msg, errno */
+static int l_map_create(lua_State *L)
+{
+	static const char *const keys[] = {"type", "key_size", "value_size",
+		"max_entries", "name", "flags", "inner_map", NULL};
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	const char *tname, *name;
+	int type, fd;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	lbpf_check_options(L, 1, "map_create", keys);
+	tname = lbpf_opt_string(L, 1, "type", "hash");
+	type = lbpf_map_type_from_name(tname);
+	if (type < 0)
+		return luaL_error(L, "map_create: unknown map type '%s'", tname);
+	name = lbpf_opt_string(L, 1, "name", NULL);
+	opts.map_flags = (__u32)lbpf_opt_integer(L, 1, "flags", 0);
+	if (lua_getfield(L, 1, "inner_map") != LUA_TNIL) {
+		opts.inner_map_fd = lbpf_map_fd(lbpf_check_map(L, -1));
+		if ((int)opts.inner_map_fd < 0)
+			return luaL_error(L, "map_create: inner_map is not created");
+	}
+	fd = bpf_map_create((enum bpf_map_type)type, name,
+			    (__u32)lbpf_opt_integer(L, 1, "key_size", 0),
+			    (__u32)lbpf_opt_integer(L, 1, "value_size", 0),
+			    (__u32)lbpf_opt_integer(L, 1, "max_entries", 0),
+			    &opts);
+	if (fd < 0)
+		return lbpf_push_error(L, lbpf_errno(fd), "map_create of %s map "
+				       "'%s' failed", tname, name ? name : "");
+	lbpf_push_fd_map(L, 0, fd, name);
+	return 1;
+}
+
+/* bpf.map_from_pinned(path) -> map | nil, msg, errno */
+static int l_map_from_pinned(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return lbpf_push_error(L, lbpf_errno(fd), "map_from_pinned "
+				       "'%s' failed", path);
+	lbpf_push_fd_map(L, 0, fd, NULL);
+	return 1;
+}
+
+/* bpf.map_from_id(id) -> map | nil, msg, errno */
+static int l_map_from_id(lua_State *L)
+{
+	lua_Integer id = luaL_checkinteger(L, 1);
+	int fd = bpf_map_get_fd_by_id((__u32)id);
+
+	if (fd < 0)
+		return lbpf_push_error(L, lbpf_errno(fd), "map_from_id %d "
+				       "failed", (int)id);
+	lbpf_push_fd_map(L, 0, fd, NULL);
+	return 1;
+}
+
+/* bpf.map_from_fd(fd) -> map on a dup of fd (the caller keeps its fd) */
+static int l_map_from_fd(lua_State *L)
+{
+	int fd = (int)luaL_checkinteger(L, 1), dfd;
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return lbpf_push_error(L, errno, "map_from_fd %d: not a BPF map",
+				       fd);
+	dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (dfd < 0)
+		return lbpf_push_error(L, errno, "map_from_fd %d failed", fd);
+	lbpf_push_fd_map(L, 0, dfd, NULL);
+	return 1;
+}
+
 void lbpf_open_map(lua_State *L)
 {
+	static const luaL_Reg funcs[] = {
+		{"map_create", l_map_create},
+		{"map_from_pinned", l_map_from_pinned},
+		{"map_from_id", l_map_from_id},
+		{"map_from_fd", l_map_from_fd},
+		{NULL, NULL}
+	};
 	static const luaL_Reg meta[] = {
 		{"__gc", l_close},
 		{"__close", l_close},
@@ -797,6 +1299,11 @@ void lbpf_open_map(lua_State *L)
 		{"delete", l_delete},
 		{"lookup_and_delete", l_lookup_and_delete},
 		{"keys", l_keys},
+		{"dump", l_dump},
+		{"clear", l_clear},
+		{"push", l_push},
+		{"pop", l_pop},
+		{"peek", l_peek},
 		{"pairs", l_pairs},
 		{"pin", l_pin},
 		{"unpin", l_unpin},
@@ -817,5 +1324,20 @@ void lbpf_open_map(lua_State *L)
 		{NULL, NULL}
 	};
 
+	static const luaL_Reg hot[] = {
+		{"lookup", l_lookup},
+		{"update", l_update},
+		{NULL, NULL}
+	};
+
 	lbpf_new_class(L, LBPF_MAP, meta, methods, map_get);
+	/* re-register the hot methods with the metatable as upvalue, for
+	 * fast_check_map (the methods table is __index's upvalue 1) */
+	luaL_getmetatable(L, LBPF_MAP);
+	lua_getfield(L, -1, "__index");
+	lua_getupvalue(L, -1, 1);
+	lua_pushvalue(L, -3);
+	luaL_setfuncs(L, hot, 1);
+	lua_pop(L, 3);
+	luaL_setfuncs(L, funcs, 0);
 }

@@ -578,6 +578,31 @@ static int l_tostring(lua_State *L)
 	return 1;
 }
 
+/* obj.vars: created once, kept in the object's user value table */
+static int object_vars(lua_State *L)
+{
+	lua_getiuservalue(L, 1, 1);
+	if (lua_getfield(L, -1, "vars") == LUA_TNIL) {
+		lua_pop(L, 1);
+		lbpf_push_vars(L, 1);
+		lua_pushvalue(L, -1);
+		lua_setfield(L, -3, "vars");
+	}
+	return 1;
+}
+
+/* obj:btf() -> libbpf.btf handle on the object's BTF, or nil */
+static int l_btf(lua_State *L)
+{
+	struct lbpf_object *o = lbpf_check_object(L, 1);
+	const struct btf *btf = o->obj ? bpf_object__btf(o->obj) : NULL;
+
+	if (!btf)
+		return 0;
+	lbpf_push_btf(L, 1, btf, 0);
+	return 1;
+}
+
 static int object_get(lua_State *L)
 {
 	struct lbpf_object *o = lbpf_check_object(L, 1);
@@ -601,6 +626,8 @@ static int object_get(lua_State *L)
 		lua_pushboolean(L, o->loaded);
 		return 1;
 	}
+	if (strcmp(k, "vars") == 0)   /* btf.c, cached in the user value */
+		return object_vars(L);
 	return 0;
 }
 
@@ -654,6 +681,7 @@ void lbpf_open_object(lua_State *L)
 		{"attach", l_attach},
 		{"sections", l_sections},
 		{"close", l_close},
+		{"btf", l_btf},
 		{NULL, NULL}
 	};
 	static const luaL_Reg funcs[] = {

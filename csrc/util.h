@@ -55,6 +55,14 @@ struct lbpf_map {
 	struct lbpf_codec *key_codec, *value_codec;
 	const struct btf *btf;        /* BTF the codecs index into, or NULL */
 	__u32 btf_key_type_id, btf_value_type_id;
+	int typed;                    /* codecs resolved (once, lazily) */
+	/* hot path (map.c): once the map exists its fd and attributes are
+	 * cached here (type/key_size/... above are then valid for libbpf
+	 * maps too) so lookup/update touch no libbpf struct */
+	int cached, hot_fd;
+	/* plain integer key/value: byte size, negative when signed, 0 when
+	 * not (per-CPU, struct, raw...): lookup/update skip the codecs then */
+	signed char int_key, int_value;
 };
 
 struct lbpf_prog {
@@ -193,6 +201,25 @@ void lbpf_codec_decode(lua_State *L, const struct lbpf_codec *c,
 		       const void *buf, size_t size);
 /* forget every codec compiled for `btf` (its owner is being freed) */
 void lbpf_codec_forget(lua_State *L, const struct btf *btf);
+/* bytes the codec's type occupies */
+size_t lbpf_codec_size(const struct lbpf_codec *c);
+/* a plain integer type: its size, negated when signed; else 0 */
+int lbpf_codec_int(const struct lbpf_codec *c);
+/* type id of a name like "struct event", "u32", "int" in `btf`, or <0 */
+__s32 lbpf_btf_find(const struct btf *btf, const char *name);
+/* codec of a type name: looked up in `btf` (may be NULL), then among the
+ * builtin integer names (u32, __u64, int, ...), then in the kernel's BTF;
+ * raises "unknown type" when none has it */
+const struct lbpf_codec *lbpf_codec_by_name(lua_State *L,
+					    const struct btf *btf,
+					    const char *name);
+/* push a libbpf.btf handle; `owned`: free btf with the handle, else keep the
+ * value at `owneridx` (an object userdata, or 0) alive while it is used */
+void lbpf_push_btf(lua_State *L, int owneridx, const struct btf *btf,
+		   int owned);
+/* push obj.vars (libbpf.vars) for the object at `objidx`: its .rodata,
+ * .data, .bss, .kconfig and custom section globals by name */
+void lbpf_push_vars(lua_State *L, int objidx);
 
 /* type names: libbpf's strings without the BPF_*_TYPE_ prefix */
 const char *lbpf_map_type_name(__u32 type);

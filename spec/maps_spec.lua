@@ -1,0 +1,130 @@
+-- Map operations beyond lookup/update: dump, clear, queues and stacks,
+-- map-in-map, and standalone maps (issue 4).
+local bpf = require "libbpf"
+local helpers = require "helpers"
+
+local OBJ = "spec/bpf/typed.bpf.o"
+
+describe("a map", function()
+  local obj
+
+  before_each(function()
+    obj = assert(bpf.open(OBJ))
+    assert(obj:load())
+  end)
+
+  after_each(function()
+    obj:close()
+  end)
+
+  it("dumps the same key/value pairs that pairs() walks", function()
+    local m = obj.maps.counts
+    for k = 1, 50 do m[k] = k * k end
+    local walked, n = {}, 0
+    for k, v in pairs(m) do walked[k] = v; n = n + 1 end
+    assert.equal(50, n)
+    assert.same(walked, m:dump())
+    assert.equal(2500, m:dump()[50])
+  end)
+
+  it("dumps maps without batch support by iteration, and struct values typed", function()
+    obj.maps.events[5] = {pid = 5, comm = "five"}
+    obj.maps.events[6] = {pid = 6}
+    local d = obj.maps.events:dump()
+    assert.equal("five", d[5].comm)
+    assert.equal(6, d[6].pid)
+    local arr = obj.maps.percpu_hits:dump()      -- per-CPU array: lists
+    assert.is_table(arr[0])
+  end)
+
+  it("clears a hash map and zeroes an array", function()
+    local m = obj.maps.counts
+    for k = 1, 20 do m[k] = k end
+    assert.equal(20, m:clear())
+    assert.is_nil(next(m:dump()))
+    obj.maps.untyped[2] = 99
+    obj.maps.untyped:clear()
+    assert.equal(0, obj.maps.untyped[2])
+  end)
+
+  it("pushes, peeks and pops a queue in FIFO order and a stack in LIFO order", function()
+    local q, s = obj.maps.queue, obj.maps.stack
+    for i = 1, 3 do q:push(i); s:push(i) end
+    assert.equal(1, q:peek())
+    assert.equal(3, s:peek())
+    assert.same({1, 2, 3}, {q:pop(), q:pop(), q:pop()})
+    assert.same({3, 2, 1}, {s:pop(), s:pop(), s:pop()})
+    assert.is_nil(q:pop())
+    assert.is_nil(s:peek())
+    q:push(7)
+    assert.equal(1, q:clear())
+  end)
+
+  it("stores an inner map given as a handle and reads it back as its id", function()
+    local inner <close> = assert(bpf.map_create{type = "array", key_size = 4, value_size = 4,
+                                                max_entries = 1, name = "inner"})
+    obj.maps.outer[0] = inner
+    assert.equal(inner:info().id, obj.maps.outer[0])
+  end)
+end)
+
+describe("a standalone map", function()
+  it("is created with map_create and works like any map", function()
+    local m <close> = assert(bpf.map_create{type = "hash", key_size = 4, value_size = 8,
+                                            max_entries = 16, name = "solo"})
+    assert.equal("hash", m.type)
+    assert.equal(16, m.max_entries)
+    m[1] = 10
+    assert.equal(10, m[1])
+    assert.same({[1] = 10}, m:dump())
+  end)
+
+  it("reports creation failures as nil, message, errno", function()
+    local m, err, code = bpf.map_create{type = "hash", key_size = 0, value_size = 8,
+                                        max_entries = 1}
+    assert.is_nil(m)
+    assert.matches("map_create", err)
+    assert.is_number(code)
+    assert.has_error(function() bpf.map_create{type = "hash", bogus = 1} end)
+  end)
+
+  it("reads the same map when reopened from a pin, typed by the kernel's BTF", function()
+    local obj <close> = assert(bpf.open(OBJ))
+    assert(obj:load())
+    local path = "/sys/fs/bpf/lbpf_spec_events"
+    os.remove(path)
+    assert(obj.maps.events:pin(path))
+    obj.maps.events[1] = {pid = 41, comm = "pinned"}
+    local p <close> = assert(bpf.map_from_pinned(path))
+    assert.equal(obj.maps.events:info().id, p:info().id)
+    assert.equal("pinned", p[1].comm)           -- BTF fetched from the kernel
+    p[2] = {pid = 42}
+    assert.equal(42, obj.maps.events[2].pid)
+    os.remove(path)
+  end)
+
+  it("opens by id and by a dup of a fd, and closes its own fd", function()
+    collectgarbage(); collectgarbage()
+    local before = helpers.fd_count()
+    local m = assert(bpf.map_create{type = "array", key_size = 4, value_size = 4,
+                                    max_entries = 2})
+    m[1] = 5
+    local byid = assert(bpf.map_from_id(m:info().id))
+    local byfd = assert(bpf.map_from_fd(m.fd))
+    assert.not_equal(m.fd, byfd.fd)
+    assert.equal(5, byid[1])
+    assert.equal(5, byfd[1])
+    assert.equal(before + 3, helpers.fd_count())
+    byid:close(); byfd:close(); m:close()
+    assert.equal(before, helpers.fd_count())
+    assert.error_matches(function() return m[1] end, "closed")
+    do
+      local g = assert(bpf.map_create{type = "array", key_size = 4, value_size = 4,
+                                      max_entries = 1})
+      assert.equal(before + 1, helpers.fd_count())
+      assert.equal("array", g.type)
+    end
+    collectgarbage(); collectgarbage()
+    assert.equal(before, helpers.fd_count())
+  end)
+end)
