@@ -13,14 +13,13 @@
 
 #include "util.h"
 
-#define LBPF_BTF "libbpf.btf"
-
 /* type spellings longer than 256 bytes are cut on purpose (display only) */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
 struct lbpf_btf {
 	struct btf *btf;              /* NULL once closed */
-	struct lbpf_object *owner;    /* NULL: the handle owns `btf` */
+	struct lbpf_object *owner;    /* object whose BTF this is, or NULL */
+	int owned;                    /* btf__free on close */
 	char what[32];                /* "vmlinux" or the object's name */
 };
 
@@ -261,8 +260,10 @@ static int l_gc(lua_State *L)
 {
 	struct lbpf_btf *b = luaL_checkudata(L, 1, LBPF_BTF);
 
-	if (!b->owner && b->btf)
+	if (b->owned && b->btf) {
+		lbpf_codec_forget(L, b->btf);
 		btf__free(b->btf);
+	}
 	b->btf = NULL;
 	return 0;
 }
@@ -286,9 +287,35 @@ static struct lbpf_btf *push_btf(lua_State *L, struct btf *btf,
 
 	b->btf = btf;
 	b->owner = owner;
+	b->owned = owner == NULL;
 	snprintf(b->what, sizeof(b->what), "%s", what);
 	luaL_setmetatable(L, LBPF_BTF);
 	return b;
+}
+
+const struct btf *lbpf_check_btf(lua_State *L, int idx)
+{
+	return check_btf(L, idx)->btf;
+}
+
+/* A handle on `btf`: `owned` ones free it; borrowed ones keep the value at
+ * `owneridx` (an object, or the kernel BTF holder) alive. */
+void lbpf_push_btf(lua_State *L, int owneridx, const struct btf *btf,
+		   int owned)
+{
+	struct lbpf_object *o = NULL;
+	struct lbpf_btf *b;
+
+	owneridx = owneridx ? lua_absindex(L, owneridx) : 0;
+	if (owneridx)
+		o = luaL_testudata(L, owneridx, LBPF_OBJECT);
+	b = push_btf(L, (struct btf *)btf, o,
+		     o && o->obj ? bpf_object__name(o->obj) : "btf");
+	b->owned = owned;
+	if (owneridx) {
+		lua_pushvalue(L, owneridx);
+		lua_setiuservalue(L, -2, 1);
+	}
 }
 
 /* obj:btf() -> libbpf.btf | nil when the object has no BTF */

@@ -592,17 +592,6 @@ static int object_vars(lua_State *L)
 }
 
 /* obj:btf() -> libbpf.btf handle on the object's BTF, or nil */
-static int l_btf(lua_State *L)
-{
-	struct lbpf_object *o = lbpf_check_object(L, 1);
-	const struct btf *btf = o->obj ? bpf_object__btf(o->obj) : NULL;
-
-	if (!btf)
-		return 0;
-	lbpf_push_btf(L, 1, btf, 0);
-	return 1;
-}
-
 static int object_get(lua_State *L)
 {
 	struct lbpf_object *o = lbpf_check_object(L, 1);
@@ -681,7 +670,6 @@ void lbpf_open_object(lua_State *L)
 		{"attach", l_attach},
 		{"sections", l_sections},
 		{"close", l_close},
-		{"btf", l_btf},
 		{NULL, NULL}
 	};
 	static const luaL_Reg funcs[] = {

@@ -31,6 +31,7 @@
 #define LBPF_MAP "libbpf.map"
 #define LBPF_PROG "libbpf.program"
 #define LBPF_LINK "libbpf.link"
+#define LBPF_BTF "libbpf.btf"
 
 struct lbpf_legacy; /* objects in iproute2's convention, legacy.c */
 struct lbpf_codec;  /* BTF-driven key/value conversion, btf.c */
@@ -215,6 +216,8 @@ const struct lbpf_codec *lbpf_codec_by_name(lua_State *L,
 					    const char *name);
 /* push a libbpf.btf handle; `owned`: free btf with the handle, else keep the
  * value at `owneridx` (an object userdata, or 0) alive while it is used */
+/* btfinfo.c: the libbpf.btf handle */
+const struct btf *lbpf_check_btf(lua_State *L, int idx);
 void lbpf_push_btf(lua_State *L, int owneridx, const struct btf *btf,
 		   int owned);
 /* push obj.vars (libbpf.vars) for the object at `objidx`: its .rodata,
