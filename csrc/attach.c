@@ -34,18 +34,44 @@
 #define SO_DETACH_BPF 27
 #endif
 
-/* The program at index 1, loaded and with a libbpf handle. */
-static struct bpf_program *attachable(lua_State *L, const char *what)
+static const char *prog_label(const struct lbpf_prog *p)
+{
+	return p->prog ? bpf_program__name(p->prog) : p->name;
+}
+
+/* The loaded program at index 1: a libbpf program or a fd-backed one (an
+ * object in iproute2's convention); the attach kinds that only need the
+ * program's fd take either. */
+static struct lbpf_prog *loaded_prog(lua_State *L, const char *what)
 {
 	struct lbpf_prog *p = lbpf_check_prog(L, 1);
 
-	if (!p->prog)
-		luaL_error(L, "libbpf.program: %s: program has no libbpf handle",
-			   what);
 	if (lbpf_prog_fd(p) < 0)
 		luaL_error(L, "libbpf.program: %s: program '%s' is not loaded "
-			   "(call obj:load())", what, bpf_program__name(p->prog));
+			   "(call obj:load())", what, prog_label(p));
+	return p;
+}
+
+/* The program at index 1, loaded and with a libbpf handle. */
+static struct bpf_program *attachable(lua_State *L, const char *what)
+{
+	struct lbpf_prog *p = loaded_prog(L, what);
+
+	if (!p->prog)
+		luaL_error(L, "libbpf.program: %s: program '%s' has no libbpf "
+			   "handle (it comes from a %s object)", what,
+			   prog_label(p), p->owner ? p->owner->format : "kernel");
 	return p->prog;
+}
+
+/* A kernel bpf_link from `prog_fd` to `target_fd`, for fd-backed programs
+ * (no libbpf handle to ask); NULL with errno set. */
+static struct bpf_link *create_link(int prog_fd, int target_fd,
+				    enum bpf_attach_type type)
+{
+	int fd = bpf_link_create(prog_fd, target_fd, type, NULL);
+
+	return fd < 0 ? NULL : lbpf_link_from_fd(fd);
 }
 
 /* Push a link for `link` or `nil, msg, errno`; `kind` names the hook. */
@@ -58,7 +84,7 @@ static int push_link_result(lua_State *L, struct bpf_link *link,
 	if (!link || err)
 		return lbpf_push_error(L, err ? err : EINVAL,
 				       "attach '%s' to %s failed",
-				       bpf_program__name(p->prog), kind);
+				       prog_label(p), kind);
 	lbpf_push_link(L, 1, link, kind);
 	return 1;
 }
@@ -320,7 +346,7 @@ static int l_attach_xdp(lua_State *L)
 	static const char *const modes[] = {"skb", "drv", "hw", NULL};
 	static const __u32 mode_flags[] = {XDP_FLAGS_SKB_MODE,
 		XDP_FLAGS_DRV_MODE, XDP_FLAGS_HW_MODE};
-	struct bpf_program *prog = attachable(L, "attach_xdp");
+	struct lbpf_prog *p = loaded_prog(L, "attach_xdp");
 	int ifindex = check_ifindex(L, 2, "attach_xdp");
 	struct netlink_attach *na;
 	char ifname[IF_NAMESIZE] = "?", kind[64];
@@ -330,8 +356,10 @@ static int l_attach_xdp(lua_State *L)
 	if_indextoname((unsigned)ifindex, ifname);
 	if (!lbpf_opt_string(L, 3, "mode", NULL)) {
 		snprintf(kind, sizeof(kind), "xdp %s", ifname);
-		return push_link_result(L, bpf_program__attach_xdp(prog, ifindex),
-					kind);
+		return push_link_result(L, p->prog ?
+					bpf_program__attach_xdp(p->prog, ifindex) :
+					create_link(lbpf_prog_fd(p), ifindex,
+						    BPF_XDP), kind);
 	}
 	/* a mode needs the netlink interface in libbpf 1.1 */
 	lua_getfield(L, 3, "mode");
@@ -342,7 +370,7 @@ static int l_attach_xdp(lua_State *L)
 		return luaL_error(L, "attach_xdp: out of memory");
 	na->ifindex = ifindex;
 	na->xdp_flags = mode_flags[mode] | XDP_FLAGS_UPDATE_IF_NOEXIST;
-	na->prog_fd = fcntl(bpf_program__fd(prog), F_DUPFD_CLOEXEC, 3);
+	na->prog_fd = fcntl(lbpf_prog_fd(p), F_DUPFD_CLOEXEC, 3);
 	err = na->prog_fd < 0 ? -errno :
 	      bpf_xdp_attach(ifindex, na->prog_fd, na->xdp_flags, NULL);
 	if (err) {
@@ -352,9 +380,9 @@ static int l_attach_xdp(lua_State *L)
 		if (err == -EBUSY || err == -EEXIST)
 			return lbpf_push_error(L, -err, "attach '%s' to %s failed: "
 					       "another XDP program is attached",
-					       bpf_program__name(prog), kind);
+					       prog_label(p), kind);
 		return lbpf_push_error(L, -err, "attach '%s' to %s failed",
-				       bpf_program__name(prog), kind);
+				       prog_label(p), kind);
 	}
 	na->xdp_flags &= ~(__u32)XDP_FLAGS_UPDATE_IF_NOEXIST;
 	push_netlink_link(L, na, xdp_detach, kind);
@@ -387,7 +415,7 @@ static int l_attach_tc(lua_State *L)
 	static const char *const keys[] = {"ifname", "ifindex", "hook",
 					   "priority", "handle", NULL};
 	static const char *const hooks[] = {"ingress", "egress", NULL};
-	struct bpf_program *prog = attachable(L, "attach_tc");
+	struct lbpf_prog *p = loaded_prog(L, "attach_tc");
 	LIBBPF_OPTS(bpf_tc_hook, hook);
 	LIBBPF_OPTS(bpf_tc_opts, opts);
 	struct netlink_attach *na;
@@ -417,10 +445,10 @@ static int l_attach_tc(lua_State *L)
 		free(na);
 		return lbpf_push_error(L, -err, "attach '%s' to %s failed: cannot "
 				       "add the clsact qdisc",
-				       bpf_program__name(prog), kind);
+				       prog_label(p), kind);
 	}
 	na->tc_hook_created = err == 0;
-	opts.prog_fd = bpf_program__fd(prog);
+	opts.prog_fd = lbpf_prog_fd(p);
 	opts.priority = (__u32)lbpf_opt_integer(L, 2, "priority", 0);
 	opts.handle = (__u32)lbpf_opt_integer(L, 2, "handle", 0);
 	err = bpf_tc_attach(&hook, &opts);
@@ -433,7 +461,7 @@ static int l_attach_tc(lua_State *L)
 		}
 		free(na);
 		return lbpf_push_error(L, -err, "attach '%s' to %s failed",
-				       bpf_program__name(prog), kind);
+				       prog_label(p), kind);
 	}
 	na->handle = opts.handle;
 	na->priority = opts.priority;
@@ -458,15 +486,15 @@ static void socket_detach(struct lbpf_link *l)
  * under it. */
 static int l_attach_socket(lua_State *L)
 {
-	struct bpf_program *prog = attachable(L, "attach_socket");
+	struct lbpf_prog *p = loaded_prog(L, "attach_socket");
 	int fd = (int)luaL_checkinteger(L, 2);
-	int prog_fd = bpf_program__fd(prog);
+	int prog_fd = lbpf_prog_fd(p);
 	struct netlink_attach *na;
 	char kind[64];
 
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &prog_fd, sizeof(prog_fd)))
 		return lbpf_push_error(L, errno, "attach '%s' to socket fd %d "
-				       "failed", bpf_program__name(prog), fd);
+				       "failed", prog_label(p), fd);
 	na = calloc(1, sizeof(*na));
 	if (na)
 		na->sock_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -476,7 +504,7 @@ static int l_attach_socket(lua_State *L)
 		setsockopt(fd, SOL_SOCKET, SO_DETACH_BPF, &dummy, sizeof(dummy));
 		free(na);
 		return lbpf_push_error(L, err, "attach '%s' to socket fd %d "
-				       "failed", bpf_program__name(prog), fd);
+				       "failed", prog_label(p), fd);
 	}
 	snprintf(kind, sizeof(kind), "socket fd %d", fd);
 	push_netlink_link(L, na, socket_detach, kind);

@@ -163,6 +163,99 @@ describe("an iproute2-convention object", function()
   end)
 end)
 
+describe("attaching the programs of an iproute2-convention object", function()
+  local socket = require "socket"
+  -- "packet N" over UDP/IPv4 with its Ethernet header, as XDP sees it on lo
+  local UDP_LEN = 14 + 20 + 8 + #"packet 1"
+
+  before_each(remove_pins)
+  after_each(remove_pins)
+
+  local function receiver()
+    local r = assert(socket.udp())
+    assert(r:setsockname("127.0.0.1", 0))
+    r:settimeout(1)
+    local _, port = r:getsockname()
+    return r, math.tointeger(tonumber(port))
+  end
+
+  local function send_udp(r, port, n)
+    local s = assert(socket.udp())
+    for i = 1, n do assert(s:sendto("packet " .. i, "127.0.0.1", port)) end
+    s:close()
+    for _ = 1, n do assert(r:receive()) end
+  end
+
+  local function qdiscs()
+    local p = io.popen("tc qdisc show dev lo")
+    local out = p:read("a")
+    p:close()
+    return out
+  end
+
+  for _, opts in ipairs{false, {mode = "skb"}} do
+    local how = opts and "in skb mode (netlink)" or "as a bpf_link"
+    it("counts UDP packets on lo with its xdp program " .. how .. " until destroyed", function()
+      H.gc()
+      local before = H.fd_count()
+      local r, port = receiver()
+      local obj = assert(bpf.open(legacy("iproute2_counters")))
+      assert(obj:load())
+      local link = assert(obj.progs.xdp_count:attach_xdp("lo", opts or nil))
+      assert.matches("xdp lo", tostring(link))
+      send_udp(r, port, 5)
+      assert.equal(5, obj.maps.xdp_lengths[UDP_LEN])
+      assert(link:destroy())
+      assert.is_true(link.destroyed)
+      send_udp(r, port, 3)
+      assert.equal(5, obj.maps.xdp_lengths[UDP_LEN])
+      r:close()
+      obj:close()
+      H.gc()
+      assert.equal(before, H.fd_count())
+    end)
+  end
+
+  it("counts packets on lo ingress with its classifier and removes the clsact qdisc after", function()
+    assert.is_nil(qdiscs():match("clsact"), "lo already has a clsact qdisc")
+    H.gc()
+    local before = H.fd_count()
+    local r, port = receiver()
+    local obj = assert(bpf.open(legacy("iproute2_counters")))
+    assert(obj:load())
+    local link = assert(obj.progs.cls_count:attach_tc{ifname = "lo", hook = "ingress"})
+    assert.matches("tc lo ingress", tostring(link))
+    assert.matches("clsact", qdiscs())
+    send_udp(r, port, 4)
+    local n = obj.maps.cls_counts[0]
+    assert.is_true(n >= 4, "packets: " .. n) -- and whatever else lo carried
+    assert(link:destroy())
+    assert.is_nil(qdiscs():match("clsact"))
+    send_udp(r, port, 2)
+    assert.equal(n, obj.maps.cls_counts[0])
+    r:close()
+    obj:close()
+    H.gc()
+    assert.equal(before, H.fd_count())
+  end)
+
+  it("says the program's section does not tell where to attach", function()
+    local obj <close> = assert(bpf.open(legacy("iproute2_counters")))
+    assert(obj:load())
+    local link, msg, code = obj.progs.xdp_count:attach()
+    assert.is_nil(link)
+    assert.matches("attach 'xdp_count' failed: section 'xdp' does not say where to attach", msg, 1, true)
+    assert.equal(95, code) -- EOPNOTSUPP
+  end)
+
+  it("raises for attach kinds that need a libbpf program", function()
+    local obj <close> = assert(bpf.open(legacy("iproute2_counters")))
+    assert(obj:load())
+    assert.error_matches(function() obj.progs.xdp_count:attach_iter() end,
+      "program 'xdp_count' has no libbpf handle (it comes from a iproute2 object)", 1, true)
+  end)
+end)
+
 describe("a bpf_map_def-convention object", function()
   it("loads a 5-field map definition and a socket filter with its kernel version", function()
     local obj <close> = assert(bpf.open(legacy("mapdef_socket")))
