@@ -111,6 +111,75 @@ static int check_ifindex(lua_State *L, int idx, const char *what)
 	return (int)ifindex;
 }
 
+/* ---- attach by section name (fd-backed programs) ----------------------- */
+
+/* The tracefs id of tracepoint `cat/name`, or -1 with errno set. */
+static int tracepoint_id(const char *tp)
+{
+	static const char *const roots[] = {"/sys/kernel/tracing/events",
+		"/sys/kernel/debug/tracing/events", NULL};
+	char path[512], buf[32];
+	int i, fd = -1;
+	ssize_t n;
+
+	for (i = 0; roots[i] && fd < 0; i++) {
+		snprintf(path, sizeof(path), "%s/%s/id", roots[i], tp);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0) {
+		errno = n < 0 ? errno : EINVAL;
+		return -1;
+	}
+	buf[n] = '\0';
+	return atoi(buf);
+}
+
+/* What bpf_program__attach() does for libbpf programs, for a loaded
+ * fd-backed one: its iproute2-style section "tracepoint/<cat>/<name>" or
+ * "raw_tracepoint/<name>" says where; other sections do not (NULL,
+ * errno EOPNOTSUPP). NULL with errno set on failure. */
+struct bpf_link *lbpf_attach_by_section(const struct lbpf_prog *p)
+{
+	const char *sec = p->section ? p->section : "";
+	int prog_fd = lbpf_prog_fd(p);
+
+	if (strncmp(sec, "tracepoint/", 11) == 0 && strchr(sec + 11, '/')) {
+		struct perf_event_attr attr;
+		struct bpf_link *link;
+		int id = tracepoint_id(sec + 11), pfd, err;
+
+		if (id < 0)
+			return NULL;
+		memset(&attr, 0, sizeof(attr));
+		attr.size = sizeof(attr);
+		attr.type = PERF_TYPE_TRACEPOINT;
+		attr.config = (__u64)id;
+		attr.sample_period = 1;
+		attr.wakeup_events = 1;
+		pfd = (int)syscall(__NR_perf_event_open, &attr, -1, 0, -1,
+				   PERF_FLAG_FD_CLOEXEC);
+		if (pfd < 0)
+			return NULL;
+		/* the kernel link holds the event: our fd is not needed */
+		link = create_link(prog_fd, pfd, BPF_PERF_EVENT);
+		err = errno;
+		close(pfd);
+		errno = err;
+		return link;
+	}
+	if (strncmp(sec, "raw_tracepoint/", 15) == 0 && sec[15]) {
+		int fd = bpf_raw_tracepoint_open(sec + 15, prog_fd);
+
+		return fd < 0 ? NULL : lbpf_link_from_fd(fd);
+	}
+	errno = EOPNOTSUPP;
+	return NULL;
+}
+
 /* ---- perf events ------------------------------------------------------- */
 
 struct perf_name {
@@ -192,7 +261,7 @@ static void perf_attr_from_options(lua_State *L, struct perf_event_attr *attr)
 
 /* Open the event on `cpu` and attach; the link owns the perf fd (libbpf
  * closes it when the link is destroyed). Returns NULL with errno set. */
-static struct bpf_link *perf_attach_one(struct bpf_program *prog,
+static struct bpf_link *perf_attach_one(struct lbpf_prog *p,
 					struct perf_event_attr *attr,
 					int pid, int cpu)
 {
@@ -203,7 +272,15 @@ static struct bpf_link *perf_attach_one(struct bpf_program *prog,
 
 	if (pfd < 0)
 		return NULL;
-	link = bpf_program__attach_perf_event(prog, pfd);
+	if (!p->prog) {
+		/* the kernel link holds the event: our fd is not needed */
+		link = create_link(lbpf_prog_fd(p), pfd, BPF_PERF_EVENT);
+		err = errno;
+		close(pfd);
+		errno = err;
+		return link;
+	}
+	link = bpf_program__attach_perf_event(p->prog, pfd);
 	err = libbpf_get_error(link);
 	if (!link || err) {
 		close(pfd);
@@ -215,22 +292,23 @@ static struct bpf_link *perf_attach_one(struct bpf_program *prog,
 
 /* prog:attach_perf_event(fd): attach to a perf event the caller opened;
  * the link owns a duplicate, the caller keeps `fd`. */
-static int attach_perf_fd(lua_State *L, struct bpf_program *prog)
+static int attach_perf_fd(lua_State *L, struct lbpf_prog *p)
 {
 	int fd = (int)luaL_checkinteger(L, 2);
-	int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	int dup = p->prog ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : fd;
 	struct bpf_link *link;
 	int err;
 
 	if (dup < 0)
 		return lbpf_push_error(L, errno, "attach_perf_event: bad fd %d", fd);
-	link = bpf_program__attach_perf_event(prog, dup);
-	err = libbpf_get_error(link);
+	link = p->prog ? bpf_program__attach_perf_event(p->prog, dup) :
+	       create_link(lbpf_prog_fd(p), fd, BPF_PERF_EVENT);
+	err = link ? (int)-libbpf_get_error(link) : errno;
 	if (!link || err) {
-		err = err ? (int)-err : errno;
-		close(dup);
+		if (p->prog)
+			close(dup);
 		return lbpf_push_error(L, err, "attach '%s' to perf event fd %d "
-				       "failed", bpf_program__name(prog), fd);
+				       "failed", prog_label(p), fd);
 	}
 	lua_pushfstring(L, "perf_event fd %d", fd);
 	lbpf_push_link(L, 1, link, lua_tostring(L, -1));
@@ -243,7 +321,7 @@ static int l_attach_perf_event(lua_State *L)
 {
 	static const char *const keys[] = {"type", "config", "sample_freq",
 					   "sample_period", "cpu", "pid", NULL};
-	struct bpf_program *prog = attachable(L, "attach_perf_event");
+	struct lbpf_prog *prog = loaded_prog(L, "attach_perf_event");
 	struct perf_event_attr attr;
 	int pid, cpu, ncpus, n = 0;
 	char kind[64];
@@ -296,10 +374,10 @@ fail:
 	if (errno == ENOENT || errno == EOPNOTSUPP)
 		return lbpf_push_error(L, errno, "attach '%s' to %s failed: "
 				       "this kernel or machine has no such "
-				       "perf event", bpf_program__name(prog),
+				       "perf event", prog_label(prog),
 				       kind);
 	return lbpf_push_error(L, errno, "attach '%s' to %s failed",
-			       bpf_program__name(prog), kind);
+			       prog_label(prog), kind);
 }
 
 /* ---- links that are not bpf_links -------------------------------------- */
@@ -541,34 +619,74 @@ static int l_attach_usdt(lua_State *L)
 /* Attach with an fd opened from a path (closed after: the kernel link holds
  * its own reference) or given by the caller. */
 static int attach_by_fd(lua_State *L, const char *what, const char *kindfmt,
-			struct bpf_link *(*fn)(const struct bpf_program *, int))
+			struct bpf_link *(*fn)(const struct bpf_program *, int),
+			enum bpf_attach_type type)
 {
-	struct bpf_program *prog = attachable(L, what);
+	struct lbpf_prog *p = loaded_prog(L, what);
 	struct bpf_link *link;
 	int fd, err;
 
 	if (lua_type(L, 2) == LUA_TNUMBER) {
 		fd = (int)luaL_checkinteger(L, 2);
 		lua_pushfstring(L, kindfmt, lua_pushfstring(L, "fd %d", fd));
-		return push_link_result(L, fn(prog, fd), lua_tostring(L, -1));
+		return push_link_result(L, p->prog ? fn(p->prog, fd) :
+					create_link(lbpf_prog_fd(p), fd, type),
+					lua_tostring(L, -1));
 	}
 	lua_pushfstring(L, kindfmt, luaL_checkstring(L, 2));
 	fd = open(lua_tostring(L, 2), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return lbpf_push_error(L, errno, "attach '%s' to %s failed",
-				       bpf_program__name(prog), lua_tostring(L, -1));
-	link = fn(prog, fd);
+				       prog_label(p), lua_tostring(L, -1));
+	link = p->prog ? fn(p->prog, fd) : create_link(lbpf_prog_fd(p), fd, type);
 	err = errno;
 	close(fd);
 	errno = err;
 	return push_link_result(L, link, lua_tostring(L, -1));
 }
 
-/* prog:attach_cgroup(path | fd) */
+/* The cgroup hook of a fd-backed program: libbpf programs know theirs from
+ * the section name; an iproute2-style "cgroup/skb" does not say ingress or
+ * egress, so {attach_type = "ingress" | "egress"} (arg 3) says it. */
+static enum bpf_attach_type cgroup_attach_type(lua_State *L)
+{
+	static const char *const keys[] = {"attach_type", NULL};
+	static const char *const names[] = {"ingress", "egress", "sock_create",
+					    "sock_ops", NULL};
+	static const enum bpf_attach_type types[] = {BPF_CGROUP_INET_INGRESS,
+		BPF_CGROUP_INET_EGRESS, BPF_CGROUP_INET_SOCK_CREATE,
+		BPF_CGROUP_SOCK_OPS};
+	struct lbpf_prog *p = lbpf_check_prog(L, 1);
+	const char *def = NULL;
+
+	lbpf_check_options(L, 3, "attach_cgroup", keys);
+	if (p->prog) {
+		if (lbpf_opt_string(L, 3, "attach_type", NULL))
+			luaL_argerror(L, 3, "attach_cgroup: 'attach_type' is for "
+				      "programs without a libbpf handle (the "
+				      "section name says it)");
+		return 0; /* unused: libbpf decides */
+	}
+	if (p->type == BPF_PROG_TYPE_CGROUP_SOCK)
+		def = "sock_create";
+	else if (p->type == BPF_PROG_TYPE_SOCK_OPS)
+		def = "sock_ops";
+	if (!def && !lbpf_opt_string(L, 3, "attach_type", NULL))
+		luaL_argerror(L, 3, lua_pushfstring(L, "attach_cgroup: program "
+			      "'%s' (section '%s') needs {attach_type = "
+			      "\"ingress\" | \"egress\"}", p->name, p->section));
+	lua_pushstring(L, lbpf_opt_string(L, 3, "attach_type", def));
+	return types[luaL_checkoption(L, -1, NULL, names)];
+}
+
+/* prog:attach_cgroup(path | fd[, {attach_type=}]) */
 static int l_attach_cgroup(lua_State *L)
 {
+	enum bpf_attach_type type = cgroup_attach_type(L);
+
+	lua_settop(L, 2);
 	return attach_by_fd(L, "attach_cgroup", "cgroup %s",
-			    bpf_program__attach_cgroup);
+			    bpf_program__attach_cgroup, type);
 }
 
 /* prog:attach_netns([path | fd]): default the caller's network namespace */
@@ -579,7 +697,7 @@ static int l_attach_netns(lua_State *L)
 		lua_pushliteral(L, "/proc/self/ns/net");
 	}
 	return attach_by_fd(L, "attach_netns", "netns %s",
-			    bpf_program__attach_netns);
+			    bpf_program__attach_netns, BPF_FLOW_DISSECTOR);
 }
 
 /* ---- iterators ----------------------------------------------------------------- */
