@@ -12,7 +12,7 @@ EXAMPLESDIR ?= $(PREFIX)/share/lua-libbpf/examples
 # Debian packages the build, the specs and the examples need.
 DEB_PKGS  = clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool liblua5.4-dev \
             lua5.4 lua-busted lua-check lua-ldoc luarocks pkg-config iproute2 \
-            make gcc systemtap-sdt-dev lua-socket
+            make gcc systemtap-sdt-dev lua-socket lua-readline lua-markdown
 NEED_TOOLS   = clang llvm-strip bpftool $(LUA) busted luacheck ldoc luarocks \
                pkg-config ip cc
 NEED_HEADERS = /usr/include/bpf/libbpf.h /usr/include/libelf.h \
@@ -60,6 +60,7 @@ deps:
 
 deps-check:
 	@missing=; for t in $(NEED_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	for h in $(NEED_HEADERS); do [ -e $$h ] || missing="$$missing $$h"; done; \
 	if [ -n "$$missing" ]; then echo "missing:$$missing -> make deps"; $(MAKE) --no-print-directory deps; fi
 
@@ -113,6 +114,7 @@ install: all
 	install -m 755 libbpf/core.so $(DESTDIR)$(LUA_LIBDIR)/libbpf/core.so
 	install -m 644 lua/libbpf.lua $(DESTDIR)$(LUA_SHAREDIR)/libbpf.lua
 	install -m 644 lua/libbpf/*.lua $(DESTDIR)$(LUA_SHAREDIR)/libbpf/
+	install -m 755 lua/lbpf $(DESTDIR)$(BINDIR)/lbpf
 	install -d $(DESTDIR)$(EXAMPLESDIR)
 	install -m 755 examples/*.lua $(DESTDIR)$(EXAMPLESDIR)/
 	install -m 644 examples/*.bpf.o $(DESTDIR)$(EXAMPLESDIR)/
