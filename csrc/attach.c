@@ -34,18 +34,44 @@
 #define SO_DETACH_BPF 27
 #endif
 
-/* The program at index 1, loaded and with a libbpf handle. */
-static struct bpf_program *attachable(lua_State *L, const char *what)
+static const char *prog_label(const struct lbpf_prog *p)
+{
+	return p->prog ? bpf_program__name(p->prog) : p->name;
+}
+
+/* The loaded program at index 1: a libbpf program or a fd-backed one (an
+ * object in iproute2's convention); the attach kinds that only need the
+ * program's fd take either. */
+static struct lbpf_prog *loaded_prog(lua_State *L, const char *what)
 {
 	struct lbpf_prog *p = lbpf_check_prog(L, 1);
 
-	if (!p->prog)
-		luaL_error(L, "libbpf.program: %s: program has no libbpf handle",
-			   what);
 	if (lbpf_prog_fd(p) < 0)
 		luaL_error(L, "libbpf.program: %s: program '%s' is not loaded "
-			   "(call obj:load())", what, bpf_program__name(p->prog));
+			   "(call obj:load())", what, prog_label(p));
+	return p;
+}
+
+/* The program at index 1, loaded and with a libbpf handle. */
+static struct bpf_program *attachable(lua_State *L, const char *what)
+{
+	struct lbpf_prog *p = loaded_prog(L, what);
+
+	if (!p->prog)
+		luaL_error(L, "libbpf.program: %s: program '%s' has no libbpf "
+			   "handle (it comes from a %s object)", what,
+			   prog_label(p), p->owner ? p->owner->format : "kernel");
 	return p->prog;
+}
+
+/* A kernel bpf_link from `prog_fd` to `target_fd`, for fd-backed programs
+ * (no libbpf handle to ask); NULL with errno set. */
+static struct bpf_link *create_link(int prog_fd, int target_fd,
+				    enum bpf_attach_type type)
+{
+	int fd = bpf_link_create(prog_fd, target_fd, type, NULL);
+
+	return fd < 0 ? NULL : lbpf_link_from_fd(fd);
 }
 
 /* Push a link for `link` or `nil, msg, errno`; `kind` names the hook. */
@@ -58,7 +84,7 @@ static int push_link_result(lua_State *L, struct bpf_link *link,
 	if (!link || err)
 		return lbpf_push_error(L, err ? err : EINVAL,
 				       "attach '%s' to %s failed",
-				       bpf_program__name(p->prog), kind);
+				       prog_label(p), kind);
 	lbpf_push_link(L, 1, link, kind);
 	return 1;
 }
@@ -83,6 +109,75 @@ static int check_ifindex(lua_State *L, int idx, const char *what)
 	if (!ifindex)
 		luaL_error(L, "%s: no network interface '%s'", what, name);
 	return (int)ifindex;
+}
+
+/* ---- attach by section name (fd-backed programs) ----------------------- */
+
+/* The tracefs id of tracepoint `cat/name`, or -1 with errno set. */
+static int tracepoint_id(const char *tp)
+{
+	static const char *const roots[] = {"/sys/kernel/tracing/events",
+		"/sys/kernel/debug/tracing/events", NULL};
+	char path[512], buf[32];
+	int i, fd = -1;
+	ssize_t n;
+
+	for (i = 0; roots[i] && fd < 0; i++) {
+		snprintf(path, sizeof(path), "%s/%s/id", roots[i], tp);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0) {
+		errno = n < 0 ? errno : EINVAL;
+		return -1;
+	}
+	buf[n] = '\0';
+	return atoi(buf);
+}
+
+/* What bpf_program__attach() does for libbpf programs, for a loaded
+ * fd-backed one: its iproute2-style section "tracepoint/<cat>/<name>" or
+ * "raw_tracepoint/<name>" says where; other sections do not (NULL,
+ * errno EOPNOTSUPP). NULL with errno set on failure. */
+struct bpf_link *lbpf_attach_by_section(const struct lbpf_prog *p)
+{
+	const char *sec = p->section ? p->section : "";
+	int prog_fd = lbpf_prog_fd(p);
+
+	if (strncmp(sec, "tracepoint/", 11) == 0 && strchr(sec + 11, '/')) {
+		struct perf_event_attr attr;
+		struct bpf_link *link;
+		int id = tracepoint_id(sec + 11), pfd, err;
+
+		if (id < 0)
+			return NULL;
+		memset(&attr, 0, sizeof(attr));
+		attr.size = sizeof(attr);
+		attr.type = PERF_TYPE_TRACEPOINT;
+		attr.config = (__u64)id;
+		attr.sample_period = 1;
+		attr.wakeup_events = 1;
+		pfd = (int)syscall(__NR_perf_event_open, &attr, -1, 0, -1,
+				   PERF_FLAG_FD_CLOEXEC);
+		if (pfd < 0)
+			return NULL;
+		/* the kernel link holds the event: our fd is not needed */
+		link = create_link(prog_fd, pfd, BPF_PERF_EVENT);
+		err = errno;
+		close(pfd);
+		errno = err;
+		return link;
+	}
+	if (strncmp(sec, "raw_tracepoint/", 15) == 0 && sec[15]) {
+		int fd = bpf_raw_tracepoint_open(sec + 15, prog_fd);
+
+		return fd < 0 ? NULL : lbpf_link_from_fd(fd);
+	}
+	errno = EOPNOTSUPP;
+	return NULL;
 }
 
 /* ---- perf events ------------------------------------------------------- */
@@ -166,7 +261,7 @@ static void perf_attr_from_options(lua_State *L, struct perf_event_attr *attr)
 
 /* Open the event on `cpu` and attach; the link owns the perf fd (libbpf
  * closes it when the link is destroyed). Returns NULL with errno set. */
-static struct bpf_link *perf_attach_one(struct bpf_program *prog,
+static struct bpf_link *perf_attach_one(struct lbpf_prog *p,
 					struct perf_event_attr *attr,
 					int pid, int cpu)
 {
@@ -177,7 +272,15 @@ static struct bpf_link *perf_attach_one(struct bpf_program *prog,
 
 	if (pfd < 0)
 		return NULL;
-	link = bpf_program__attach_perf_event(prog, pfd);
+	if (!p->prog) {
+		/* the kernel link holds the event: our fd is not needed */
+		link = create_link(lbpf_prog_fd(p), pfd, BPF_PERF_EVENT);
+		err = errno;
+		close(pfd);
+		errno = err;
+		return link;
+	}
+	link = bpf_program__attach_perf_event(p->prog, pfd);
 	err = libbpf_get_error(link);
 	if (!link || err) {
 		close(pfd);
@@ -189,22 +292,23 @@ static struct bpf_link *perf_attach_one(struct bpf_program *prog,
 
 /* prog:attach_perf_event(fd): attach to a perf event the caller opened;
  * the link owns a duplicate, the caller keeps `fd`. */
-static int attach_perf_fd(lua_State *L, struct bpf_program *prog)
+static int attach_perf_fd(lua_State *L, struct lbpf_prog *p)
 {
 	int fd = (int)luaL_checkinteger(L, 2);
-	int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	int dup = p->prog ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : fd;
 	struct bpf_link *link;
 	int err;
 
 	if (dup < 0)
 		return lbpf_push_error(L, errno, "attach_perf_event: bad fd %d", fd);
-	link = bpf_program__attach_perf_event(prog, dup);
-	err = libbpf_get_error(link);
+	link = p->prog ? bpf_program__attach_perf_event(p->prog, dup) :
+	       create_link(lbpf_prog_fd(p), fd, BPF_PERF_EVENT);
+	err = link ? (int)-libbpf_get_error(link) : errno;
 	if (!link || err) {
-		err = err ? (int)-err : errno;
-		close(dup);
+		if (p->prog)
+			close(dup);
 		return lbpf_push_error(L, err, "attach '%s' to perf event fd %d "
-				       "failed", bpf_program__name(prog), fd);
+				       "failed", prog_label(p), fd);
 	}
 	lua_pushfstring(L, "perf_event fd %d", fd);
 	lbpf_push_link(L, 1, link, lua_tostring(L, -1));
@@ -217,7 +321,7 @@ static int l_attach_perf_event(lua_State *L)
 {
 	static const char *const keys[] = {"type", "config", "sample_freq",
 					   "sample_period", "cpu", "pid", NULL};
-	struct bpf_program *prog = attachable(L, "attach_perf_event");
+	struct lbpf_prog *prog = loaded_prog(L, "attach_perf_event");
 	struct perf_event_attr attr;
 	int pid, cpu, ncpus, n = 0;
 	char kind[64];
@@ -270,10 +374,10 @@ fail:
 	if (errno == ENOENT || errno == EOPNOTSUPP)
 		return lbpf_push_error(L, errno, "attach '%s' to %s failed: "
 				       "this kernel or machine has no such "
-				       "perf event", bpf_program__name(prog),
+				       "perf event", prog_label(prog),
 				       kind);
 	return lbpf_push_error(L, errno, "attach '%s' to %s failed",
-			       bpf_program__name(prog), kind);
+			       prog_label(prog), kind);
 }
 
 /* ---- links that are not bpf_links -------------------------------------- */
@@ -320,7 +424,7 @@ static int l_attach_xdp(lua_State *L)
 	static const char *const modes[] = {"skb", "drv", "hw", NULL};
 	static const __u32 mode_flags[] = {XDP_FLAGS_SKB_MODE,
 		XDP_FLAGS_DRV_MODE, XDP_FLAGS_HW_MODE};
-	struct bpf_program *prog = attachable(L, "attach_xdp");
+	struct lbpf_prog *p = loaded_prog(L, "attach_xdp");
 	int ifindex = check_ifindex(L, 2, "attach_xdp");
 	struct netlink_attach *na;
 	char ifname[IF_NAMESIZE] = "?", kind[64];
@@ -330,8 +434,10 @@ static int l_attach_xdp(lua_State *L)
 	if_indextoname((unsigned)ifindex, ifname);
 	if (!lbpf_opt_string(L, 3, "mode", NULL)) {
 		snprintf(kind, sizeof(kind), "xdp %s", ifname);
-		return push_link_result(L, bpf_program__attach_xdp(prog, ifindex),
-					kind);
+		return push_link_result(L, p->prog ?
+					bpf_program__attach_xdp(p->prog, ifindex) :
+					create_link(lbpf_prog_fd(p), ifindex,
+						    BPF_XDP), kind);
 	}
 	/* a mode needs the netlink interface in libbpf 1.1 */
 	lua_getfield(L, 3, "mode");
@@ -342,7 +448,7 @@ static int l_attach_xdp(lua_State *L)
 		return luaL_error(L, "attach_xdp: out of memory");
 	na->ifindex = ifindex;
 	na->xdp_flags = mode_flags[mode] | XDP_FLAGS_UPDATE_IF_NOEXIST;
-	na->prog_fd = fcntl(bpf_program__fd(prog), F_DUPFD_CLOEXEC, 3);
+	na->prog_fd = fcntl(lbpf_prog_fd(p), F_DUPFD_CLOEXEC, 3);
 	err = na->prog_fd < 0 ? -errno :
 	      bpf_xdp_attach(ifindex, na->prog_fd, na->xdp_flags, NULL);
 	if (err) {
@@ -352,9 +458,9 @@ static int l_attach_xdp(lua_State *L)
 		if (err == -EBUSY || err == -EEXIST)
 			return lbpf_push_error(L, -err, "attach '%s' to %s failed: "
 					       "another XDP program is attached",
-					       bpf_program__name(prog), kind);
+					       prog_label(p), kind);
 		return lbpf_push_error(L, -err, "attach '%s' to %s failed",
-				       bpf_program__name(prog), kind);
+				       prog_label(p), kind);
 	}
 	na->xdp_flags &= ~(__u32)XDP_FLAGS_UPDATE_IF_NOEXIST;
 	push_netlink_link(L, na, xdp_detach, kind);
@@ -387,7 +493,7 @@ static int l_attach_tc(lua_State *L)
 	static const char *const keys[] = {"ifname", "ifindex", "hook",
 					   "priority", "handle", NULL};
 	static const char *const hooks[] = {"ingress", "egress", NULL};
-	struct bpf_program *prog = attachable(L, "attach_tc");
+	struct lbpf_prog *p = loaded_prog(L, "attach_tc");
 	LIBBPF_OPTS(bpf_tc_hook, hook);
 	LIBBPF_OPTS(bpf_tc_opts, opts);
 	struct netlink_attach *na;
@@ -417,10 +523,10 @@ static int l_attach_tc(lua_State *L)
 		free(na);
 		return lbpf_push_error(L, -err, "attach '%s' to %s failed: cannot "
 				       "add the clsact qdisc",
-				       bpf_program__name(prog), kind);
+				       prog_label(p), kind);
 	}
 	na->tc_hook_created = err == 0;
-	opts.prog_fd = bpf_program__fd(prog);
+	opts.prog_fd = lbpf_prog_fd(p);
 	opts.priority = (__u32)lbpf_opt_integer(L, 2, "priority", 0);
 	opts.handle = (__u32)lbpf_opt_integer(L, 2, "handle", 0);
 	err = bpf_tc_attach(&hook, &opts);
@@ -433,7 +539,7 @@ static int l_attach_tc(lua_State *L)
 		}
 		free(na);
 		return lbpf_push_error(L, -err, "attach '%s' to %s failed",
-				       bpf_program__name(prog), kind);
+				       prog_label(p), kind);
 	}
 	na->handle = opts.handle;
 	na->priority = opts.priority;
@@ -458,15 +564,15 @@ static void socket_detach(struct lbpf_link *l)
  * under it. */
 static int l_attach_socket(lua_State *L)
 {
-	struct bpf_program *prog = attachable(L, "attach_socket");
+	struct lbpf_prog *p = loaded_prog(L, "attach_socket");
 	int fd = (int)luaL_checkinteger(L, 2);
-	int prog_fd = bpf_program__fd(prog);
+	int prog_fd = lbpf_prog_fd(p);
 	struct netlink_attach *na;
 	char kind[64];
 
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &prog_fd, sizeof(prog_fd)))
 		return lbpf_push_error(L, errno, "attach '%s' to socket fd %d "
-				       "failed", bpf_program__name(prog), fd);
+				       "failed", prog_label(p), fd);
 	na = calloc(1, sizeof(*na));
 	if (na)
 		na->sock_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -476,7 +582,7 @@ static int l_attach_socket(lua_State *L)
 		setsockopt(fd, SOL_SOCKET, SO_DETACH_BPF, &dummy, sizeof(dummy));
 		free(na);
 		return lbpf_push_error(L, err, "attach '%s' to socket fd %d "
-				       "failed", bpf_program__name(prog), fd);
+				       "failed", prog_label(p), fd);
 	}
 	snprintf(kind, sizeof(kind), "socket fd %d", fd);
 	push_netlink_link(L, na, socket_detach, kind);
@@ -513,34 +619,74 @@ static int l_attach_usdt(lua_State *L)
 /* Attach with an fd opened from a path (closed after: the kernel link holds
  * its own reference) or given by the caller. */
 static int attach_by_fd(lua_State *L, const char *what, const char *kindfmt,
-			struct bpf_link *(*fn)(const struct bpf_program *, int))
+			struct bpf_link *(*fn)(const struct bpf_program *, int),
+			enum bpf_attach_type type)
 {
-	struct bpf_program *prog = attachable(L, what);
+	struct lbpf_prog *p = loaded_prog(L, what);
 	struct bpf_link *link;
 	int fd, err;
 
 	if (lua_type(L, 2) == LUA_TNUMBER) {
 		fd = (int)luaL_checkinteger(L, 2);
 		lua_pushfstring(L, kindfmt, lua_pushfstring(L, "fd %d", fd));
-		return push_link_result(L, fn(prog, fd), lua_tostring(L, -1));
+		return push_link_result(L, p->prog ? fn(p->prog, fd) :
+					create_link(lbpf_prog_fd(p), fd, type),
+					lua_tostring(L, -1));
 	}
 	lua_pushfstring(L, kindfmt, luaL_checkstring(L, 2));
 	fd = open(lua_tostring(L, 2), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return lbpf_push_error(L, errno, "attach '%s' to %s failed",
-				       bpf_program__name(prog), lua_tostring(L, -1));
-	link = fn(prog, fd);
+				       prog_label(p), lua_tostring(L, -1));
+	link = p->prog ? fn(p->prog, fd) : create_link(lbpf_prog_fd(p), fd, type);
 	err = errno;
 	close(fd);
 	errno = err;
 	return push_link_result(L, link, lua_tostring(L, -1));
 }
 
-/* prog:attach_cgroup(path | fd) */
+/* The cgroup hook of a fd-backed program: libbpf programs know theirs from
+ * the section name; an iproute2-style "cgroup/skb" does not say ingress or
+ * egress, so {attach_type = "ingress" | "egress"} (arg 3) says it. */
+static enum bpf_attach_type cgroup_attach_type(lua_State *L)
+{
+	static const char *const keys[] = {"attach_type", NULL};
+	static const char *const names[] = {"ingress", "egress", "sock_create",
+					    "sock_ops", NULL};
+	static const enum bpf_attach_type types[] = {BPF_CGROUP_INET_INGRESS,
+		BPF_CGROUP_INET_EGRESS, BPF_CGROUP_INET_SOCK_CREATE,
+		BPF_CGROUP_SOCK_OPS};
+	struct lbpf_prog *p = lbpf_check_prog(L, 1);
+	const char *def = NULL;
+
+	lbpf_check_options(L, 3, "attach_cgroup", keys);
+	if (p->prog) {
+		if (lbpf_opt_string(L, 3, "attach_type", NULL))
+			luaL_argerror(L, 3, "attach_cgroup: 'attach_type' is for "
+				      "programs without a libbpf handle (the "
+				      "section name says it)");
+		return 0; /* unused: libbpf decides */
+	}
+	if (p->type == BPF_PROG_TYPE_CGROUP_SOCK)
+		def = "sock_create";
+	else if (p->type == BPF_PROG_TYPE_SOCK_OPS)
+		def = "sock_ops";
+	if (!def && !lbpf_opt_string(L, 3, "attach_type", NULL))
+		luaL_argerror(L, 3, lua_pushfstring(L, "attach_cgroup: program "
+			      "'%s' (section '%s') needs {attach_type = "
+			      "\"ingress\" | \"egress\"}", p->name, p->section));
+	lua_pushstring(L, lbpf_opt_string(L, 3, "attach_type", def));
+	return types[luaL_checkoption(L, -1, NULL, names)];
+}
+
+/* prog:attach_cgroup(path | fd[, {attach_type=}]) */
 static int l_attach_cgroup(lua_State *L)
 {
+	enum bpf_attach_type type = cgroup_attach_type(L);
+
+	lua_settop(L, 2);
 	return attach_by_fd(L, "attach_cgroup", "cgroup %s",
-			    bpf_program__attach_cgroup);
+			    bpf_program__attach_cgroup, type);
 }
 
 /* prog:attach_netns([path | fd]): default the caller's network namespace */
@@ -551,7 +697,7 @@ static int l_attach_netns(lua_State *L)
 		lua_pushliteral(L, "/proc/self/ns/net");
 	}
 	return attach_by_fd(L, "attach_netns", "netns %s",
-			    bpf_program__attach_netns);
+			    bpf_program__attach_netns, BPF_FLOW_DISSECTOR);
 }
 
 /* ---- iterators ----------------------------------------------------------------- */

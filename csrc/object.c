@@ -490,12 +490,15 @@ static int l_attach(lua_State *L)
 		struct bpf_link *link;
 		int err;
 
-		if (!p->prog || !bpf_program__autoload(p->prog) ||
-		    !bpf_program__autoattach(p->prog) || lbpf_prog_fd(p) < 0) {
+		if (lbpf_prog_fd(p) < 0 || (p->prog &&
+		    (!bpf_program__autoload(p->prog) ||
+		     !bpf_program__autoattach(p->prog)))) {
 			lua_pop(L, 1);
 			continue;
 		}
-		link = bpf_program__attach(p->prog);
+		/* fd-backed (iproute2-style) programs: attach.c */
+		link = p->prog ? bpf_program__attach(p->prog) :
+		       lbpf_attach_by_section(p);
 		err = libbpf_get_error(link);
 		if (!link || err) {
 			err = err ? -err : errno;
@@ -509,12 +512,12 @@ static int l_attach(lua_State *L)
 				lua_pop(L, 1);
 			}
 			return lbpf_push_error(L, err, "attach '%s' (%s) failed",
-					       bpf_program__name(p->prog),
-					       bpf_program__section_name(p->prog));
+					       p->prog ? bpf_program__name(p->prog) : p->name,
+					       p->prog ? bpf_program__section_name(p->prog) : p->section);
 		}
-		lbpf_push_link(L, lua_gettop(L), link,
-			       bpf_program__section_name(p->prog));
-		lua_setfield(L, result, bpf_program__name(p->prog));
+		lbpf_push_link(L, lua_gettop(L), link, p->prog ?
+			       bpf_program__section_name(p->prog) : p->section);
+		lua_setfield(L, result, p->prog ? bpf_program__name(p->prog) : p->name);
 		lua_pop(L, 1);
 	}
 	lua_settop(L, result);

@@ -212,7 +212,7 @@ static int l_prog_from_id(lua_State *L)
 /* Wrap a link fd as a libbpf bpf_link: libbpf 1.1 can only open links by
  * path, so pin it for a moment in bpffs (names there
  * may not contain dots) and open that. Takes `fd`. */
-static struct bpf_link *link_from_fd(int fd)
+struct bpf_link *lbpf_link_from_fd(int fd)
 {
 	char path[128];
 	struct bpf_link *link;
@@ -249,7 +249,7 @@ static int l_link_from_id(lua_State *L)
 
 	if (fd < 0)
 		return lbpf_push_error(L, errno, "link id %d", (int)id);
-	link = link_from_fd(fd);
+	link = lbpf_link_from_fd(fd);
 	if (!link)
 		return lbpf_push_error(L, errno, "opening link id %d failed (needs "
 				       "bpffs at /sys/fs/bpf)", (int)id);

@@ -158,7 +158,13 @@ void lbpf_open_events(lua_State *L);
 void lbpf_open_attach(lua_State *L);   /* attach.c */
 void lbpf_open_probe(lua_State *L);    /* probe.c */
 void lbpf_open_sys(lua_State *L);      /* sys.c */
+/* sys.c: wrap kernel link fd `fd` (taken) as a libbpf bpf_link (pins it in
+ * bpffs for a moment); NULL with errno set */
+struct bpf_link *lbpf_link_from_fd(int fd);
 void lbpf_open_btfinfo(lua_State *L);  /* btfinfo.c */
+/* attach.c: prog:attach() of a loaded fd-backed program, by its section
+ * name; NULL with errno set (EOPNOTSUPP: the section does not say where) */
+struct bpf_link *lbpf_attach_by_section(const struct lbpf_prog *p);
 /* attach.c: NULL when kprobes look available, else the reason in words */
 const char *lbpf_kprobe_unavailable(void);
 /* probe.c: " (fentry/fexit/LSM programs are not available ...: why)" when

@@ -163,6 +163,189 @@ describe("an iproute2-convention object", function()
   end)
 end)
 
+describe("attaching the programs of an iproute2-convention object", function()
+  local socket = require "socket"
+  -- other programs on the machine use lo too: an odd payload size makes our
+  -- packets the ones of this length (UDP/IPv4/Ethernet, as XDP sees them)
+  local PAYLOAD = string.rep("x", 333)
+  local UDP_LEN = 14 + 20 + 8 + #PAYLOAD
+
+  before_each(remove_pins)
+  after_each(remove_pins)
+
+  local function receiver()
+    local r = assert(socket.udp())
+    assert(r:setsockname("127.0.0.1", 0))
+    r:settimeout(1)
+    local _, port = r:getsockname()
+    return r, math.tointeger(tonumber(port))
+  end
+
+  local function send_udp(r, port, n)
+    local s = assert(socket.udp())
+    for _ = 1, n do assert(s:sendto(PAYLOAD, "127.0.0.1", port)) end
+    s:close()
+    for _ = 1, n do assert(r:receive()) end
+  end
+
+  local function qdiscs()
+    local p = io.popen("tc qdisc show dev lo")
+    local out = p:read("a")
+    p:close()
+    return out
+  end
+
+  for _, opts in ipairs{false, {mode = "skb"}} do
+    local how = opts and "in skb mode (netlink)" or "as a bpf_link"
+    it("counts UDP packets on lo with its xdp program " .. how .. " until destroyed", function()
+      H.gc()
+      local before = H.fd_count()
+      local r, port = receiver()
+      local obj = assert(bpf.open(legacy("iproute2_counters")))
+      assert(obj:load())
+      local link = assert(obj.progs.xdp_count:attach_xdp("lo", opts or nil))
+      assert.matches("xdp lo", tostring(link))
+      send_udp(r, port, 5)
+      assert.equal(5, obj.maps.xdp_lengths[UDP_LEN])
+      assert(link:destroy())
+      assert.is_true(link.destroyed)
+      send_udp(r, port, 3)
+      assert.equal(5, obj.maps.xdp_lengths[UDP_LEN])
+      r:close()
+      obj:close()
+      H.gc()
+      assert.equal(before, H.fd_count())
+    end)
+  end
+
+  it("counts packets on lo ingress with its classifier and removes the clsact qdisc after", function()
+    assert.is_nil(qdiscs():match("clsact"), "lo already has a clsact qdisc")
+    H.gc()
+    local before = H.fd_count()
+    local r, port = receiver()
+    local obj = assert(bpf.open(legacy("iproute2_counters")))
+    assert(obj:load())
+    local link = assert(obj.progs.cls_count:attach_tc{ifname = "lo", hook = "ingress"})
+    assert.matches("tc lo ingress", tostring(link))
+    assert.matches("clsact", qdiscs())
+    send_udp(r, port, 4)
+    assert(link:destroy())
+    local n = obj.maps.cls_counts[0]
+    assert.is_true(n >= 4, "packets: " .. n) -- and whatever else lo carried
+    assert.is_nil(qdiscs():match("clsact"))
+    send_udp(r, port, 2)
+    assert.equal(n, obj.maps.cls_counts[0])
+    r:close()
+    obj:close()
+    H.gc()
+    assert.equal(before, H.fd_count())
+  end)
+
+  it("says the program's section does not tell where to attach", function()
+    local obj <close> = assert(bpf.open(legacy("iproute2_counters")))
+    assert(obj:load())
+    local link, msg, code = obj.progs.xdp_count:attach()
+    assert.is_nil(link)
+    assert.matches("attach 'xdp_count' failed: section 'xdp' does not say where to attach", msg, 1, true)
+    assert.equal(95, code) -- EOPNOTSUPP
+  end)
+
+  -- slots of `counts` in legacy/iproute2_attach.c
+  local TRACEPOINT, RAW_TRACEPOINT, CGROUP, SOCKET, PERF = 0, 1, 2, 3, 4
+
+  it("attaches its tracepoint sections with obj:attach() and skips the others", function()
+    H.gc()
+    local before = H.fd_count()
+    local obj = assert(bpf.open(legacy("iproute2_attach")))
+    assert(obj:load())
+    local links = assert(obj:attach())
+    local names = {}
+    for name in pairs(links) do names[#names + 1] = name end
+    table.sort(names)
+    assert.same({"raw_exec", "tp_exec"}, names)
+    assert.matches("tracepoint/sched/sched_process_exec", tostring(links.tp_exec), 1, true)
+    assert(os.execute("/bin/true"))
+    assert.equal("perf_event", links.tp_exec:info().type)
+    assert.equal("raw_tracepoint", links.raw_exec:info().type)
+    for _, l in pairs(links) do assert(l:destroy()) end
+    -- read after destroy: execs anywhere on the machine count while attached
+    local tp, raw = obj.maps.counts[TRACEPOINT], obj.maps.counts[RAW_TRACEPOINT]
+    assert.is_true(tp >= 2 and raw >= 2, ("runs: %d, %d"):format(tp, raw)) -- sh, true
+    assert(os.execute("/bin/true"))
+    assert.same({tp, raw}, {obj.maps.counts[TRACEPOINT], obj.maps.counts[RAW_TRACEPOINT]})
+    -- and one by one with prog:attach()
+    local link = assert(obj.progs.tp_exec:attach())
+    assert(os.execute("/bin/true"))
+    assert.is_true(obj.maps.counts[TRACEPOINT] > tp)
+    link:destroy()
+    obj:close()
+    H.gc()
+    assert.equal(before, H.fd_count())
+  end)
+
+  it("runs its socket filter on one UDP socket until destroyed", function()
+    local r, port = receiver()
+    local obj <close> = assert(bpf.open(legacy("iproute2_attach")))
+    assert(obj:load())
+    local fd = math.tointeger(r:getfd())
+    local link = assert(obj.progs.sock_count:attach_socket(fd))
+    send_udp(r, port, 4)
+    assert.equal(4, obj.maps.counts[SOCKET])
+    assert(link:destroy())
+    send_udp(r, port, 2)
+    assert.equal(4, obj.maps.counts[SOCKET])
+    r:close()
+  end)
+
+  it("attaches its cgroup/skb program to a cgroup with the hook given as an option", function()
+    local root
+    for line in io.lines("/proc/mounts") do
+      local dir, fstype = line:match("^%S+ (%S+) (%S+)")
+      if fstype == "cgroup2" then root = dir end
+    end
+    assert(root, "no cgroup2 mount")
+    local cg = root .. "/lua_libbpf_legacy_spec_" .. H.pid()
+    assert(os.execute("mkdir -p " .. cg))
+    local r, port = receiver()
+    local obj <close> = assert(bpf.open(legacy("iproute2_attach")))
+    assert(obj:load())
+    assert.error_matches(function() obj.progs.cg_count:attach_cgroup(cg) end,
+      "needs {attach_type = \"ingress\" | \"egress\"}", 1, true)
+    local link = assert(obj.progs.cg_count:attach_cgroup(cg, {attach_type = "egress"}))
+    assert.equal("cgroup", link:info().type)
+    assert(os.execute(("bash -c 'echo $$ > %s/cgroup.procs && for i in 1 2 3; do " ..
+      "echo hi > /dev/udp/127.0.0.1/%d; done'"):format(cg, port)))
+    for _ = 1, 3 do assert(r:receive()) end
+    assert.equal(3, obj.maps.counts[CGROUP])
+    link:destroy()
+    assert(os.execute("rmdir " .. cg))
+    r:close()
+  end)
+
+  it("counts cpu-clock samples with its perf_event program", function()
+    local obj <close> = assert(bpf.open(legacy("iproute2_attach")))
+    assert(obj:load())
+    local links = assert(obj.progs.perf_count:attach_perf_event{
+      type = "software", config = "cpu-clock", sample_freq = 1000, pid = H.pid()})
+    assert.equal(bpf.num_possible_cpus(), #links)
+    local t = os.clock()
+    while os.clock() - t < 0.3 do end
+    for _, l in ipairs(links) do l:destroy() end
+    local n = obj.maps.counts[PERF]
+    assert.is_true(n > 100, "samples: " .. n)
+    t = os.clock()
+    while os.clock() - t < 0.1 do end
+    assert.equal(n, obj.maps.counts[PERF])
+  end)
+
+  it("raises for attach kinds that need a libbpf program", function()
+    local obj <close> = assert(bpf.open(legacy("iproute2_counters")))
+    assert(obj:load())
+    assert.error_matches(function() obj.progs.xdp_count:attach_iter() end,
+      "program 'xdp_count' has no libbpf handle (it comes from a iproute2 object)", 1, true)
+  end)
+end)
+
 describe("a bpf_map_def-convention object", function()
   it("loads a 5-field map definition and a socket filter with its kernel version", function()
     local obj <close> = assert(bpf.open(legacy("mapdef_socket")))
