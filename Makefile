@@ -12,11 +12,12 @@ EXAMPLESDIR ?= $(PREFIX)/share/lua-libbpf/examples
 # Debian packages the build, the specs and the examples need.
 DEB_PKGS  = clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool liblua5.4-dev \
             lua5.4 lua-busted lua-check lua-ldoc luarocks pkg-config iproute2 \
-            make gcc
+            make gcc systemtap-sdt-dev lua-socket lua-readline lua-markdown
 NEED_TOOLS   = clang llvm-strip bpftool $(LUA) busted luacheck ldoc luarocks \
                pkg-config ip cc
 NEED_HEADERS = /usr/include/bpf/libbpf.h /usr/include/libelf.h \
-               /usr/include/gelf.h /usr/include/zlib.h /usr/include/lua5.4/lua.h
+               /usr/include/gelf.h /usr/include/zlib.h /usr/include/lua5.4/lua.h \
+               /usr/include/$(shell cc -print-multiarch)/sys/sdt.h
 
 CC        ?= cc
 CFLAGS    ?= -O2 -g
@@ -36,10 +37,20 @@ BPF_OBJS  = $(BPF_SRCS:.c=.o)
 TESTENV   = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/spec/?.lua;;" \
             LUA_CPATH="$(CURDIR)/?.so;;"
 
+# Objects in iproute2's and the old bpf_map_def conventions (issue 8): built
+# like `tc` users built them, without -g (no BTF) and without vmlinux.h.
+LEGACY_BPF_OBJS = $(patsubst %.c,%.o,$(wildcard spec/bpf/legacy/*.c))
+EXTRA_BUILD += $(LEGACY_BPF_OBJS)
+
 .PHONY: all build deps deps-check test demo install clean mounts lint bench docs
 
 all: deps-check
 	@$(MAKE) --no-print-directory build
+
+# a process with a USDT probe, for spec/attach_spec.lua
+EXTRA_BUILD += spec/usdt/usdt_target
+spec/usdt/usdt_target: spec/usdt/usdt_target.c
+	$(CC) -O1 -g -o $@ $<
 
 build: libbpf/core.so $(BPF_OBJS) $(EXTRA_BUILD)
 
@@ -49,6 +60,7 @@ deps:
 
 deps-check:
 	@missing=; for t in $(NEED_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	for h in $(NEED_HEADERS); do [ -e $$h ] || missing="$$missing $$h"; done; \
 	if [ -n "$$missing" ]; then echo "missing:$$missing -> make deps"; $(MAKE) --no-print-directory deps; fi
 
@@ -66,6 +78,9 @@ libbpf/core.so: $(C_OBJS)
 
 %.bpf.o: %.bpf.c build/vmlinux.h $(wildcard spec/bpf/*.h) $(wildcard examples/*.h)
 	clang $(BPF_CFLAGS) -c $< -o $@
+
+spec/bpf/legacy/%.o: spec/bpf/legacy/%.c $(wildcard spec/bpf/legacy/*.h)
+	clang -O2 -target bpf -Wall -I/usr/include/$(shell uname -m)-linux-gnu -c $< -o $@
 
 # bpffs, tracefs and debugfs are needed by pins, tracepoints and uprobes.
 mounts:
@@ -103,12 +118,13 @@ install: all
 	install -m 755 libbpf/core.so $(DESTDIR)$(LUA_LIBDIR)/libbpf/core.so
 	install -m 644 lua/libbpf.lua $(DESTDIR)$(LUA_SHAREDIR)/libbpf.lua
 	install -m 644 lua/libbpf/*.lua $(DESTDIR)$(LUA_SHAREDIR)/libbpf/
+	install -m 755 lua/lbpf $(DESTDIR)$(BINDIR)/lbpf
 	install -d $(DESTDIR)$(EXAMPLESDIR)
 	install -m 755 examples/*.lua $(DESTDIR)$(EXAMPLESDIR)/
 	install -m 644 examples/*.bpf.o $(DESTDIR)$(EXAMPLESDIR)/
 
 clean:
-	rm -rf build libbpf $(BPF_OBJS) bench/cbench.so
+	rm -rf build libbpf $(BPF_OBJS) $(LEGACY_BPF_OBJS) bench/cbench.so bench/ringbuf_bench.so
 
 # ---- compat: third-party objects load through Lua exactly as through C libbpf
 # (spec/compat_spec.lua). xdp-tools ships BPF objects under /usr/lib/<triplet>/bpf,

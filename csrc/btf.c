@@ -30,7 +30,6 @@
 #define CODECS "libbpf.codecs"      /* registry: btf -> {type id -> codec} */
 #define KERNEL_BTF "libbpf.kernel_btf" /* registry: the vmlinux BTF holder */
 #define KERNEL_BTF_MT "libbpf.kernel_btf.mt" /* its metatable */
-#define LBPF_BTF "libbpf.btf"
 #define MAX_DEPTH 32                /* nesting bound against hostile BTF */
 
 enum codec_kind {
@@ -864,77 +863,26 @@ static void lbpf_open_vars(lua_State *L);
 
 /* ---- libbpf.btf: a BTF handle for lookups and explicit conversion --------- */
 
-struct lbpf_btf {
-	const struct btf *btf;
-	int owned;                      /* btf__free on close */
-};
-
-static struct lbpf_btf *check_btf(lua_State *L, int idx)
-{
-	struct lbpf_btf *b = luaL_checkudata(L, idx, LBPF_BTF);
-	struct lbpf_object *o;
-
-	if (!b->btf)
-		luaL_error(L, "libbpf.btf: BTF is closed");
-	if (lua_getiuservalue(L, idx, 1) == LUA_TUSERDATA) {
-		o = luaL_testudata(L, -1, LBPF_OBJECT);
-		if (o && o->closed)
-			luaL_error(L, "libbpf.btf: object is closed");
-	}
-	lua_pop(L, 1);
-	return b;
-}
-
-/* push a handle on `btf`; owned handles free it, borrowed ones keep the
- * value at `owneridx` (an object) alive */
-void lbpf_push_btf(lua_State *L, int owneridx, const struct btf *btf,
-		   int owned)
-{
-	struct lbpf_btf *b;
-
-	owneridx = owneridx ? lua_absindex(L, owneridx) : 0;
-	b = lua_newuserdatauv(L, sizeof(*b), 1);
-	b->btf = btf;
-	b->owned = owned;
-	luaL_setmetatable(L, LBPF_BTF);
-	if (owneridx) {
-		lua_pushvalue(L, owneridx);
-		lua_setiuservalue(L, -2, 1);
-	}
-}
-
-static int btf_gc(lua_State *L)
-{
-	struct lbpf_btf *b = luaL_checkudata(L, 1, LBPF_BTF);
-
-	if (b->btf && b->owned) {
-		lbpf_codec_forget(L, b->btf);
-		btf__free((struct btf *)b->btf);
-	}
-	b->btf = NULL;
-	return 0;
-}
-
 /* the codec of argument `idx`: a type name or a type id */
-static const struct lbpf_codec *check_codec(lua_State *L, struct lbpf_btf *b,
-					    int idx)
+static const struct lbpf_codec *check_codec(lua_State *L,
+					    const struct btf *btf, int idx)
 {
 	const struct lbpf_codec *c;
 
 	if (lua_type(L, idx) == LUA_TNUMBER) {
-		c = lbpf_codec_get(L, b->btf, (__u32)luaL_checkinteger(L, idx));
+		c = lbpf_codec_get(L, btf, (__u32)luaL_checkinteger(L, idx));
 		if (!c)
 			luaL_argerror(L, idx, "type cannot be decoded");
 		return c;
 	}
-	return lbpf_codec_by_name(L, b->btf, luaL_checkstring(L, idx));
+	return lbpf_codec_by_name(L, btf, luaL_checkstring(L, idx));
 }
 
 /** btf:find(name) -> type id, or nil when absent */
 static int btf_find(lua_State *L)
 {
-	struct lbpf_btf *b = check_btf(L, 1);
-	__s32 id = lbpf_btf_find(b->btf, luaL_checkstring(L, 2));
+	const struct btf *btf = lbpf_check_btf(L, 1);
+	__s32 id = lbpf_btf_find(btf, luaL_checkstring(L, 2));
 
 	if (id <= 0)
 		return 0;
@@ -945,17 +893,17 @@ static int btf_find(lua_State *L)
 /** btf:sizeof(type) -> bytes */
 static int btf_sizeof(lua_State *L)
 {
-	struct lbpf_btf *b = check_btf(L, 1);
+	const struct btf *btf = lbpf_check_btf(L, 1);
 
-	lua_pushinteger(L, check_codec(L, b, 2)->size);
+	lua_pushinteger(L, check_codec(L, btf, 2)->size);
 	return 1;
 }
 
 /** btf:decode(type, bytes) -> Lua value */
 static int btf_decode(lua_State *L)
 {
-	struct lbpf_btf *b = check_btf(L, 1);
-	const struct lbpf_codec *c = check_codec(L, b, 2);
+	const struct btf *btf = lbpf_check_btf(L, 1);
+	const struct lbpf_codec *c = check_codec(L, btf, 2);
 	size_t len;
 	const char *s = luaL_checklstring(L, 3, &len);
 
@@ -969,8 +917,8 @@ static int btf_decode(lua_State *L)
 /** btf:encode(type, value) -> bytes */
 static int btf_encode(lua_State *L)
 {
-	struct lbpf_btf *b = check_btf(L, 1);
-	const struct lbpf_codec *c = check_codec(L, b, 2);
+	const struct btf *btf = lbpf_check_btf(L, 1);
+	const struct lbpf_codec *c = check_codec(L, btf, 2);
 	luaL_Buffer buf;
 	char *p;
 
@@ -978,18 +926,6 @@ static int btf_encode(lua_State *L)
 	p = luaL_buffinitsize(L, &buf, c->size);
 	lbpf_codec_encode(L, 3, c, p, c->size, "value");
 	luaL_pushresultsize(&buf, c->size);
-	return 1;
-}
-
-static int btf_tostring(lua_State *L)
-{
-	struct lbpf_btf *b = luaL_checkudata(L, 1, LBPF_BTF);
-
-	if (!b->btf)
-		lua_pushliteral(L, "libbpf.btf (closed)");
-	else
-		lua_pushfstring(L, "libbpf.btf (%d types)",
-				(int)btf__type_cnt(b->btf) - 1);
 	return 1;
 }
 
@@ -1018,16 +954,14 @@ static int l_btf_kernel(lua_State *L)
 	return 1;
 }
 
+/* Registers after btfinfo.c made the `libbpf.btf` class: conversion
+ * methods on it, and the functions that make handles. */
 void lbpf_open_btf(lua_State *L)
 {
-	static const luaL_Reg meta[] = {
-		{ "__gc", btf_gc }, { "__close", btf_gc },
-		{ "__tostring", btf_tostring }, { NULL, NULL }
-	};
 	static const luaL_Reg methods[] = {
 		{ "find", btf_find }, { "sizeof", btf_sizeof },
 		{ "decode", btf_decode }, { "encode", btf_encode },
-		{ "close", btf_gc }, { NULL, NULL }
+		{ NULL, NULL }
 	};
 	static const luaL_Reg funcs[] = {
 		{ "btf_parse", l_btf_parse }, { "btf_kernel", l_btf_kernel },
@@ -1039,12 +973,7 @@ void lbpf_open_btf(lua_State *L)
 	lua_setfield(L, -2, "__gc");
 	lua_pop(L, 1);
 
-	luaL_newmetatable(L, LBPF_BTF);
-	luaL_setfuncs(L, meta, 0);
-	luaL_newlib(L, methods);
-	lua_setfield(L, -2, "__index");
-	lua_pop(L, 1);
-
+	lbpf_add_methods(L, LBPF_BTF, methods);
 	luaL_setfuncs(L, funcs, 0);
 	lbpf_open_vars(L);
 }

@@ -86,8 +86,12 @@ int luaopen_libbpf_core(lua_State *L)
 	lbpf_open_map(L);
 	lbpf_open_prog(L);
 	lbpf_open_link(L);
+	lbpf_open_btfinfo(L); /* makes libbpf.btf; btf.c adds to it */
 	lbpf_open_btf(L);
 	lbpf_open_events(L);
+	lbpf_open_attach(L);
+	lbpf_open_probe(L);
+	lbpf_open_sys(L);
 	lbpf_open_syms(L);
 	return 1;
 }

@@ -15,10 +15,14 @@
  * extra teardown (e.g. remove a qdisc we created). Idempotent. */
 void lbpf_link_release(struct lbpf_link *l)
 {
-	if (!l->link)
+	if (!l->link && !l->detach)
 		return;
-	bpf_link__destroy(l->link);
+	if (l->link)
+		bpf_link__destroy(l->link);
+	else if (!l->disconnected)
+		l->detach(l);
 	l->link = NULL;
+	l->detach = NULL;
 	if (l->cleanup)
 		l->cleanup(l);
 	l->cleanup = NULL;
@@ -47,7 +51,7 @@ struct lbpf_link *lbpf_push_link(lua_State *L, int progidx,
 	struct lbpf_link *l;
 	int idx;
 
-	progidx = lua_absindex(L, progidx);
+	progidx = progidx ? lua_absindex(L, progidx) : 0; /* 0: no program */
 	l = lua_newuserdatauv(L, sizeof(*l), 1);
 	memset(l, 0, sizeof(*l));
 	l->link = link;
@@ -62,9 +66,21 @@ struct lbpf_link *lbpf_push_link(lua_State *L, int progidx,
 		lua_rawset(L, -3);
 		lua_pop(L, 1);
 		lua_setiuservalue(L, idx, 1);
-	} else {
+	} else if (progidx) {
 		lua_pop(L, 1);
 	}
+	return l;
+}
+
+/* pin/info/... need a kernel bpf_link; tc/XDP-by-netlink/socket ones
+ * have none */
+static struct lbpf_link *check_bpf_link(lua_State *L, const char *what)
+{
+	struct lbpf_link *l = lbpf_check_link(L, 1);
+
+	if (!l->link)
+		luaL_error(L, "libbpf.link: %s: %s is not a kernel bpf_link "
+			   "(only destroy() applies)", what, l->kind);
 	return l;
 }
 
@@ -73,7 +89,7 @@ static int l_destroy(lua_State *L)
 {
 	struct lbpf_link *l = luaL_checkudata(L, 1, LBPF_LINK);
 
-	if (l->link) {
+	if (l->link || l->detach) {
 		forget_link(L, 1);
 		lbpf_link_release(l);
 	}
@@ -84,7 +100,7 @@ static int l_destroy(lua_State *L)
 /* link:detach(): ask the kernel to detach now; the handle stays valid */
 static int l_detach(lua_State *L)
 {
-	struct lbpf_link *l = lbpf_check_link(L, 1);
+	struct lbpf_link *l = check_bpf_link(L, "detach");
 	int err = bpf_link__detach(l->link);
 
 	if (err)
@@ -98,7 +114,7 @@ static int l_detach(lua_State *L)
  * (a pinned link keeps running after the script exits) */
 static int l_disconnect(lua_State *L)
 {
-	struct lbpf_link *l = lbpf_check_link(L, 1);
+	struct lbpf_link *l = check_bpf_link(L, "disconnect");
 
 	bpf_link__disconnect(l->link);
 	l->disconnected = 1;
@@ -108,7 +124,7 @@ static int l_disconnect(lua_State *L)
 
 static int l_pin(lua_State *L)
 {
-	struct lbpf_link *l = lbpf_check_link(L, 1);
+	struct lbpf_link *l = check_bpf_link(L, "pin");
 	const char *path = luaL_checkstring(L, 2);
 	int err = bpf_link__pin(l->link, path);
 
@@ -121,7 +137,7 @@ static int l_pin(lua_State *L)
 
 static int l_unpin(lua_State *L)
 {
-	struct lbpf_link *l = lbpf_check_link(L, 1);
+	struct lbpf_link *l = check_bpf_link(L, "unpin");
 	int err = bpf_link__unpin(l->link);
 
 	if (err)
@@ -134,7 +150,7 @@ static int l_unpin(lua_State *L)
 /* link:info() -> {id=, type=, prog_id=} */
 static int l_info(lua_State *L)
 {
-	struct lbpf_link *l = lbpf_check_link(L, 1);
+	struct lbpf_link *l = check_bpf_link(L, "info");
 	struct bpf_link_info info;
 	__u32 len = sizeof(info);
 	const char *type;
@@ -173,7 +189,7 @@ static int link_get(lua_State *L)
 		return 1;
 	}
 	if (strcmp(k, "destroyed") == 0) {
-		lua_pushboolean(L, l->link == NULL);
+		lua_pushboolean(L, l->link == NULL && l->detach == NULL);
 		return 1;
 	}
 	return 0;
@@ -191,8 +207,10 @@ static int l_tostring(lua_State *L)
 {
 	struct lbpf_link *l = luaL_checkudata(L, 1, LBPF_LINK);
 
-	if (!l->link)
+	if (!l->link && !l->detach)
 		lua_pushfstring(L, "libbpf.link(%s, destroyed)", l->kind);
+	else if (!l->link)
+		lua_pushfstring(L, "libbpf.link(%s)", l->kind);
 	else
 		lua_pushfstring(L, "libbpf.link(%s, fd=%d)", l->kind,
 				bpf_link__fd(l->link));

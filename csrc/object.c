@@ -6,13 +6,16 @@
  * The object userdata's user value 1 is a table:
  *   maps  = { name -> libbpf.map }      progs = { name -> libbpf.program }
  *   links = { [libbpf.link] = true }    (keeps links alive: no detach on drop)
- *   buf   = the ELF bytes of open_buffer (kept while the object lives)
+ *   buf   = the ELF bytes (open_buffer's string, or the file read by open),
+ *           kept while the object lives: libbpf's open_mem and
+ *           obj:sections() read them
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "legacy.h"
 #include "util.h"
 
 static const char *const open_options[] = {
@@ -61,6 +64,84 @@ static struct lbpf_object *new_object(lua_State *L)
 	lua_setfield(L, -2, "links");
 	lua_setiuservalue(L, -2, 1);
 	return o;
+}
+
+static const char *object_name(const struct lbpf_object *o)
+{
+	if (o->obj)
+		return bpf_object__name(o->obj);
+	return o->legacy ? o->legacy->name : "?";
+}
+
+/* obj.maps/obj.progs of an object in another loader's convention: handles
+ * backed by the fds of `l` (which owns them), filled in by obj:load(). */
+static void collect_legacy_children(lua_State *L, int objidx,
+				    struct lbpf_legacy *l)
+{
+	size_t i;
+
+	lua_getiuservalue(L, objidx, 1);
+	lua_newtable(L);
+	for (i = 0; i < l->nmaps; i++) {
+		const struct lbpf_legacy_map *lm = &l->maps[i];
+		struct lbpf_map *m = lbpf_push_fd_map(L, objidx, -1, lm->name);
+
+		m->type = lm->type;
+		m->key_size = lm->key_size;
+		m->value_size = lm->value_size;
+		m->max_entries = lm->max_entries;
+		m->flags = lm->flags;
+		lua_setfield(L, -2, lm->name);
+	}
+	lua_setfield(L, -2, "maps");
+	lua_newtable(L);
+	for (i = 0; i < l->nprogs; i++) {
+		struct lbpf_prog *p = lbpf_push_prog(L, objidx, NULL);
+
+		p->name = l->progs[i].name;       /* borrowed from `l` */
+		p->section = l->progs[i].section;
+		p->type = l->progs[i].type;
+		lua_setfield(L, -2, l->progs[i].name);
+	}
+	lua_setfield(L, -2, "progs");
+	lua_pop(L, 1);
+}
+
+/* libbpf's object name: the file's base name up to its first dot */
+static void default_name(char *out, size_t n, const char *path)
+{
+	const char *base = path ? strrchr(path, '/') : NULL;
+
+	base = base ? base + 1 : (path ? path : "legacy");
+	snprintf(out, n, "%.*s", (int)strcspn(base, "."), base);
+	if (!*out)
+		snprintf(out, n, "legacy");
+}
+
+/* Open bytes at `bufidx` with legacy.c (another loader's convention, or
+ * bytes libelf cannot read: its message is better than a bare EINVAL). */
+static int open_legacy(lua_State *L, struct lbpf_object *o, int objidx,
+		       int bufidx, const char *path, const char *what)
+{
+	const char *name = lbpf_opt_string(L, 2, "name", NULL);
+	char err[512], defname[64];
+	size_t len;
+	const char *buf = lua_tolstring(L, bufidx, &len);
+	struct lbpf_legacy *l;
+
+	default_name(defname, sizeof(defname), path);
+	l = lbpf_legacy_open(buf, len, name ? name : defname,
+			     lbpf_opt_string(L, 2, "pin_root_path", NULL),
+			     err, sizeof(err));
+	if (!l) {
+		o->closed = 1;
+		return lbpf_push_error(L, errno, "open '%s' failed: %s", what, err);
+	}
+	o->legacy = l;
+	o->format = lbpf_legacy_format_name(l->format);
+	collect_legacy_children(L, objidx, l);
+	lua_settop(L, objidx);
+	return 1;
 }
 
 /* Read a whole file into a Lua string (pushed); NULL + errno on failure. */
@@ -113,7 +194,7 @@ static int open_common(lua_State *L, const char *path, const char *buf,
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
 	struct lbpf_object *o;
 	struct bpf_object *obj;
-	int objidx, err;
+	int objidx, bufidx, err;
 
 	lbpf_check_options(L, 2, fname, open_options);
 	opts.object_name = lbpf_opt_string(L, 2, "name", NULL);
@@ -129,13 +210,28 @@ static int open_common(lua_State *L, const char *path, const char *buf,
 			return lbpf_push_error(L, errno, "open '%s' failed", path);
 		if (check_elf(L, path, bytes, flen))
 			return 3;
-		lua_pop(L, 1);
 	} else if (check_elf(L, opts.object_name ? opts.object_name
 				     : "<buffer>", buf, len)) {
 		return 3;
+	} else {
+		lua_pushvalue(L, 1);
 	}
+	bufidx = lua_gettop(L);   /* the ELF bytes, kept as the "buf" field */
 	o = new_object(L);
 	objidx = lua_gettop(L);
+	lua_getiuservalue(L, objidx, 1);
+	lua_pushvalue(L, bufidx);
+	lua_setfield(L, -2, "buf");
+	lua_pop(L, 1);
+	{
+		size_t blen;
+		const char *bytes = lua_tolstring(L, bufidx, &blen);
+
+		if (lbpf_legacy_detect(bytes, blen) != LBPF_FMT_LIBBPF)
+			return open_legacy(L, o, objidx, bufidx, path,
+					   buf ? (opts.object_name ? opts.object_name
+						  : "<buffer>") : path);
+	}
 	errno = 0;
 	obj = buf ? bpf_object__open_mem(buf, len, &opts)
 		  : bpf_object__open_file(path, &opts);
@@ -151,12 +247,6 @@ static int open_common(lua_State *L, const char *path, const char *buf,
 					   : path);
 	}
 	o->obj = obj;
-	if (buf) {
-		lua_getiuservalue(L, objidx, 1);
-		lua_pushvalue(L, 1);
-		lua_setfield(L, -2, "buf");
-		lua_pop(L, 1);
-	}
 	collect_children(L, objidx, obj);
 	lua_settop(L, objidx);
 	return 1;
@@ -272,10 +362,82 @@ static int load_failure(lua_State *L, int objidx, int err)
 	if (p && p->log)
 		return lbpf_push_error_detail(L, err,
 			log_tail(p->log, p->log_len, 12),
-			"load '%s' failed", name);
+			"load '%s' failed%s", name, lbpf_load_hint(p->prog));
 	if (log)
 		free(log);
-	return lbpf_push_error(L, err, "load '%s' failed", name);
+	return lbpf_push_error(L, err, "load '%s' failed%s", name,
+			       p ? lbpf_load_hint(p->prog) : "");
+}
+
+/* prog:set_type() on a legacy program changes its handle; tell legacy.c */
+static void sync_legacy_types(lua_State *L, int objidx, struct lbpf_legacy *l)
+{
+	lbpf_object_field(L, objidx, "progs");
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		struct lbpf_prog *p = lua_touserdata(L, -1);
+		int i = lbpf_legacy_find_prog(l, p->name);
+
+		if (i >= 0 && p->type != l->progs[i].type)
+			lbpf_legacy_prog_set_type(l, (size_t)i, p->type, 0);
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+}
+
+/* After a legacy load: hand fds (still owned by `l`) and logs to handles;
+ * returns the failed program's log or NULL. */
+static const char *publish_legacy(lua_State *L, int objidx,
+				  struct lbpf_legacy *l)
+{
+	const char *failed_log = NULL;
+	size_t i;
+
+	lbpf_object_field(L, objidx, "maps");
+	for (i = 0; i < l->nmaps; i++) {
+		if (lua_getfield(L, -1, l->maps[i].name) == LUA_TUSERDATA)
+			((struct lbpf_map *)lua_touserdata(L, -1))->fd = l->maps[i].fd;
+		lua_pop(L, 1);
+	}
+	lbpf_object_field(L, objidx, "progs");
+	for (i = 0; i < l->nprogs; i++) {
+		struct lbpf_prog *p;
+
+		if (lua_getfield(L, -1, l->progs[i].name) != LUA_TUSERDATA) {
+			lua_pop(L, 1);
+			continue;
+		}
+		p = lua_touserdata(L, -1);
+		p->fd = l->progs[i].fd;
+		if (l->progs[i].log) {
+			free(p->log);
+			p->log = strdup(l->progs[i].log);
+			p->log_len = p->log ? strlen(p->log) : 0;
+			failed_log = p->log;
+		}
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 2);
+	return failed_log;
+}
+
+/* Load an object in another loader's convention. A failed load leaves it
+ * unloaded (and closes what it created): fix it (set_type) and retry. */
+static int load_legacy(lua_State *L, struct lbpf_object *o)
+{
+	char err[512];
+	const char *log;
+	int ret;
+
+	sync_legacy_types(L, 1, o->legacy);
+	ret = lbpf_legacy_load(o->legacy, err, sizeof(err));
+	log = publish_legacy(L, 1, o->legacy);
+	if (ret < 0)
+		return lbpf_push_error_detail(L, -ret,
+			log ? log_tail(log, strlen(log), 12) : NULL, "%s", err);
+	o->loaded = 1;
+	lua_settop(L, 1);
+	return 1;
 }
 
 /* obj:load([{log_level=}]) -> obj | nil, msg, errno */
@@ -289,6 +451,8 @@ static int l_load(lua_State *L)
 	level = (int)lbpf_opt_integer(L, 2, "log_level", 0);
 	if (o->loaded)
 		luaL_error(L, "libbpf.object: load: object is already loaded");
+	if (o->legacy)
+		return load_legacy(L, o);
 	if (!o->obj)
 		luaL_error(L, "libbpf.object: load: format '%s' cannot load",
 			   o->format);
@@ -326,12 +490,15 @@ static int l_attach(lua_State *L)
 		struct bpf_link *link;
 		int err;
 
-		if (!p->prog || !bpf_program__autoload(p->prog) ||
-		    !bpf_program__autoattach(p->prog) || lbpf_prog_fd(p) < 0) {
+		if (lbpf_prog_fd(p) < 0 || (p->prog &&
+		    (!bpf_program__autoload(p->prog) ||
+		     !bpf_program__autoattach(p->prog)))) {
 			lua_pop(L, 1);
 			continue;
 		}
-		link = bpf_program__attach(p->prog);
+		/* fd-backed (iproute2-style) programs: attach.c */
+		link = p->prog ? bpf_program__attach(p->prog) :
+		       lbpf_attach_by_section(p);
 		err = libbpf_get_error(link);
 		if (!link || err) {
 			err = err ? -err : errno;
@@ -345,12 +512,12 @@ static int l_attach(lua_State *L)
 				lua_pop(L, 1);
 			}
 			return lbpf_push_error(L, err, "attach '%s' (%s) failed",
-					       bpf_program__name(p->prog),
-					       bpf_program__section_name(p->prog));
+					       p->prog ? bpf_program__name(p->prog) : p->name,
+					       p->prog ? bpf_program__section_name(p->prog) : p->section);
 		}
-		lbpf_push_link(L, lua_gettop(L), link,
-			       bpf_program__section_name(p->prog));
-		lua_setfield(L, result, bpf_program__name(p->prog));
+		lbpf_push_link(L, lua_gettop(L), link, p->prog ?
+			       bpf_program__section_name(p->prog) : p->section);
+		lua_setfield(L, result, p->prog ? bpf_program__name(p->prog) : p->name);
 		lua_pop(L, 1);
 	}
 	lua_settop(L, result);
@@ -382,6 +549,8 @@ static int l_close(lua_State *L)
 		bpf_object__close(o->obj);
 		o->obj = NULL;
 	}
+	lbpf_legacy_free(o->legacy);   /* closes the maps' and programs' fds */
+	o->legacy = NULL;
 	return 0;
 }
 
@@ -407,7 +576,7 @@ static int l_tostring(lua_State *L)
 		lua_pop(L, 1);
 	}
 	lua_pushfstring(L, "libbpf.object(%s, %s, %s, %d maps, %d programs)",
-			o->obj ? bpf_object__name(o->obj) : "?", o->format,
+			object_name(o), o->format,
 			o->loaded ? "loaded" : "not loaded", nmaps, nprogs);
 	return 1;
 }
@@ -426,17 +595,6 @@ static int object_vars(lua_State *L)
 }
 
 /* obj:btf() -> libbpf.btf handle on the object's BTF, or nil */
-static int l_btf(lua_State *L)
-{
-	struct lbpf_object *o = lbpf_check_object(L, 1);
-	const struct btf *btf = o->obj ? bpf_object__btf(o->obj) : NULL;
-
-	if (!btf)
-		return 0;
-	lbpf_push_btf(L, 1, btf, 0);
-	return 1;
-}
-
 static int object_get(lua_State *L)
 {
 	struct lbpf_object *o = lbpf_check_object(L, 1);
@@ -449,7 +607,7 @@ static int object_get(lua_State *L)
 		return 1;
 	}
 	if (strcmp(k, "name") == 0) {
-		lua_pushstring(L, o->obj ? bpf_object__name(o->obj) : "");
+		lua_pushstring(L, object_name(o));
 		return 1;
 	}
 	if (strcmp(k, "format") == 0) {
@@ -465,6 +623,43 @@ static int object_get(lua_State *L)
 	return 0;
 }
 
+/* obj:sections() -> { {name=, size=, type=, flags=, index=}, ... }, format
+ * The ELF view of any object, before or after load. */
+static int l_sections(lua_State *L)
+{
+	struct lbpf_elf_sections *s;
+	const char *buf;
+	char err[256];
+	size_t len, i;
+
+	lbpf_check_object(L, 1);
+	lbpf_object_field(L, 1, "buf");
+	buf = lua_tolstring(L, -1, &len);
+	if (!buf)
+		return luaL_error(L, "libbpf.object: sections: no ELF bytes kept");
+	s = lbpf_elf_sections(buf, len, err, sizeof(err));
+	if (!s)
+		return lbpf_push_error(L, errno ? errno : EINVAL, "sections: %s", err);
+	lua_createtable(L, (int)s->n, 0);
+	for (i = 0; i < s->n; i++) {
+		lua_createtable(L, 0, 5);
+		lua_pushstring(L, s->sec[i].name);
+		lua_setfield(L, -2, "name");
+		lua_pushinteger(L, (lua_Integer)s->sec[i].size);
+		lua_setfield(L, -2, "size");
+		lua_pushstring(L, s->sec[i].type);
+		lua_setfield(L, -2, "type");
+		lua_pushinteger(L, (lua_Integer)s->sec[i].flags);
+		lua_setfield(L, -2, "flags");
+		lua_pushinteger(L, (lua_Integer)s->sec[i].index);
+		lua_setfield(L, -2, "index");
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_pushstring(L, lbpf_legacy_format_name(s->format));
+	lbpf_elf_sections_free(s);
+	return 2;
+}
+
 void lbpf_open_object(lua_State *L)
 {
 	static const luaL_Reg meta[] = {
@@ -476,8 +671,8 @@ void lbpf_open_object(lua_State *L)
 	static const luaL_Reg methods[] = {
 		{"load", l_load},
 		{"attach", l_attach},
+		{"sections", l_sections},
 		{"close", l_close},
-		{"btf", l_btf},
 		{NULL, NULL}
 	};
 	static const luaL_Reg funcs[] = {

@@ -166,15 +166,17 @@ static struct bpf_program *attachable(lua_State *L, const char *what)
 /* prog:attach(): by section name, as libbpf's auto-attach does */
 static int l_attach(lua_State *L)
 {
-	struct bpf_program *prog = attachable(L, "attach");
-	struct bpf_link *link = bpf_program__attach(prog);
+	struct lbpf_prog *p = lbpf_check_prog(L, 1);
+	struct bpf_link *link;
 
+	loaded_fd(L, p, "attach");
+	link = p->prog ? bpf_program__attach(p->prog) :
+	       lbpf_attach_by_section(p); /* fd-backed: attach.c */
 	if (!link && errno == EOPNOTSUPP)
 		return lbpf_push_error(L, EOPNOTSUPP, "attach '%s' failed: "
 			"section '%s' does not say where to attach (use an "
-			"attach_* method)", bpf_program__name(prog),
-			bpf_program__section_name(prog));
-	return push_attach_result(L, link, bpf_program__section_name(prog));
+			"attach_* method)", prog_name(p), prog_section(p));
+	return push_attach_result(L, link, prog_section(p));
 }
 
 /* prog:attach_tracepoint(category, name) */

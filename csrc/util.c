@@ -193,6 +193,15 @@ void lbpf_new_class(lua_State *L, const char *name, const luaL_Reg *meta,
 	lua_pop(L, 1);
 }
 
+void lbpf_add_methods(lua_State *L, const char *name, const luaL_Reg *methods)
+{
+	luaL_getmetatable(L, name);
+	lua_getfield(L, -1, "__index");
+	lua_getupvalue(L, -1, 1);
+	luaL_setfuncs(L, methods, 0);
+	lua_pop(L, 3);
+}
+
 /* ---- checkers ---------------------------------------------------------------- */
 
 struct lbpf_object *lbpf_check_object(lua_State *L, int idx)
@@ -227,7 +236,7 @@ struct lbpf_link *lbpf_check_link(lua_State *L, int idx)
 {
 	struct lbpf_link *l = luaL_checkudata(L, idx, LBPF_LINK);
 
-	if (!l->link)
+	if (!l->link && !l->detach)
 		luaL_error(L, "libbpf.link: link is destroyed");
 	return l;
 }

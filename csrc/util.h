@@ -31,6 +31,7 @@
 #define LBPF_MAP "libbpf.map"
 #define LBPF_PROG "libbpf.program"
 #define LBPF_LINK "libbpf.link"
+#define LBPF_BTF "libbpf.btf"
 
 struct lbpf_legacy; /* objects in iproute2's convention, legacy.c */
 struct lbpf_codec;  /* BTF-driven key/value conversion, btf.c */
@@ -82,6 +83,10 @@ struct lbpf_link {
 	/* extra teardown run after the link is destroyed (tc qdisc, ...) */
 	void (*cleanup)(struct lbpf_link *l);
 	void *cleanup_data;
+	/* attachments that are not bpf_links (tc and XDP by netlink,
+	 * SO_ATTACH_BPF): `link` stays NULL and `detach(l)` undoes them (it
+	 * may use cleanup_data); the handle is live while `detach` is set */
+	void (*detach)(struct lbpf_link *l);
 	char kind[96];                /* "tracepoint sched/sched_process_exec" */
 };
 
@@ -150,6 +155,23 @@ void lbpf_open_prog(lua_State *L);
 void lbpf_open_link(lua_State *L);
 void lbpf_open_btf(lua_State *L);
 void lbpf_open_events(lua_State *L);
+void lbpf_open_attach(lua_State *L);   /* attach.c */
+void lbpf_open_probe(lua_State *L);    /* probe.c */
+void lbpf_open_sys(lua_State *L);      /* sys.c */
+/* sys.c: wrap kernel link fd `fd` (taken) as a libbpf bpf_link (pins it in
+ * bpffs for a moment); NULL with errno set */
+struct bpf_link *lbpf_link_from_fd(int fd);
+void lbpf_open_btfinfo(lua_State *L);  /* btfinfo.c */
+/* attach.c: prog:attach() of a loaded fd-backed program, by its section
+ * name; NULL with errno set (EOPNOTSUPP: the section does not say where) */
+struct bpf_link *lbpf_attach_by_section(const struct lbpf_prog *p);
+/* attach.c: NULL when kprobes look available, else the reason in words */
+const char *lbpf_kprobe_unavailable(void);
+/* probe.c: " (fentry/fexit/LSM programs are not available ...: why)" when
+ * `prog`'s hook is missing on this kernel, else "" (for load errors) */
+const char *lbpf_load_hint(const struct bpf_program *prog);
+/* add `methods` to the method table of class `name` */
+void lbpf_add_methods(lua_State *L, const char *name, const luaL_Reg *methods);
 void lbpf_open_syms(lua_State *L);    /* syms.c: bpf.elf_symbols */
 
 /* ---- constructors used across files ---------------------------------- */
@@ -200,6 +222,8 @@ const struct lbpf_codec *lbpf_codec_by_name(lua_State *L,
 					    const char *name);
 /* push a libbpf.btf handle; `owned`: free btf with the handle, else keep the
  * value at `owneridx` (an object userdata, or 0) alive while it is used */
+/* btfinfo.c: the libbpf.btf handle */
+const struct btf *lbpf_check_btf(lua_State *L, int idx);
 void lbpf_push_btf(lua_State *L, int owneridx, const struct btf *btf,
 		   int owned);
 /* push obj.vars (libbpf.vars) for the object at `objidx`: its .rodata,

@@ -15,13 +15,18 @@ function M.read(path)
   return s
 end
 
---- Number of open fds of this process.
+--- Number of open fds of this process that hold kernel BPF/perf/epoll
+-- objects (anon inodes: bpf-map, bpf-prog, bpf_link, btf, perf_event, ...):
+-- the fds this module creates. Plain files and pipes are left out, so that
+-- busted's own files and the listing pipe do not blur a leak count.
 function M.fd_count()
   local n = 0
-  local p = io.popen("ls /proc/" .. M.pid() .. "/fd")
-  for _ in p:lines() do n = n + 1 end
+  local p = io.popen("ls -l /proc/" .. M.pid() .. "/fd")
+  for line in p:lines() do
+    if line:find("anon_inode:", 1, true) then n = n + 1 end
+  end
   p:close()
-  return n - 1 -- the ls pipe itself
+  return n
 end
 
 local mypid

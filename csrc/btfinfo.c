@@ -1,0 +1,370 @@
+/*
+ * btfinfo.c - `libbpf.btf`: BTF introspection for the REPL. obj:btf() and
+ * bpf.btf_vmlinux() give a handle whose :type("struct event") describes a
+ * type: kind, size, members with their type names and offsets.
+ *
+ * An object's BTF belongs to the object: the handle holds the object in its
+ * user value and raises once the object is closed. vmlinux BTF is owned by
+ * the handle and freed on __gc/__close.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+/* type spellings longer than 256 bytes are cut on purpose (display only) */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+struct lbpf_btf {
+	struct btf *btf;              /* NULL once closed */
+	struct lbpf_object *owner;    /* object whose BTF this is, or NULL */
+	int owned;                    /* btf__free on close */
+	char what[32];                /* "vmlinux" or the object's name */
+};
+
+static struct lbpf_btf *check_btf(lua_State *L, int idx)
+{
+	struct lbpf_btf *b = luaL_checkudata(L, idx, LBPF_BTF);
+
+	if (b->owner && b->owner->closed)
+		luaL_error(L, "libbpf.btf: object is closed");
+	if (!b->btf)
+		luaL_error(L, "libbpf.btf: btf is closed");
+	return b;
+}
+
+static const char *kind_name(int kind)
+{
+	static const char *const names[] = {
+		"unknown", "int", "ptr", "array", "struct", "union", "enum",
+		"fwd", "typedef", "volatile", "const", "restrict", "func",
+		"func_proto", "var", "datasec", "float", "decl_tag", "type_tag",
+		"enum64"
+	};
+
+	if (kind < 0 || kind >= (int)(sizeof(names) / sizeof(names[0])))
+		return "unknown";
+	return names[kind];
+}
+
+/* A C-like spelling of type `id` ("struct event *", "char[16]") into buf. */
+static void type_spelling(const struct btf *btf, __u32 id, char *buf,
+			  size_t n, int depth)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	const char *name;
+	char inner[256];
+
+	if (id == 0 || !t) {
+		snprintf(buf, n, "void");
+		return;
+	}
+	if (depth > 8) {
+		snprintf(buf, n, "...");
+		return;
+	}
+	name = btf__name_by_offset(btf, t->name_off);
+	if (!name || !*name)
+		name = "(anon)";
+	switch (btf_kind(t)) {
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+	case BTF_KIND_ENUM:
+	case BTF_KIND_ENUM64:
+		snprintf(buf, n, "%s %s", btf_kind(t) == BTF_KIND_STRUCT ? "struct" :
+			 btf_kind(t) == BTF_KIND_UNION ? "union" : "enum", name);
+		break;
+	case BTF_KIND_PTR:
+		type_spelling(btf, t->type, inner, sizeof(inner), depth + 1);
+		snprintf(buf, n, "%s *", inner);
+		break;
+	case BTF_KIND_CONST:
+	case BTF_KIND_VOLATILE:
+	case BTF_KIND_RESTRICT:
+		type_spelling(btf, t->type, inner, sizeof(inner), depth + 1);
+		snprintf(buf, n, "%s %s", kind_name(btf_kind(t)), inner);
+		break;
+	case BTF_KIND_ARRAY:
+		type_spelling(btf, btf_array(t)->type, inner, sizeof(inner),
+			      depth + 1);
+		snprintf(buf, n, "%s[%u]", inner, btf_array(t)->nelems);
+		break;
+	case BTF_KIND_FUNC_PROTO:
+		snprintf(buf, n, "function");
+		break;
+	default:
+		snprintf(buf, n, "%s", name);
+	}
+}
+
+static void set_int(lua_State *L, const char *k, lua_Integer v)
+{
+	lua_pushinteger(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_spelling(lua_State *L, const struct btf *btf, __u32 id)
+{
+	char buf[256];
+
+	type_spelling(btf, id, buf, sizeof(buf), 0);
+	lua_pushstring(L, buf);
+	lua_setfield(L, -2, "type");
+	set_int(L, "type_id", id);
+}
+
+static void push_members(lua_State *L, const struct btf *btf,
+			 const struct btf_type *t)
+{
+	const struct btf_member *m = btf_members(t);
+	int i, n = btf_vlen(t);
+
+	lua_createtable(L, n, 0);
+	for (i = 0; i < n; i++, m++) {
+		__u32 bit = btf_member_bit_offset(t, (__u32)i);
+
+		lua_createtable(L, 0, 5);
+		lua_pushstring(L, btf__name_by_offset(btf, m->name_off));
+		lua_setfield(L, -2, "name");
+		set_spelling(L, btf, m->type);
+		set_int(L, "offset", bit / 8);
+		set_int(L, "bit_offset", bit);
+		set_int(L, "bits", btf_member_bitfield_size(t, (__u32)i));
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "members");
+}
+
+static void push_enum_values(lua_State *L, const struct btf *btf,
+			     const struct btf_type *t)
+{
+	int i, n = btf_vlen(t);
+
+	lua_createtable(L, n, 0);
+	for (i = 0; i < n; i++) {
+		lua_createtable(L, 0, 2);
+		if (btf_is_enum(t)) {
+			const struct btf_enum *e = btf_enum(t) + i;
+
+			lua_pushstring(L, btf__name_by_offset(btf, e->name_off));
+			lua_setfield(L, -2, "name");
+			set_int(L, "value", e->val);
+		} else {
+			const struct btf_enum64 *e = btf_enum64(t) + i;
+
+			lua_pushstring(L, btf__name_by_offset(btf, e->name_off));
+			lua_setfield(L, -2, "name");
+			set_int(L, "value", (lua_Integer)btf_enum64_value(e));
+		}
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "values");
+}
+
+/* "struct event" -> (BTF_KIND_STRUCT, "event"); plain names: any kind */
+static int find_type(const struct btf *btf, const char *spec)
+{
+	static const struct { const char *word; int kind; } words[] = {
+		{"struct ", BTF_KIND_STRUCT}, {"union ", BTF_KIND_UNION},
+		{"enum ", BTF_KIND_ENUM}, {"typedef ", BTF_KIND_TYPEDEF},
+		{"func ", BTF_KIND_FUNC}, {NULL, 0}
+	};
+	int i, id;
+
+	for (i = 0; words[i].word; i++) {
+		size_t len = strlen(words[i].word);
+
+		if (strncmp(spec, words[i].word, len) == 0) {
+			id = btf__find_by_name_kind(btf, spec + len, words[i].kind);
+			if (id < 0 && words[i].kind == BTF_KIND_ENUM)
+				id = btf__find_by_name_kind(btf, spec + len,
+							    BTF_KIND_ENUM64);
+			return id;
+		}
+	}
+	return btf__find_by_name(btf, spec);
+}
+
+/* btf:type(name | id) -> {id=, kind=, name=, size=, members= | values= |
+ * type=, ...} or nil when there is no such type */
+static int l_type(lua_State *L)
+{
+	struct lbpf_btf *b = check_btf(L, 1);
+	const struct btf_type *t;
+	int id;
+
+	if (lua_type(L, 2) == LUA_TNUMBER)
+		id = (int)luaL_checkinteger(L, 2);
+	else
+		id = find_type(b->btf, luaL_checkstring(L, 2));
+	t = id > 0 ? btf__type_by_id(b->btf, (__u32)id) : NULL;
+	if (!t)
+		return 0;
+	lua_createtable(L, 0, 6);
+	set_int(L, "id", id);
+	lua_pushstring(L, kind_name(btf_kind(t)));
+	lua_setfield(L, -2, "kind");
+	lua_pushstring(L, btf__name_by_offset(b->btf, t->name_off));
+	lua_setfield(L, -2, "name");
+	switch (btf_kind(t)) {
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+		set_int(L, "size", t->size);
+		push_members(L, b->btf, t);
+		break;
+	case BTF_KIND_ENUM:
+	case BTF_KIND_ENUM64:
+		set_int(L, "size", t->size);
+		push_enum_values(L, b->btf, t);
+		break;
+	case BTF_KIND_INT:
+	case BTF_KIND_FLOAT:
+		set_int(L, "size", t->size);
+		break;
+	case BTF_KIND_ARRAY:
+		set_spelling(L, b->btf, btf_array(t)->type);
+		set_int(L, "nelems", btf_array(t)->nelems);
+		set_int(L, "size", btf__resolve_size(b->btf, (__u32)id));
+		break;
+	case BTF_KIND_PTR:
+	case BTF_KIND_TYPEDEF:
+	case BTF_KIND_CONST:
+	case BTF_KIND_VOLATILE:
+	case BTF_KIND_RESTRICT:
+	case BTF_KIND_FUNC:
+	case BTF_KIND_VAR:
+		set_spelling(L, b->btf, t->type);
+		if (btf_kind(t) != BTF_KIND_FUNC)
+			set_int(L, "size", btf__resolve_size(b->btf, (__u32)id));
+		break;
+	default:
+		break;
+	}
+	return 1;
+}
+
+static int btf_get(lua_State *L)
+{
+	struct lbpf_btf *b = check_btf(L, 1);
+	const char *k = lua_tostring(L, 2);
+
+	if (k && strcmp(k, "count") == 0) {
+		lua_pushinteger(L, btf__type_cnt(b->btf) - 1);
+		return 1;
+	}
+	return 0;
+}
+
+static int l_gc(lua_State *L)
+{
+	struct lbpf_btf *b = luaL_checkudata(L, 1, LBPF_BTF);
+
+	if (b->owned && b->btf) {
+		lbpf_codec_forget(L, b->btf);
+		btf__free(b->btf);
+	}
+	b->btf = NULL;
+	return 0;
+}
+
+static int l_tostring(lua_State *L)
+{
+	struct lbpf_btf *b = luaL_checkudata(L, 1, LBPF_BTF);
+
+	if (!b->btf || (b->owner && b->owner->closed))
+		lua_pushfstring(L, "libbpf.btf(%s, closed)", b->what);
+	else
+		lua_pushfstring(L, "libbpf.btf(%s, %d types)", b->what,
+				(int)btf__type_cnt(b->btf) - 1);
+	return 1;
+}
+
+static struct lbpf_btf *push_btf(lua_State *L, struct btf *btf,
+				 struct lbpf_object *owner, const char *what)
+{
+	struct lbpf_btf *b = lua_newuserdatauv(L, sizeof(*b), 1);
+
+	b->btf = btf;
+	b->owner = owner;
+	b->owned = owner == NULL;
+	snprintf(b->what, sizeof(b->what), "%s", what);
+	luaL_setmetatable(L, LBPF_BTF);
+	return b;
+}
+
+const struct btf *lbpf_check_btf(lua_State *L, int idx)
+{
+	return check_btf(L, idx)->btf;
+}
+
+/* A handle on `btf`: `owned` ones free it; borrowed ones keep the value at
+ * `owneridx` (an object, or the kernel BTF holder) alive. */
+void lbpf_push_btf(lua_State *L, int owneridx, const struct btf *btf,
+		   int owned)
+{
+	struct lbpf_object *o = NULL;
+	struct lbpf_btf *b;
+
+	owneridx = owneridx ? lua_absindex(L, owneridx) : 0;
+	if (owneridx)
+		o = luaL_testudata(L, owneridx, LBPF_OBJECT);
+	b = push_btf(L, (struct btf *)btf, o,
+		     o && o->obj ? bpf_object__name(o->obj) : "btf");
+	b->owned = owned;
+	if (owneridx) {
+		lua_pushvalue(L, owneridx);
+		lua_setiuservalue(L, -2, 1);
+	}
+}
+
+/* obj:btf() -> libbpf.btf | nil when the object has no BTF */
+static int l_object_btf(lua_State *L)
+{
+	struct lbpf_object *o = lbpf_check_object(L, 1);
+	struct btf *btf = o->obj ? bpf_object__btf(o->obj) : NULL;
+
+	if (!btf)
+		return 0;
+	push_btf(L, btf, o, bpf_object__name(o->obj));
+	lua_pushvalue(L, 1);
+	lua_setiuservalue(L, -2, 1); /* the BTF lives in the object */
+	return 1;
+}
+
+/* bpf.btf_vmlinux() -> libbpf.btf of the running kernel */
+static int l_btf_vmlinux(lua_State *L)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	long err = libbpf_get_error(btf);
+
+	if (err)
+		return lbpf_push_error(L, (int)-err, "loading the kernel BTF "
+				       "(/sys/kernel/btf/vmlinux) failed");
+	push_btf(L, btf, NULL, "vmlinux");
+	return 1;
+}
+
+void lbpf_open_btfinfo(lua_State *L)
+{
+	static const luaL_Reg meta[] = {
+		{"__gc", l_gc},
+		{"__close", l_gc},
+		{"__tostring", l_tostring},
+		{NULL, NULL}
+	};
+	static const luaL_Reg methods[] = {
+		{"type", l_type},
+		{"close", l_gc},
+		{NULL, NULL}
+	};
+	static const luaL_Reg object_methods[] = {
+		{"btf", l_object_btf},
+		{NULL, NULL}
+	};
+
+	lbpf_new_class(L, LBPF_BTF, meta, methods, btf_get);
+	lbpf_add_methods(L, LBPF_OBJECT, object_methods);
+	lua_pushcfunction(L, l_btf_vmlinux);
+	lua_setfield(L, -2, "btf_vmlinux");
+}

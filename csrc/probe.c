@@ -1,0 +1,455 @@
+/*
+ * probe.c - bpf.probe(name[, kind[, prog_type]]) and bpf.features(): what
+ * the running kernel supports. Every answer is probed once and cached in a
+ * registry table (probes load small programs: not free).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/perf_event.h>
+
+#include "util.h"
+
+static const char CACHE_KEY = 'c';
+
+static int exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+/* A probe answers NULL (supported) or the reason it is not, in `why`. */
+typedef const char *(*probe_fn)(char *why, size_t n);
+
+static const char *prog_type_missing(enum bpf_prog_type t, char *why,
+				     size_t n)
+{
+	int r = libbpf_probe_bpf_prog_type(t, NULL);
+
+	if (r == 1)
+		return NULL;
+	snprintf(why, n, "program type %s is not supported%s%s",
+		 lbpf_prog_type_name(t), r < 0 ? ": " : "",
+		 r < 0 ? strerror(-r) : "");
+	return why;
+}
+
+/* Load "r0 = 0; exit" as a tracing/LSM program for BTF function `func` and
+ * create its link: the only sure test of fentry/fexit/LSM/iter. */
+static const char *tracing_missing(enum bpf_prog_type type,
+				   enum bpf_attach_type attach,
+				   const char *func, char *why, size_t n)
+{
+	static const struct bpf_insn insns[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach);
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	int id, fd, lfd, err;
+
+	if (libbpf_get_error(vmlinux)) {
+		snprintf(why, n, "the kernel has no BTF (/sys/kernel/btf/vmlinux)");
+		return why;
+	}
+	id = btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC);
+	btf__free(vmlinux);
+	if (id < 0) {
+		snprintf(why, n, "kernel function %s is not in the kernel BTF", func);
+		return why;
+	}
+	opts.attach_btf_id = (__u32)id;
+	fd = bpf_prog_load(type, NULL, "GPL", insns, 2, &opts);
+	if (fd < 0) {
+		err = errno;
+		snprintf(why, n, "the kernel refuses to load a test program "
+			 "(%s)", err == 524 ? "not supported" : strerror(err));
+		return why;
+	}
+	lfd = bpf_link_create(fd, 0, attach, NULL);
+	err = errno;
+	close(fd);
+	if (lfd < 0) {
+		snprintf(why, n, "the kernel refuses to attach a test program "
+			 "(%s)", err == 524 ? "not supported" : strerror(err));
+		return why;
+	}
+	close(lfd);
+	return NULL;
+}
+
+static const char *probe_kprobe(char *why, size_t n)
+{
+	const char *r = lbpf_kprobe_unavailable();
+
+	if (r)
+		snprintf(why, n, "%s", r);
+	return r ? why : NULL;
+}
+
+static const char *probe_uprobe(char *why, size_t n)
+{
+	if (exists("/sys/bus/event_source/devices/uprobe") ||
+	    exists("/sys/kernel/tracing/uprobe_events") ||
+	    exists("/sys/kernel/debug/tracing/uprobe_events"))
+		return prog_type_missing(BPF_PROG_TYPE_KPROBE, why, n);
+	snprintf(why, n, "CONFIG_UPROBES is off (no uprobe PMU, no uprobe_events)");
+	return why;
+}
+
+static const char *probe_tracepoint(char *why, size_t n)
+{
+	if (!exists("/sys/kernel/tracing/events") &&
+	    !exists("/sys/kernel/debug/tracing/events")) {
+		snprintf(why, n, "tracefs is not mounted (make mounts) or "
+			 "CONFIG_FTRACE is off");
+		return why;
+	}
+	return prog_type_missing(BPF_PROG_TYPE_TRACEPOINT, why, n);
+}
+
+static const char *probe_raw_tracepoint(char *why, size_t n)
+{
+	return prog_type_missing(BPF_PROG_TYPE_RAW_TRACEPOINT, why, n);
+}
+
+static const char *probe_perf_event(char *why, size_t n)
+{
+	struct perf_event_attr attr;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.config = PERF_COUNT_SW_CPU_CLOCK;
+	attr.sample_period = 1000000;
+	fd = (int)syscall(__NR_perf_event_open, &attr, 0, -1, -1,
+			  PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, n, "perf_event_open failed: %s", strerror(errno));
+		return why;
+	}
+	close(fd);
+	return prog_type_missing(BPF_PROG_TYPE_PERF_EVENT, why, n);
+}
+
+static const char *probe_fentry(char *why, size_t n)
+{
+	return tracing_missing(BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY,
+			       "do_nanosleep", why, n);
+}
+
+static const char *probe_fexit(char *why, size_t n)
+{
+	return tracing_missing(BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT,
+			       "do_nanosleep", why, n);
+}
+
+static const char *probe_lsm(char *why, size_t n)
+{
+	FILE *f = fopen("/sys/kernel/security/lsm", "r");
+	char list[512] = "";
+
+	if (f) {
+		if (!fgets(list, sizeof(list), f))
+			list[0] = '\0';
+		fclose(f);
+		list[strcspn(list, "\n")] = '\0';
+		if (!strstr(list, "bpf")) {
+			snprintf(why, n, "the BPF LSM is not enabled (active "
+				 "LSMs: %s; boot with lsm=...,bpf)", list);
+			return why;
+		}
+	}
+	return tracing_missing(BPF_PROG_TYPE_LSM, BPF_LSM_MAC,
+			       "bpf_lsm_file_open", why, n);
+}
+
+static const char *probe_iter(char *why, size_t n)
+{
+	return tracing_missing(BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER,
+			       "bpf_iter_task", why, n);
+}
+
+static const char *probe_xdp(char *why, size_t n)
+{
+	return prog_type_missing(BPF_PROG_TYPE_XDP, why, n);
+}
+
+static const char *probe_tc(char *why, size_t n)
+{
+	return prog_type_missing(BPF_PROG_TYPE_SCHED_CLS, why, n);
+}
+
+static const char *probe_cgroup(char *why, size_t n)
+{
+	return prog_type_missing(BPF_PROG_TYPE_CGROUP_SKB, why, n);
+}
+
+static const char *probe_socket(char *why, size_t n)
+{
+	return prog_type_missing(BPF_PROG_TYPE_SOCKET_FILTER, why, n);
+}
+
+static const char *probe_netns(char *why, size_t n)
+{
+	return prog_type_missing(BPF_PROG_TYPE_SK_LOOKUP, why, n);
+}
+
+static const struct {
+	const char *name;
+	probe_fn fn;
+} attach_kinds[] = {
+	{"kprobe", probe_kprobe},
+	{"uprobe", probe_uprobe},
+	{"usdt", probe_uprobe},
+	{"tracepoint", probe_tracepoint},
+	{"raw_tracepoint", probe_raw_tracepoint},
+	{"perf_event", probe_perf_event},
+	{"fentry", probe_fentry},
+	{"fexit", probe_fexit},
+	{"lsm", probe_lsm},
+	{"iter", probe_iter},
+	{"xdp", probe_xdp},
+	{"tc", probe_tc},
+	{"cgroup", probe_cgroup},
+	{"socket", probe_socket},
+	{"netns", probe_netns},
+	{NULL, NULL}
+};
+
+/* helper "bpf_ringbuf_output" or "ringbuf_output" -> BPF_FUNC_* id, from
+ * the kernel's own `enum bpf_func_id` in its BTF; -1 if unknown */
+static int helper_id(const char *name)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	char want[128];
+	int id, i, found = -1;
+	const struct btf_type *t;
+	const struct btf_enum *e;
+
+	if (libbpf_get_error(btf))
+		return -1;
+	if (strncmp(name, "bpf_", 4) == 0)
+		name += 4;
+	snprintf(want, sizeof(want), "BPF_FUNC_%s", name);
+	id = btf__find_by_name_kind(btf, "bpf_func_id", BTF_KIND_ENUM);
+	if (id > 0) {
+		t = btf__type_by_id(btf, (__u32)id);
+		e = btf_enum(t);
+		for (i = 0; i < btf_vlen(t); i++, e++)
+			if (strcmp(btf__name_by_offset(btf, e->name_off), want) == 0)
+				found = e->val;
+	}
+	btf__free(btf);
+	return found;
+}
+
+/* Run the probe for (kind, name) and push true | false, reason. */
+static int run_probe(lua_State *L, const char *kind, const char *name,
+		     const char *ptype)
+{
+	char why[384];
+	const char *r = NULL;
+	int i, t, ret;
+
+	if (strcmp(kind, "attach") == 0) {
+		for (i = 0; attach_kinds[i].name; i++)
+			if (strcmp(attach_kinds[i].name, name) == 0)
+				break;
+		if (!attach_kinds[i].name)
+			return luaL_error(L, "bpf.probe: unknown attach kind '%s'",
+					  name);
+		r = attach_kinds[i].fn(why, sizeof(why));
+	} else if (strcmp(kind, "prog") == 0) {
+		t = lbpf_prog_type_from_name(name);
+		if (t < 0)
+			return luaL_error(L, "bpf.probe: unknown program type '%s'",
+					  name);
+		r = prog_type_missing((enum bpf_prog_type)t, why, sizeof(why));
+	} else if (strcmp(kind, "map") == 0) {
+		t = lbpf_map_type_from_name(name);
+		if (t < 0)
+			return luaL_error(L, "bpf.probe: unknown map type '%s'", name);
+		ret = libbpf_probe_bpf_map_type((enum bpf_map_type)t, NULL);
+		if (ret != 1) {
+			snprintf(why, sizeof(why), "map type %s is not supported%s%s",
+				 name, ret < 0 ? ": " : "",
+				 ret < 0 ? strerror(-ret) : "");
+			r = why;
+		}
+	} else if (strcmp(kind, "helper") == 0) {
+		int h = helper_id(name);
+
+		t = lbpf_prog_type_from_name(ptype);
+		if (t < 0)
+			return luaL_error(L, "bpf.probe: unknown program type '%s'",
+					  ptype);
+		if (h < 0) {
+			snprintf(why, sizeof(why), "helper %s is unknown to this "
+				 "kernel", name);
+			r = why;
+		} else if ((ret = libbpf_probe_bpf_helper((enum bpf_prog_type)t,
+							 (enum bpf_func_id)h,
+							 NULL)) != 1) {
+			snprintf(why, sizeof(why), "helper %s is not available to "
+				 "%s programs%s%s", name, ptype, ret < 0 ? ": " : "",
+				 ret < 0 ? strerror(-ret) : "");
+			r = why;
+		}
+	} else {
+		return luaL_error(L, "bpf.probe: unknown kind '%s' (attach, prog, "
+				  "map or helper)", kind);
+	}
+	lua_pushboolean(L, r == NULL);
+	if (r)
+		lua_pushstring(L, r);
+	return r ? 2 : 1;
+}
+
+/* bpf.probe(name[, kind="attach"[, prog_type="kprobe"]]) -> true |
+ * false, reason. kind: "attach" (kprobe, uprobe, fentry, tracepoint,
+ * perf_event, ...), "prog", "map" or "helper" (for `prog_type` programs). */
+static int l_probe(lua_State *L)
+{
+	const char *name = luaL_checkstring(L, 1);
+	const char *kind = luaL_optstring(L, 2, "attach");
+	const char *ptype = luaL_optstring(L, 3, "kprobe");
+	int n;
+
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &CACHE_KEY);
+	if (strcmp(kind, "helper") == 0)
+		lua_pushfstring(L, "%s:%s@%s", kind, name, ptype);
+	else
+		lua_pushfstring(L, "%s:%s", kind, name);
+	if (lua_rawget(L, -2) == LUA_TTABLE) {
+		lua_rawgeti(L, -1, 1);
+		if (lua_rawgeti(L, -2, 2) == LUA_TNIL) {
+			lua_pop(L, 1);
+			return 1;
+		}
+		return 2;
+	}
+	lua_pop(L, 1);
+	n = run_probe(L, kind, name, ptype);
+	lua_createtable(L, 2, 0);
+	lua_pushvalue(L, -1 - n);
+	lua_rawseti(L, -2, 1);
+	if (n == 2) {
+		lua_pushvalue(L, -2);
+		lua_rawseti(L, -2, 2);
+	}
+	if (strcmp(kind, "helper") == 0)
+		lua_pushfstring(L, "%s:%s@%s", kind, name, ptype);
+	else
+		lua_pushfstring(L, "%s:%s", kind, name);
+	lua_insert(L, -2);
+	lua_rawset(L, -3 - n);
+	return n;
+}
+
+/* Fill table at -1 with name = supported for each name in `kind`. */
+static void features_of(lua_State *L, const char *kind,
+			const char *(*name_of)(int), int count)
+{
+	int i;
+
+	for (i = 0; i < count; i++) {
+		const char *name = name_of(i);
+
+		if (!name)
+			continue;
+		lua_pushcfunction(L, l_probe);
+		lua_pushstring(L, name);
+		lua_pushstring(L, kind);
+		lua_call(L, 2, 1);
+		lua_setfield(L, -2, name);
+	}
+}
+
+static const char *prog_name_at(int i)
+{
+	return i == 0 ? NULL : libbpf_bpf_prog_type_str((enum bpf_prog_type)i);
+}
+
+static const char *map_name_at(int i)
+{
+	return i == 0 ? NULL : libbpf_bpf_map_type_str((enum bpf_map_type)i);
+}
+
+static const char *attach_name_at(int i)
+{
+	return attach_kinds[i].name;
+}
+
+/* bpf.features() -> {attach={kprobe=false, ...}, progs={xdp=true, ...},
+ * maps={ringbuf=true, ...}}; helpers: bpf.probe(name, "helper", type) */
+static int l_features(lua_State *L)
+{
+	int nattach = (int)(sizeof(attach_kinds) / sizeof(attach_kinds[0])) - 1;
+
+	lua_createtable(L, 0, 3);
+	lua_newtable(L);
+	features_of(L, "attach", attach_name_at, nattach);
+	lua_setfield(L, -2, "attach");
+	lua_newtable(L);
+	features_of(L, "prog", prog_name_at, 64);
+	lua_setfield(L, -2, "progs");
+	lua_newtable(L);
+	features_of(L, "map", map_name_at, 64);
+	lua_setfield(L, -2, "maps");
+	return 1;
+}
+
+void lbpf_open_probe(lua_State *L)
+{
+	static const luaL_Reg funcs[] = {
+		{"probe", l_probe},
+		{"features", l_features},
+		{NULL, NULL}
+	};
+
+	lua_newtable(L);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &CACHE_KEY);
+	luaL_setfuncs(L, funcs, 0);
+}
+
+/* Words for a failed load of a program whose hook this kernel lacks (""
+ * otherwise): a refused fentry load says only EPERM or ENOTSUPP. */
+const char *lbpf_load_hint(const struct bpf_program *prog)
+{
+	static char hint[512];
+	char why[384];
+	const char *what, *r;
+
+	if (!prog)
+		return "";
+	switch (bpf_program__expected_attach_type(prog)) {
+	case BPF_TRACE_FENTRY:
+	case BPF_MODIFY_RETURN:
+		what = "fentry/fexit/LSM programs (fentry)";
+		r = probe_fentry(why, sizeof(why));
+		break;
+	case BPF_TRACE_FEXIT:
+		what = "fentry/fexit/LSM programs (fexit)";
+		r = probe_fexit(why, sizeof(why));
+		break;
+	case BPF_LSM_MAC:
+		what = "fentry/fexit/LSM programs (LSM)";
+		r = probe_lsm(why, sizeof(why));
+		break;
+	default:
+		return "";
+	}
+	if (!r)
+		return "";
+	snprintf(hint, sizeof(hint), " (%s are not available on this kernel: "
+		 "%s)", what, r);
+	return hint;
+}

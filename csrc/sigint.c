@@ -1,0 +1,93 @@
+/*
+ * sigint.c - Ctrl-C for interactive use (the `lbpf` REPL).
+ *
+ * The standalone lua5.4 turns the first SIGINT into an "interrupted!" error
+ * and then resets SIGINT to the default action, so a second Ctrl-C kills a
+ * REPL. This installs a handler that stays: while armed (user code is
+ * running) it raises "interrupted!" at the next Lua instruction, as lua.c
+ * does; while disarmed (the REPL is reading a line) it only records the
+ * signal. SA_RESTART is off, so a blocking read or poll returns EINTR: a
+ * ring buffer poll then returns nil, "interrupted", and io.read returns
+ * nil, "Interrupted system call".
+ *
+ * Loaded from the same shared object as libbpf.core, with
+ * package.loadlib(path, "luaopen_libbpf_sigint") (lua/libbpf/repl.lua).
+ * The state below is process-wide because a signal handler has no
+ * argument to carry it, as in lua.c.
+ */
+#include <signal.h>
+#include <string.h>
+
+#include <lua.h>
+#include <lauxlib.h>
+
+static lua_State *hooked_state;
+static volatile sig_atomic_t armed;
+static volatile sig_atomic_t pending;
+
+static void interrupt_hook(lua_State *L, lua_Debug *ar)
+{
+	(void)ar;
+	lua_sethook(L, NULL, 0, 0);
+	pending = 0;
+	luaL_error(L, "interrupted!");
+}
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	pending = 1;
+	if (armed && hooked_state)
+		lua_sethook(hooked_state, interrupt_hook, LUA_MASKCALL |
+			    LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
+}
+
+/* sigint.install() -> true | nil, msg: keep SIGINT from now on */
+static int l_install(lua_State *L)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: reads and polls see EINTR */
+	hooked_state = L;
+	if (sigaction(SIGINT, &sa, NULL) != 0)
+		return luaL_fileresult(L, 0, "sigaction");
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* sigint.arm(on): while on, SIGINT raises "interrupted!" in Lua code */
+static int l_arm(lua_State *L)
+{
+	int on = lua_toboolean(L, 1);
+
+	armed = on;
+	/* A signal that came just before disarming must not fire later,
+	 * inside the REPL's own code; a user's debug hook is left alone. */
+	if (!on && hooked_state && lua_gethook(hooked_state) == interrupt_hook)
+		lua_sethook(hooked_state, NULL, 0, 0);
+	return 0;
+}
+
+/* sigint.take() -> boolean: whether SIGINT came since the last take */
+static int l_take(lua_State *L)
+{
+	lua_pushboolean(L, pending);
+	pending = 0;
+	return 1;
+}
+
+int luaopen_libbpf_sigint(lua_State *L)
+{
+	static const luaL_Reg funcs[] = {
+		{"install", l_install},
+		{"arm", l_arm},
+		{"take", l_take},
+		{NULL, NULL}
+	};
+
+	luaL_newlib(L, funcs);
+	return 1;
+}

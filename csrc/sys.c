@@ -1,0 +1,289 @@
+/*
+ * sys.c - the system view, like bpftool's `prog/map/link list`: every BPF
+ * program, map and link loaded in the kernel, by id, and handles for
+ * programs and links opened by id or pinned path.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+typedef int (*next_id_fn)(__u32, __u32 *);
+typedef int (*fd_by_id_fn)(__u32);
+/* push the info table of the object behind fd, or return 0 */
+typedef int (*push_info_fn)(lua_State *L, int fd);
+
+static void set_int(lua_State *L, const char *k, lua_Integer v)
+{
+	lua_pushinteger(L, v);
+	lua_setfield(L, -2, k);
+}
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, k);
+}
+
+/* the map ids a program uses (a second info call with room for them) */
+static void push_prog_map_ids(lua_State *L, int fd, __u32 n)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info), i;
+	__u32 *ids = calloc(n ? n : 1, sizeof(*ids));
+
+	lua_createtable(L, (int)n, 0);
+	if (!ids)
+		return;
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = n;
+	info.map_ids = (__u64)(unsigned long)ids;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+		for (i = 0; i < info.nr_map_ids && i < n; i++) {
+			lua_pushinteger(L, ids[i]);
+			lua_rawseti(L, -2, (lua_Integer)i + 1);
+		}
+	free(ids);
+}
+
+static int push_prog_info(lua_State *L, int fd)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	char tag[BPF_TAG_SIZE * 2 + 1];
+	int i;
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	for (i = 0; i < BPF_TAG_SIZE; i++)
+		snprintf(tag + 2 * i, 3, "%02x", info.tag[i]);
+	lua_createtable(L, 0, 12);
+	set_int(L, "id", info.id);
+	set_str(L, "name", info.name);
+	set_str(L, "type", lbpf_prog_type_name(info.type));
+	set_str(L, "tag", tag);
+	set_int(L, "uid", info.created_by_uid);
+	set_int(L, "load_time", (lua_Integer)info.load_time);
+	set_int(L, "run_cnt", (lua_Integer)info.run_cnt);
+	set_int(L, "run_time_ns", (lua_Integer)info.run_time_ns);
+	set_int(L, "xlated_len", info.xlated_prog_len);
+	set_int(L, "jited_len", info.jited_prog_len);
+	set_int(L, "verified_insns", info.verified_insns);
+	set_int(L, "btf_id", info.btf_id);
+	push_prog_map_ids(L, fd, info.nr_map_ids);
+	lua_setfield(L, -2, "map_ids");
+	return 1;
+}
+
+static int push_map_info(lua_State *L, int fd)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	lua_createtable(L, 0, 8);
+	set_int(L, "id", info.id);
+	set_str(L, "name", info.name);
+	set_str(L, "type", lbpf_map_type_name(info.type));
+	set_int(L, "key_size", info.key_size);
+	set_int(L, "value_size", info.value_size);
+	set_int(L, "max_entries", info.max_entries);
+	set_int(L, "flags", info.map_flags);
+	set_int(L, "btf_id", info.btf_id);
+	return 1;
+}
+
+static int push_link_info(lua_State *L, int fd)
+{
+	struct bpf_link_info info;
+	__u32 len = sizeof(info);
+	const char *type;
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	type = libbpf_bpf_link_type_str(info.type);
+	lua_createtable(L, 0, 4);
+	set_int(L, "id", info.id);
+	set_str(L, "type", type ? type : "unknown");
+	set_int(L, "prog_id", info.prog_id);
+	switch (info.type) {
+	case BPF_LINK_TYPE_CGROUP:
+		set_int(L, "cgroup_id", (lua_Integer)info.cgroup.cgroup_id);
+		break;
+	case BPF_LINK_TYPE_NETNS:
+		set_int(L, "netns_ino", info.netns.netns_ino);
+		break;
+	case BPF_LINK_TYPE_XDP:
+		set_int(L, "ifindex", info.xdp.ifindex);
+		break;
+	case BPF_LINK_TYPE_TRACING:
+		set_int(L, "target_btf_id", info.tracing.target_btf_id);
+		break;
+	default:
+		break;
+	}
+	return 1;
+}
+
+/* Walk every id of one kind; objects that vanish mid-walk are skipped. */
+static int list_all(lua_State *L, next_id_fn next, fd_by_id_fn get,
+		    push_info_fn push, const char *what)
+{
+	__u32 id = 0;
+	int n = 0;
+
+	lua_newtable(L);
+	for (;;) {
+		int fd;
+
+		if (next(id, &id)) {
+			if (errno == ENOENT)
+				break;
+			return lbpf_push_error(L, errno, "listing %s failed", what);
+		}
+		fd = get(id);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;
+			return lbpf_push_error(L, errno, "opening %s id %d failed",
+					       what, (int)id);
+		}
+		if (push(L, fd))
+			lua_rawseti(L, -2, ++n);
+		close(fd);
+	}
+	return 1;
+}
+
+/* bpf.progs() -> {{id=, name=, type=, tag=, map_ids=, ...}, ...} */
+static int l_progs(lua_State *L)
+{
+	return list_all(L, bpf_prog_get_next_id, bpf_prog_get_fd_by_id,
+			push_prog_info, "programs");
+}
+
+/* bpf.maps() -> {{id=, name=, type=, key_size=, ...}, ...} */
+static int l_maps(lua_State *L)
+{
+	return list_all(L, bpf_map_get_next_id, bpf_map_get_fd_by_id,
+			push_map_info, "maps");
+}
+
+/* bpf.links() -> {{id=, type=, prog_id=, ...}, ...} */
+static int l_links(lua_State *L)
+{
+	return list_all(L, bpf_link_get_next_id, bpf_link_get_fd_by_id,
+			push_link_info, "links");
+}
+
+/* bpf.prog_from_id(id) -> libbpf.program (fd-backed, owns its fd) */
+static int l_prog_from_id(lua_State *L)
+{
+	lua_Integer id = luaL_checkinteger(L, 1);
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+	struct lbpf_prog *p;
+	int fd = bpf_prog_get_fd_by_id((__u32)id);
+
+	if (fd < 0)
+		return lbpf_push_error(L, errno, "program id %d", (int)id);
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		int err = errno;
+
+		close(fd);
+		return lbpf_push_error(L, err, "info of program id %d", (int)id);
+	}
+	p = lbpf_push_prog(L, 0, NULL);
+	p->fd = fd;
+	p->type = info.type;
+	p->name = strdup(info.name);
+	return 1;
+}
+
+/* Wrap a link fd as a libbpf bpf_link: libbpf 1.1 can only open links by
+ * path, so pin it for a moment in bpffs (names there
+ * may not contain dots) and open that. Takes `fd`. */
+struct bpf_link *lbpf_link_from_fd(int fd)
+{
+	char path[128];
+	struct bpf_link *link;
+	int err;
+
+	snprintf(path, sizeof(path), "/sys/fs/bpf/lua_libbpf_tmp_link_%d_%d",
+		 (int)getpid(), fd);
+	err = bpf_obj_pin(fd, path);
+	err = err ? errno : 0;
+	close(fd);
+	if (err) {
+		errno = err;
+		return NULL;
+	}
+	link = bpf_link__open(path);
+	if (libbpf_get_error(link)) {
+		err = (int)-libbpf_get_error(link);
+		unlink(path);
+		errno = err;
+		return NULL;
+	}
+	bpf_link__unpin(link); /* removes the file, forgets the path */
+	return link;
+}
+
+/* bpf.link_from_id(id) -> libbpf.link; destroy() closes it (the kernel
+ * link stays while others hold it) */
+static int l_link_from_id(lua_State *L)
+{
+	lua_Integer id = luaL_checkinteger(L, 1);
+	int fd = bpf_link_get_fd_by_id((__u32)id);
+	struct bpf_link *link;
+	char kind[48];
+
+	if (fd < 0)
+		return lbpf_push_error(L, errno, "link id %d", (int)id);
+	link = lbpf_link_from_fd(fd);
+	if (!link)
+		return lbpf_push_error(L, errno, "opening link id %d failed (needs "
+				       "bpffs at /sys/fs/bpf)", (int)id);
+	snprintf(kind, sizeof(kind), "id %d", (int)id);
+	lbpf_push_link(L, 0, link, kind);
+	return 1;
+}
+
+/* bpf.link_from_pinned(path) -> libbpf.link */
+static int l_link_from_pinned(lua_State *L)
+{
+	const char *path = luaL_checkstring(L, 1);
+	struct bpf_link *link = bpf_link__open(path);
+	long err = libbpf_get_error(link);
+
+	if (!link || err)
+		return lbpf_push_error(L, err ? (int)-err : errno,
+				       "opening pinned link '%s' failed", path);
+	lua_pushfstring(L, "pinned %s", path);
+	lbpf_push_link(L, 0, link, lua_tostring(L, -1));
+	return 1;
+}
+
+void lbpf_open_sys(lua_State *L)
+{
+	static const luaL_Reg funcs[] = {
+		{"progs", l_progs},
+		{"maps", l_maps},
+		{"links", l_links},
+		{"prog_from_id", l_prog_from_id},
+		{"link_from_id", l_link_from_id},
+		{"link_from_pinned", l_link_from_pinned},
+		{NULL, NULL}
+	};
+
+	luaL_setfuncs(L, funcs, 0);
+}

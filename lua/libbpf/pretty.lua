@@ -1,0 +1,159 @@
+--- Pretty printer for Lua values and lua-libbpf handles.
+--
+-- Nested tables print one field a line, keys sorted (integers first, in
+-- order), cycles marked, depth limited. Handles (`libbpf.object`,
+-- `libbpf.map`, ...) print as their `tostring`; a map prints as its
+-- contents when asked with `{maps=true}` or through `pretty.map`.
+--
+--     local pretty = require "libbpf.pretty"
+--     print(pretty.format({pid = 1, comm = "init", args = {"a", "b"}}))
+--     print(pretty.map(obj.maps.counts))
+--
+-- @module libbpf.pretty
+
+local M = {}
+
+local KEYWORDS = {}
+for w in ([[and break do else elseif end false for function goto if in
+  local nil not or repeat return then true until while]]):gmatch("%a+") do
+  KEYWORDS[w] = true
+end
+
+--- The metatable name of a value (`"libbpf.map"`), or nil.
+-- @param v any value
+-- @treturn ?string
+function M.typename(v)
+  local mt = getmetatable(v)
+  local name = type(mt) == "table" and rawget(mt, "__name")
+  return type(name) == "string" and name or nil
+end
+
+local function is_map(v)
+  return type(v) == "userdata" and M.typename(v) == "libbpf.map"
+end
+
+local function scalar(v)
+  local t = type(v)
+  if t == "string" then
+    return ("%q"):format(v):gsub("\\\n", "\\n")
+  elseif t == "number" or t == "boolean" or t == "nil" then
+    return tostring(v)
+  end
+  local ok, s = pcall(tostring, v)
+  return ok and s or ("<" .. t .. ">")
+end
+
+local function key_text(k)
+  if type(k) == "string" and k:match("^[%a_][%w_]*$") and not KEYWORDS[k] then
+    return k
+  end
+  return "[" .. scalar(k) .. "]"
+end
+
+-- integers first (numerically), then other keys by type and text
+local function key_less(a, b)
+  local ta, tb = math.type(a) == "integer", math.type(b) == "integer"
+  if ta and tb then return a < b end
+  if ta ~= tb then return ta end
+  local sa, sb = type(a) .. tostring(a), type(b) .. tostring(b)
+  return sa < sb
+end
+
+-- The contents of a map as a table (nil, message when reading fails).
+local function map_contents(m, limit)
+  local t, n = {}, 0
+  local ok, err = pcall(function()
+    for k, v in pairs(m) do
+      n = n + 1
+      if n > limit then break end
+      t[k] = v
+    end
+  end)
+  if not ok then return nil, err end
+  return t, n > limit
+end
+
+local format_value
+
+local function format_table(t, opts, depth, seen, out)
+  if seen[t] then out[#out + 1] = "<cycle>" return end
+  if depth >= opts.depth then out[#out + 1] = "{...}" return end
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  if #keys == 0 then out[#out + 1] = "{}" return end
+  table.sort(keys, key_less)
+  seen[t] = true
+  local seq = #keys == #t -- a list: no keys printed
+  local pad = opts.indent:rep(depth + 1)
+  out[#out + 1] = "{\n"
+  for i, k in ipairs(keys) do
+    if i > opts.items then
+      out[#out + 1] = pad .. ("... (%d more)\n"):format(#keys - opts.items)
+      break
+    end
+    out[#out + 1] = pad
+    if not seq then out[#out + 1] = key_text(k) .. " = " end
+    format_value(t[k], opts, depth + 1, seen, out)
+    out[#out + 1] = ",\n"
+  end
+  out[#out + 1] = opts.indent:rep(depth) .. "}"
+  seen[t] = nil
+end
+
+function format_value(v, opts, depth, seen, out)
+  if type(v) == "table" and not (getmetatable(v) or {}).__tostring then
+    format_table(v, opts, depth, seen, out)
+  elseif opts.maps and is_map(v) then
+    local t, more = map_contents(v, opts.items)
+    if not t then
+      out[#out + 1] = scalar(v) .. " -- " .. tostring(more)
+      return
+    end
+    out[#out + 1] = scalar(v) .. " "
+    format_table(t, opts, depth, seen, out)
+    if more then out[#out + 1] = " -- first " .. opts.items .. " entries" end
+  else
+    out[#out + 1] = scalar(v)
+  end
+end
+
+--- Format a value as text.
+-- @param v any value
+-- @tparam[opt] table opts `depth` (default 6) nesting levels shown,
+--   `items` (default 200) entries per table or map, `indent` (default two
+--   spaces), `maps` (default false) print `libbpf.map` handles as their contents
+-- @treturn string
+function M.format(v, opts)
+  opts = opts or {}
+  local o = {
+    depth = opts.depth or 6,
+    items = opts.items or 200,
+    indent = opts.indent or "  ",
+    maps = opts.maps or false,
+  }
+  local out = {}
+  format_value(v, o, 0, {}, out)
+  return table.concat(out)
+end
+
+--- Format a map handle followed by its contents (key = value, sorted).
+-- @param m a `libbpf.map`
+-- @tparam[opt] table opts as for `format`
+-- @treturn string
+function M.map(m, opts)
+  local o = {}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  o.maps = true
+  return M.format(m, o)
+end
+
+--- Print values like `print`, each formatted with `format`.
+-- @param ... values
+function M.print(...)
+  local n = select("#", ...)
+  local parts = {}
+  for i = 1, n do parts[i] = M.format((select(i, ...))) end
+  io.write(table.concat(parts, "\t"), "\n")
+end
+
+return M

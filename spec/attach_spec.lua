@@ -1,0 +1,334 @@
+-- Attach kinds beyond tracepoints: each spec triggers real events on the
+-- real kernel and reads what the program counted (spec/bpf/attach.bpf.c).
+local bpf = require "libbpf"
+local socket = require "socket"
+local H = require "helpers"
+
+bpf.set_print(function() end)
+
+-- slots of the `counts` map (enum slot in attach.bpf.c)
+local PERF, XDP, TC, UPROBE, USDT, USDT_ARG = 0, 1, 2, 3, 4, 5
+local CGROUP, SOCKET, SK_LOOKUP = 6, 7, 8
+
+local function load(port)
+  local obj = assert(bpf.open(H.obj("attach")))
+  assert(obj:load())
+  obj.maps.settings[0] = port or 0
+  obj.maps.settings[1] = H.pid()
+  return obj
+end
+
+local function count(obj, slot) return obj.maps.counts[slot] end
+
+-- A bound UDP receiver on 127.0.0.1 and its port.
+local function receiver()
+  local r = assert(socket.udp())
+  assert(r:setsockname("127.0.0.1", 0))
+  r:settimeout(1)
+  local _, port = r:getsockname()
+  return r, math.tointeger(tonumber(port))
+end
+
+local function send_udp(port, n)
+  local s = assert(socket.udp())
+  for i = 1, n do assert(s:sendto("packet " .. i, "127.0.0.1", port)) end
+  s:close()
+end
+
+local function drain(r, n)
+  for _ = 1, n do assert(r:receive()) end
+end
+
+local function qdiscs(dev)
+  local p = io.popen("tc qdisc show dev " .. dev)
+  local out = p:read("a")
+  p:close()
+  return out
+end
+
+describe("attach_perf_event", function()
+  it("counts software cpu-clock samples while Lua spins, one link per CPU", function()
+    local obj <close> = load()
+    local links = assert(obj.progs.on_perf:attach_perf_event{
+      type = "software", config = "cpu-clock", sample_freq = 1000})
+    assert.equal(bpf.num_possible_cpus(), #links)
+    assert.matches("perf_event cpu%-clock", tostring(links[1]))
+    local t = os.clock()
+    while os.clock() - t < 0.3 do end
+    local n = count(obj, PERF)
+    -- 1000 Hz for 0.3 s of CPU time: about 300 samples in this process
+    assert.is_true(n > 100, "samples: " .. n)
+    for _, l in ipairs(links) do assert(l:destroy()) end
+    t = os.clock()
+    while os.clock() - t < 0.1 do end
+    assert.equal(n, count(obj, PERF))
+  end)
+
+  it("attaches on one CPU and to a perf event fd, and rejects unknown events", function()
+    local obj <close> = load()
+    local l = assert(obj.progs.on_perf:attach_perf_event{config = "cpu-clock", sample_period = 100000, cpu = 0})
+    assert.equal("userdata", type(l))
+    assert.error_matches(function()
+      obj.progs.on_perf:attach_perf_event{config = "no-such-event", sample_freq = 1}
+    end, "unknown software event 'no%-such%-event'")
+    assert.error_matches(function()
+      obj.progs.on_perf:attach_perf_event{config = "cpu-clock"}
+    end, "sample_freq or sample_period")
+    assert.error_matches(function()
+      obj.progs.on_perf:attach_perf_event{config = "cpu-clock", sample_freq = 1, bogus = 1}
+    end, "unknown option 'bogus'")
+  end)
+end)
+
+describe("attach_xdp", function()
+  for _, opts in ipairs{false, {mode = "skb"}} do
+    local how = opts and "in skb mode (netlink)" or "as a bpf_link"
+    it("counts UDP packets to 127.0.0.1 on lo " .. how .. " and stops once destroyed", function()
+      local r, port = receiver()
+      local obj <close> = load(port)
+      local link = assert(obj.progs.xdp_udp:attach_xdp("lo", opts or nil))
+      assert.matches("xdp lo", tostring(link))
+      send_udp(port, 5)
+      drain(r, 5)
+      assert.equal(5, count(obj, XDP))
+      assert(link:destroy())
+      assert.is_true(link.destroyed)
+      send_udp(port, 3)
+      drain(r, 3)
+      assert.equal(5, count(obj, XDP))
+      r:close()
+    end)
+  end
+
+  it("names a missing interface", function()
+    local obj <close> = load()
+    assert.error_matches(function() obj.progs.xdp_udp:attach_xdp("nosuchdev0") end,
+      "no network interface 'nosuchdev0'")
+  end)
+end)
+
+describe("attach_tc", function()
+  it("counts UDP on lo ingress, then detaches and removes the clsact qdisc it added", function()
+    local before = qdiscs("lo")
+    assert.is_nil(before:match("clsact"), "lo already has a clsact qdisc: " .. before)
+    local r, port = receiver()
+    local obj <close> = load(port)
+    local link = assert(obj.progs.tc_udp:attach_tc{ifname = "lo", hook = "ingress"})
+    assert.matches("tc lo ingress", tostring(link))
+    assert.matches("clsact", qdiscs("lo"))
+    send_udp(port, 4)
+    drain(r, 4)
+    assert.equal(4, count(obj, TC))
+    assert.equal(-1, link.fd)
+    assert.error_matches(function() link:pin("/sys/fs/bpf/x") end, "not a kernel bpf_link")
+    assert(link:destroy())
+    assert.is_nil(qdiscs("lo"):match("clsact"))
+    send_udp(port, 2)
+    drain(r, 2)
+    assert.equal(4, count(obj, TC))
+    r:close()
+  end)
+
+  it("leaves a clsact qdisc it did not add", function()
+    assert(os.execute("tc qdisc add dev lo clsact"))
+    local obj <close> = load()
+    local link = assert(obj.progs.tc_udp:attach_tc{ifindex = 1, hook = "egress", priority = 7})
+    obj:close() -- closing the object detaches its links
+    assert.is_true(link.destroyed)
+    local out = qdiscs("lo")
+    os.execute("tc qdisc del dev lo clsact")
+    assert.matches("clsact", out)
+  end)
+end)
+
+describe("attach_uprobe", function()
+  it("fires on malloc in libc.so.6", function()
+    local obj <close> = load()
+    local l = assert(obj.progs.on_malloc:attach_uprobe{path = "libc.so.6", func = "malloc", pid = H.pid()})
+    for _ = 1, 10 do io.open("/proc/self/stat"):close() end -- fopen mallocs its FILE
+    assert.is_true(count(obj, UPROBE) >= 10, "malloc calls seen: " .. count(obj, UPROBE))
+    l:destroy()
+  end)
+end)
+
+describe("attach_usdt", function()
+  it("fires on the USDT probe of a test binary, with its argument", function()
+    local obj <close> = load()
+    local l = assert(obj.progs.on_usdt:attach_usdt{
+      path = "spec/usdt/usdt_target", provider = "lua_libbpf", name = "tick"})
+    assert.matches("usdt spec/usdt/usdt_target:lua_libbpf:tick", tostring(l))
+    local p = assert(io.popen("spec/usdt/usdt_target >/dev/null", "w"))
+    p:write("a\nb\nc\n")
+    p:close()
+    assert.equal(3, count(obj, USDT))
+    assert.equal(3, count(obj, USDT_ARG))
+  end)
+
+  it("says which probe is missing", function()
+    local obj <close> = load()
+    local l, err = obj.progs.on_usdt:attach_usdt{
+      path = "spec/usdt/usdt_target", provider = "lua_libbpf", name = "nope"}
+    assert.is_nil(l)
+    assert.matches("usdt spec/usdt/usdt_target:lua_libbpf:nope failed", err)
+  end)
+end)
+
+-- the cgroup v2 mount point, from /proc/mounts
+local function cgroup2_root()
+  for line in io.lines("/proc/mounts") do
+    local dir, fstype = line:match("^%S+ (%S+) (%S+)")
+    if fstype == "cgroup2" then return dir end
+  end
+end
+
+describe("attach_cgroup", function()
+  it("sees the UDP traffic of a process moved into a cgroup the spec makes", function()
+    local root = assert(cgroup2_root(), "no cgroup2 mount")
+    local cg = root .. "/lua_libbpf_spec_" .. H.pid()
+    assert(os.execute("mkdir -p " .. cg))
+    local r, port = receiver()
+    local obj <close> = load(port)
+    local link = assert(obj.progs.cg_egress:attach_cgroup(cg))
+    -- the Lua process is not in the cgroup: its packets do not count
+    send_udp(port, 2)
+    drain(r, 2)
+    assert.equal(0, count(obj, CGROUP))
+    assert(os.execute(("bash -c 'echo $$ > %s/cgroup.procs && for i in 1 2 3; do " ..
+      "echo hi > /dev/udp/127.0.0.1/%d; done'"):format(cg, port)))
+    drain(r, 3)
+    assert.equal(3, count(obj, CGROUP))
+    link:destroy()
+    assert(os.execute("rmdir " .. cg))
+    r:close()
+  end)
+end)
+
+describe("attach_socket", function()
+  it("runs a socket filter on the packets of one UDP socket until destroyed", function()
+    local r, port = receiver()
+    local obj <close> = load(port)
+    local fd = math.tointeger(r:getfd())
+    local link = assert(obj.progs.sock_count:attach_socket(fd))
+    assert.matches("socket fd " .. fd, tostring(link))
+    send_udp(port, 4)
+    drain(r, 4)
+    assert.equal(4, count(obj, SOCKET))
+    assert(link:destroy())
+    send_udp(port, 2)
+    drain(r, 2)
+    assert.equal(4, count(obj, SOCKET))
+    r:close()
+  end)
+
+  it("fails with a message on a fd that is not a socket", function()
+    local obj <close> = load()
+    local l, err, code = obj.progs.sock_count:attach_socket(0)
+    assert.is_nil(l)
+    assert.matches("attach 'sock_count' to socket fd 0 failed", err)
+    assert.is_number(code)
+  end)
+end)
+
+describe("attach_netns", function()
+  it("runs an sk_lookup program for UDP lookups in this network namespace", function()
+    local r, port = receiver()
+    local obj <close> = load(port)
+    local link = assert(obj.progs.lookup_count:attach_netns())
+    send_udp(port, 3)
+    drain(r, 3)
+    assert.equal(3, count(obj, SK_LOOKUP))
+    assert.equal("netns", link:info().type)
+    link:destroy()
+    send_udp(port, 1)
+    drain(r, 1)
+    assert.equal(3, count(obj, SK_LOOKUP))
+    r:close()
+  end)
+end)
+
+describe("attach_iter", function()
+  it("lists the running lua5.4 process through a task iterator", function()
+    local obj <close> = load()
+    local link = assert(obj.progs.dump_task:attach_iter())
+    local out = assert(link:read())
+    assert.matches("\n" .. H.pid() .. " lua5.4\n", "\n" .. out)
+    assert.is_true(select(2, out:gsub("\n", "")) > 10) -- kernel threads too
+  end)
+
+  it("walks a map's elements", function()
+    local obj <close> = load()
+    obj.maps.counts[3] = 42
+    local link = assert(obj.progs.dump_counts:attach_iter{map = obj.maps.counts})
+    local out = assert(link:read())
+    local n = select(2, out:gsub("\n", ""))
+    assert.equal(16, n)
+    assert.matches("\n3=42\n", "\n" .. out)
+  end)
+end)
+
+describe("hooks this kernel lacks", function()
+  it("attach_kprobe names kprobes and the reason", function()
+    local obj <close> = load()
+    local ok, why = bpf.probe("kprobe")
+    local l, err, code = obj.progs.on_kprobe:attach_kprobe{func = "do_nanosleep"}
+    if ok then
+      assert.truthy(l, err)
+    else
+      assert.matches("CONFIG_KPROBES", why)
+      assert.is_nil(l)
+      assert.matches("kprobes are not available: CONFIG_KPROBES is off", err)
+      assert.is_number(code)
+    end
+  end)
+
+  it("fentry/LSM: a refused load or attach is explained in words", function()
+    local obj <close> = assert(bpf.open(H.obj("fentry")))
+    local ok, why = bpf.probe("fentry")
+    local loaded, err = obj:load()
+    if ok then
+      assert.truthy(loaded, err)
+      assert(obj.progs.on_nanosleep:attach_trace())
+    else
+      assert.matches("refuses", why)
+      assert.is_nil(loaded)
+      assert.matches("fentry/fexit/LSM", err)
+    end
+  end)
+end)
+
+describe("attach and destroy", function()
+  it("leak no fd across every kind, and the object's close destroys what is left", function()
+    local obj = load()
+    local r = receiver()
+    local fd = math.tointeger(r:getfd())
+    local function cycle()
+      for _, l in ipairs(assert(obj.progs.on_perf:attach_perf_event{sample_freq = 10})) do l:destroy() end
+      assert(obj.progs.xdp_udp:attach_xdp("lo", {mode = "skb"})):destroy()
+      assert(obj.progs.tc_udp:attach_tc{ifname = "lo"}):destroy()
+      assert(obj.progs.sock_count:attach_socket(fd)):destroy()
+      assert(obj.progs.lookup_count:attach_netns()):destroy()
+      local it = assert(obj.progs.dump_task:attach_iter())
+      assert(it:read())
+      assert(bpf.link_from_id(it:info().id)):destroy()
+      it:destroy()
+      local kp = obj.progs.on_kprobe:attach_kprobe{func = "do_nanosleep"} -- an error path too
+      if kp then kp:destroy() end
+    end
+    cycle() -- first use may open lasting fds (libbpf probes, caches)
+    H.gc()
+    local before = H.fd_count()
+    for _ = 1, 3 do cycle() end
+    H.gc()
+    assert.equal(before, H.fd_count())
+    -- left attached: closing the object detaches them, tc removes its qdisc
+    local links = {obj.progs.tc_udp:attach_tc{ifname = "lo"}, obj.progs.xdp_udp:attach_xdp("lo", {mode = "skb"}),
+                   obj.progs.sock_count:attach_socket(fd)}
+    obj:close()
+    for _, l in ipairs(links) do assert.is_true(l.destroyed) end
+    assert.is_nil(qdiscs("lo"):match("clsact"))
+    local p = io.popen("ip link show dev lo")
+    assert.is_nil(p:read("a"):match("xdp"))
+    p:close()
+    r:close()
+  end)
+end)
