@@ -961,44 +961,40 @@ static __u32 check_u32(lua_State *L, int idx)
 	return (__u32)v;
 }
 
-static int l_set_max_entries(lua_State *L)
-{
-	struct lbpf_map *m = check_settable(L, "set_max_entries");
+/* The setters that take one u32 share one body: upvalue 1 indexes this. */
+static const struct {
+	const char *name;
+	int (*set)(struct bpf_map *map, __u32 value);
+} u32_setters[] = {
+	{"set_max_entries", bpf_map__set_max_entries},
+	{"set_value_size", bpf_map__set_value_size},
+	{"set_key_size", bpf_map__set_key_size},
+	{"set_map_flags", bpf_map__set_map_flags},
+	{"set_numa_node", bpf_map__set_numa_node},
+};
 
-	return setter_result(L, m, bpf_map__set_max_entries(m->map,
-			     check_u32(L, 2)), "set_max_entries");
+static int l_set_u32(lua_State *L)
+{
+	int i = (int)lua_tointeger(L, lua_upvalueindex(1));
+	struct lbpf_map *m = check_settable(L, u32_setters[i].name);
+
+	return setter_result(L, m, u32_setters[i].set(m->map, check_u32(L, 2)),
+			     u32_setters[i].name);
 }
 
-static int l_set_value_size(lua_State *L)
+static void add_u32_setters(lua_State *L)
 {
-	struct lbpf_map *m = check_settable(L, "set_value_size");
+	size_t i;
 
-	return setter_result(L, m, bpf_map__set_value_size(m->map,
-			     check_u32(L, 2)), "set_value_size");
-}
-
-static int l_set_key_size(lua_State *L)
-{
-	struct lbpf_map *m = check_settable(L, "set_key_size");
-
-	return setter_result(L, m, bpf_map__set_key_size(m->map,
-			     check_u32(L, 2)), "set_key_size");
-}
-
-static int l_set_map_flags(lua_State *L)
-{
-	struct lbpf_map *m = check_settable(L, "set_map_flags");
-
-	return setter_result(L, m, bpf_map__set_map_flags(m->map,
-			     check_u32(L, 2)), "set_map_flags");
-}
-
-static int l_set_numa_node(lua_State *L)
-{
-	struct lbpf_map *m = check_settable(L, "set_numa_node");
-
-	return setter_result(L, m, bpf_map__set_numa_node(m->map,
-			     check_u32(L, 2)), "set_numa_node");
+	luaL_getmetatable(L, LBPF_MAP);
+	lua_getfield(L, -1, "__index");
+	lua_getupvalue(L, -1, 1);
+	for (i = 0; i < sizeof(u32_setters) / sizeof(u32_setters[0]); i++) {
+		lua_pushinteger(L, (lua_Integer)i);
+		lua_pushcclosure(L, l_set_u32, 1);
+		lua_setfield(L, -2, u32_setters[i].name);
+	}
+	lua_pop(L, 3);
 }
 
 static int l_set_type(lua_State *L)
@@ -1314,12 +1310,7 @@ void lbpf_open_map(lua_State *L)
 		{"freeze", l_freeze},
 		{"info", l_info},
 		{"close", l_close},
-		{"set_max_entries", l_set_max_entries},
-		{"set_value_size", l_set_value_size},
-		{"set_key_size", l_set_key_size},
 		{"set_type", l_set_type},
-		{"set_map_flags", l_set_map_flags},
-		{"set_numa_node", l_set_numa_node},
 		{"set_autocreate", l_set_autocreate},
 		{"set_pin_path", l_set_pin_path},
 		{"set_initial_value", l_set_initial_value},
@@ -1335,6 +1326,7 @@ void lbpf_open_map(lua_State *L)
 	};
 
 	lbpf_new_class(L, LBPF_MAP, meta, methods, map_get);
+	add_u32_setters(L);
 	/* re-register the hot methods with the metatable as upvalue, for
 	 * fast_check_map (the methods table is __index's upvalue 1) */
 	luaL_getmetatable(L, LBPF_MAP);
