@@ -89,7 +89,7 @@ mounts:
 	@mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
 
 lint:
-	luacheck -q $(wildcard lua spec examples bench)
+	luacheck -q $(wildcard lua spec examples bench lua/lbpf)
 
 # Runs every spec; the last line is "N passed, N failed, N skipped".
 test: all mounts
