@@ -70,7 +70,7 @@ SEC("tp_btf/block_rq_complete")
 int BPF_PROG(block_rq_complete, struct request *rq, int error,
 	     unsigned int nr_bytes)
 {
-	__u64 key = (__u64)rq, *tsp, slot;
+	__u64 key = (__u64)rq, *tsp;
 	struct gendisk *disk;
 	struct hist *histp;
 	__s64 delta;
@@ -94,11 +94,7 @@ int BPF_PROG(block_rq_complete, struct request *rq, int error,
 			bpf_probe_read_kernel_str(&histp->disk, sizeof(histp->disk),
 						  disk->disk_name);
 	}
-	delta /= targ_ms ? 1000000U : 1000U;
-	slot = log2l(delta);
-	if (slot >= MAX_SLOTS)
-		slot = MAX_SLOTS - 1;
-	__sync_fetch_and_add(&histp->slots[slot], 1);
+	log2_hist_add(histp->slots, MAX_SLOTS, delta, targ_ms);
 cleanup:
 	bpf_map_delete_elem(&start, &key);
 	return 0;

@@ -16,4 +16,16 @@ static __always_inline __u64 log2l(__u64 v)
 	return r;
 }
 
+/* Count a latency of `delta_ns` in a log2 histogram of `nslots` slots, in
+ * milliseconds or microseconds; the last slot takes everything above. */
+static __always_inline void log2_hist_add(unsigned int *slots, __u32 nslots,
+					  __u64 delta_ns, bool ms)
+{
+	__u64 slot = log2l(delta_ns / (ms ? 1000000U : 1000U));
+
+	if (slot >= nslots)
+		slot = nslots - 1;
+	__sync_fetch_and_add(&slots[slot], 1);
+}
+
 #endif

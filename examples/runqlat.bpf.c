@@ -72,7 +72,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next)
 {
 	struct hist *histp;
-	__u64 *tsp, slot;
+	__u64 *tsp;
 	__u32 pid, hkey;
 	__s64 delta;
 
@@ -104,11 +104,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
 			goto cleanup;
 		bpf_probe_read_kernel_str(&histp->comm, sizeof(histp->comm), next->comm);
 	}
-	delta /= targ_ms ? 1000000U : 1000U;
-	slot = log2l(delta);
-	if (slot >= MAX_SLOTS)
-		slot = MAX_SLOTS - 1;
-	__sync_fetch_and_add(&histp->slots[slot], 1);
+	log2_hist_add(histp->slots, MAX_SLOTS, delta, targ_ms);
 cleanup:
 	bpf_map_delete_elem(&start, &pid);
 	return 0;
