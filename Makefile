@@ -107,7 +107,7 @@ bench: all mounts bench/cbench.so
 	$(TESTENV) $(LUA) bench/run.lua
 
 # the C side of the map benchmark (libbpf called directly), bench only
-bench/cbench.so: bench/cbench.c
+bench/cbench.so: bench/cbench.c bench/clock.h
 	$(CC) $(MOD_CFLAGS) -shared -o $@ $< $(MOD_LIBS)
 
 docs:
@@ -147,5 +147,5 @@ bench: bench-ringbuf
 bench-ringbuf: all mounts bench/ringbuf_bench.so
 	$(TESTENV) $(LUA) bench/ringbuf.lua
 
-bench/ringbuf_bench.so: bench/ringbuf_bench.c
+bench/ringbuf_bench.so: bench/ringbuf_bench.c bench/clock.h
 	$(CC) $(MOD_CFLAGS) -shared -o $@ $< $(MOD_LIBS)

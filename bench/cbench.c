@@ -11,19 +11,7 @@
 #include <lauxlib.h>
 #include <bpf/bpf.h>
 
-static lua_Integer now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (lua_Integer)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int l_now(lua_State *L)
-{
-	lua_pushinteger(L, now_ns());
-	return 1;
-}
+#include "clock.h"
 
 /* update(fd, n [, first]): keys first..first+n-1, value = key * 3;
  * returns elapsed ns */

@@ -16,19 +16,7 @@ struct tally {
 	__u64 seq_sum;   /* read one field, as the "reads ev.seq" Lua case does */
 };
 
-static lua_Integer now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (lua_Integer)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int l_now(lua_State *L)
-{
-	lua_pushinteger(L, now_ns());
-	return 1;
-}
+#include "clock.h"
 
 static int count_record(void *ctx, void *data, size_t size)
 {
