@@ -25,6 +25,9 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -33,6 +36,7 @@
 #define LBPF_USER_RINGBUF "libbpf.user_ringbuf"
 #define LBPF_URB_SAMPLE "libbpf.user_ringbuf_sample"
 #define LBPF_VIEW "libbpf.event_view"
+#define LBPF_BATCH "libbpf.ringbuf_batch"
 
 #define MAX_SOURCES 32
 
@@ -46,6 +50,9 @@ struct decoder {
 	size_t type_size;                /* bytes of the named type, 0 = any */
 	int viewref;                     /* MODE_VIEW: registry ref of the view */
 	struct view *view;
+	const struct btf *btf;           /* the record type, when known */
+	__s32 type_id;
+	char type[64];
 };
 
 /* a view: the current record of one source, read through a field plan */
@@ -179,6 +186,9 @@ static void setup_decoder(lua_State *L, struct decoder *d,
 		return;
 	}
 	d->type_size = (size_t)btf__resolve_size(btf, id);
+	d->btf = btf;
+	d->type_id = id;
+	snprintf(d->type, sizeof(d->type), "%s", tname ? tname : "value");
 	if (want_view) {
 		struct view *v;
 
@@ -207,6 +217,8 @@ static void release_decoder(lua_State *L, struct decoder *d)
 	d->viewref = LUA_NOREF;
 	d->view = NULL;
 	d->codec = NULL;
+	d->btf = NULL;
+	d->type_id = 0;
 }
 
 /* ---- the view ------------------------------------------------------------- */
@@ -231,40 +243,47 @@ static lua_Integer load_uint(const unsigned char *p, lua_Integer size)
 	}
 }
 
+/* Push field `plan` (see push_view_plan) of the record at data, of
+ * `size` bytes; `who` and `name` are for the error. */
+static void push_field(lua_State *L, lua_Integer plan,
+		       const unsigned char *data, size_t size,
+		       const char *who, const char *name)
+{
+	lua_Integer off = plan >> 16, fsize = (plan >> 4) & 0xfff, x;
+
+	if ((size_t)(off + fsize) > size)
+		luaL_error(L, "%s: record of %d bytes is too short for field "
+			   "'%s'", who, (int)size, name);
+	switch (plan & 0xf) {
+	case F_CHARS:
+		lua_pushlstring(L, (const char *)data + off,
+				strnlen((const char *)data + off, (size_t)fsize));
+		break;
+	case F_BOOL:
+		lua_pushboolean(L, load_uint(data + off, fsize) != 0);
+		break;
+	case F_INT:
+		x = load_uint(data + off, fsize);
+		if (fsize < 8)
+			x = (lua_Integer)((__u64)x << (64 - fsize * 8)) >> (64 - fsize * 8);
+		lua_pushinteger(L, x);
+		break;
+	default:
+		lua_pushinteger(L, load_uint(data + off, fsize));
+		break;
+	}
+}
+
 static int view_index(lua_State *L)
 {
 	struct view *v = check_view(L);
-	lua_Integer plan, off, size, x;
 
 	lua_getiuservalue(L, 1, 1);
 	lua_pushvalue(L, 2);
 	if (lua_rawget(L, -2) != LUA_TNUMBER)
 		return 0;
-	plan = lua_tointeger(L, -1);
-	off = plan >> 16;
-	size = (plan >> 4) & 0xfff;
-	if ((size_t)(off + size) > v->size)
-		return luaL_error(L, "libbpf.event_view: record of %d bytes is "
-				  "too short for field '%s'", (int)v->size,
-				  lua_tostring(L, 2));
-	switch (plan & 0xf) {
-	case F_CHARS:
-		lua_pushlstring(L, (const char *)v->data + off,
-				strnlen((const char *)v->data + off, (size_t)size));
-		break;
-	case F_BOOL:
-		lua_pushboolean(L, load_uint(v->data + off, size) != 0);
-		break;
-	case F_INT:
-		x = load_uint(v->data + off, size);
-		if (size < 8)
-			x = (lua_Integer)((__u64)x << (64 - size * 8)) >> (64 - size * 8);
-		lua_pushinteger(L, x);
-		break;
-	default:
-		lua_pushinteger(L, load_uint(v->data + off, size));
-		break;
-	}
+	push_field(L, lua_tointeger(L, -1), v->data, v->size,
+		   "libbpf.event_view", lua_tostring(L, 2));
 	return 1;
 }
 
@@ -303,11 +322,24 @@ struct stream {
 	const char *what;     /* "ring buffer" */
 };
 
+/* a ring buffer's ring, mapped by ring_map (ring buffers only) */
+struct ring {
+	unsigned long *consumer_pos;
+	const unsigned long *producer_pos;
+	const unsigned char *data;
+	unsigned long mask;       /* data size - 1 */
+	size_t page;
+	unsigned long pending;    /* position past the record being delivered */
+};
+
 struct source {
 	struct stream *s;
 	struct lbpf_map *map; /* kept alive by the poller's user value */
 	int cbref;
 	struct decoder dec;
+	struct ring ring;
+	struct batch *batch;  /* batch=...: records per callback (ring buffers) */
+	int batchref;
 };
 
 /* message handler: string errors get a traceback; other values pass */
@@ -449,7 +481,9 @@ static void check_sources(lua_State *L, struct source *src, int n,
 static void release_source(lua_State *L, struct source *src)
 {
 	luaL_unref(L, LUA_REGISTRYINDEX, src->cbref);
-	src->cbref = LUA_NOREF;
+	luaL_unref(L, LUA_REGISTRYINDEX, src->batchref);
+	src->cbref = src->batchref = LUA_NOREF;
+	src->batch = NULL;
 	release_decoder(L, &src->dec);
 }
 
@@ -481,14 +515,91 @@ static void check_callable(lua_State *L, int idx, const char *what)
 
 /* ---- libbpf.ringbuf --------------------------------------------------------- */
 
+/*
+ * Records are read from the ring directly rather than through
+ * ring_buffer__poll: libbpf 1.1 calls back once per record, so each record
+ * would pay a lua_pcall (a setjmp and a fresh protected frame), and an error
+ * could not leave libbpf's loop any other way. Here one lua_pcall covers a
+ * whole poll and callbacks run under lua_call, so an error unwinds only our
+ * own frames. libbpf's ring_buffer still owns the epoll set (epoll_fd()).
+ *
+ * The ring is mapped as libbpf maps it (kernel ABI, linux/bpf.h): page 0
+ * holds the consumer position (ours to write), page 1 the producer position,
+ * then the data area mapped twice so that a record never wraps. Every record
+ * starts with an 8-byte header whose first word is its length plus the BUSY
+ * (not yet committed) and DISCARD bits. The consumer position is published
+ * only after the record's callback has returned, since the producer may
+ * reuse the space as soon as it is published; when a callback raises, poll
+ * publishes the position past the record (or batch) that raised.
+ */
+
 struct lbpf_ringbuf {
 	struct stream s;
-	struct ring_buffer *rb;
+	struct ring_buffer *rb;   /* epoll set only */
+	struct source *cur;       /* source whose callback is running */
 	int nsrc;
 	struct source src[MAX_SOURCES];
 };
 
-static const char *const ringbuf_options[] = {"type", "raw", "view", NULL};
+/* a batch (batch=true/N): the records handed to one callback */
+struct batch {
+	struct source *src;       /* NULL outside the callback */
+	int n, cap;
+	struct {
+		const unsigned char *data;
+		__u32 size;
+	} rec[];
+};
+
+#define BATCH_DEFAULT 4096
+#define BATCH_MAX 65536
+
+static const char *const ringbuf_options[] = {
+	"type", "raw", "view", "batch", NULL
+};
+
+static void ring_unmap(struct ring *rg)
+{
+	if (rg->consumer_pos)
+		munmap(rg->consumer_pos, rg->page);
+	if (rg->producer_pos)
+		munmap((void *)rg->producer_pos, rg->page + 2 * (rg->mask + 1));
+	memset(rg, 0, sizeof(*rg));
+}
+
+/* Map the ring of ring buffer map `fd`; 0 or a negative errno. */
+static int ring_map(struct ring *rg, int fd)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	void *p;
+
+	memset(&info, 0, sizeof(info));
+	memset(rg, 0, sizeof(*rg));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (!info.max_entries || (info.max_entries & (info.max_entries - 1)))
+		return -EINVAL;
+	rg->page = page;
+	p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	rg->consumer_pos = p;
+	p = mmap(NULL, page + 2 * (size_t)info.max_entries, PROT_READ,
+		 MAP_SHARED, fd, (off_t)page);
+	if (p == MAP_FAILED) {
+		int err = -errno;
+
+		munmap(rg->consumer_pos, page);
+		rg->consumer_pos = NULL;
+		return err;
+	}
+	rg->producer_pos = p;
+	rg->data = (const unsigned char *)p + page;
+	rg->mask = info.max_entries - 1;
+	return 0;
+}
 
 static void ringbuf_release(lua_State *L, void *p)
 {
@@ -502,8 +613,10 @@ static void ringbuf_release(lua_State *L, void *p)
 	if (r->rb)
 		ring_buffer__free(r->rb);
 	r->rb = NULL;
-	for (i = 0; i < r->nsrc; i++)
+	for (i = 0; i < r->nsrc; i++) {
+		ring_unmap(&r->src[i].ring);
 		release_source(L, &r->src[i]);
+	}
 	r->nsrc = 0;
 	r->s.closed = 1;
 }
@@ -518,11 +631,32 @@ static struct lbpf_ringbuf *check_ringbuf(lua_State *L, int idx)
 	return r;
 }
 
-static int ringbuf_sample(void *ctx, void *data, size_t size)
+/* libbpf's sample callback: never called, records are read by drain_ring */
+static int ringbuf_unused_sample(void *ctx, void *data, size_t size)
 {
-	struct source *src = ctx;
+	(void)ctx, (void)data, (void)size;
+	return 0;
+}
 
-	return deliver(src->s, src, -1, data, size) ? -1 : 0;
+/* Push a batch userdata of `cap` records for records decoded by `d`; its
+ * user value is the field plan of d's struct type (for column()), if any. */
+static struct batch *push_batch(lua_State *L, int cap, const struct decoder *d)
+{
+	struct batch *b = lua_newuserdatauv(L, sizeof(*b) +
+					    (size_t)cap * sizeof(b->rec[0]), 1);
+	const struct btf_type *t = d->type_id > 0
+		? btf__type_by_id(d->btf, (__u32)d->type_id) : NULL;
+
+	b->src = NULL;
+	b->n = 0;
+	b->cap = cap;
+	luaL_setmetatable(L, LBPF_BATCH);
+	if (t && btf_is_struct(t)) {
+		push_view_plan(L, d->btf, (__u32)d->type_id, LBPF_RINGBUF,
+			       d->type);
+		lua_setiuservalue(L, -2, 1);
+	}
+	return b;
 }
 
 /* Add map at mapidx with callback at cbidx and options at optidx to the
@@ -533,43 +667,70 @@ static int ringbuf_add_source(lua_State *L, struct lbpf_ringbuf *r, int ridx,
 	int fd = check_stream_map(L, mapidx, BPF_MAP_TYPE_RINGBUF,
 				  LBPF_RINGBUF);
 	struct source *src;
-	int err;
+	lua_Integer cap = 0;
+	int err, uvidx;
 
 	check_callable(L, cbidx, "function");
 	lbpf_check_options(L, optidx, "ringbuf", ringbuf_options);
+	if (lua_istable(L, optidx)) {
+		lua_getfield(L, optidx, "batch");
+		if (lua_isboolean(L, -1))
+			cap = lua_toboolean(L, -1) ? BATCH_DEFAULT : 0;
+		else if (!lua_isnil(L, -1) &&
+			 ((cap = lbpf_opt_integer(L, optidx, "batch", 0)) < 1))
+			cap = -1;
+		lua_pop(L, 1);
+		if (cap < 0 || cap > BATCH_MAX)
+			luaL_error(L, "libbpf.ringbuf: batch must be true, "
+				   "false or 1..%d records", BATCH_MAX);
+	}
 	if (r->nsrc == MAX_SOURCES)
 		luaL_error(L, "libbpf.ringbuf: more than %d maps in one ring "
 			   "buffer", MAX_SOURCES);
 	lua_getiuservalue(L, ridx, 1);
+	uvidx = lua_gettop(L);
 	src = &r->src[r->nsrc];
 	memset(src, 0, sizeof(*src));
-	src->cbref = LUA_NOREF;
+	src->cbref = src->batchref = LUA_NOREF;
 	src->s = &r->s;
 	src->map = lua_touserdata(L, mapidx);
-	setup_decoder(L, &src->dec, src->map, optidx, lua_gettop(L),
-		      LBPF_RINGBUF);
-	errno = 0;
-	if (!r->rb) {
-		r->rb = ring_buffer__new(fd, ringbuf_sample, src, NULL);
-		err = r->rb ? 0 : lbpf_errno(0);
-	} else {
-		err = ring_buffer__add(r->rb, fd, ringbuf_sample, src);
+	setup_decoder(L, &src->dec, src->map, optidx, uvidx, LBPF_RINGBUF);
+	if (cap) {
+		src->batch = push_batch(L, (int)cap, &src->dec);
+		lua_pushvalue(L, -1);
+		src->batchref = luaL_ref(L, LUA_REGISTRYINDEX);
+		/* in the user value table too, so __gc order never matters */
+		lua_rawseti(L, uvidx, (lua_Integer)lua_rawlen(L, uvidx) + 1);
+	}
+	err = ring_map(&src->ring, fd);
+	if (!err) {
+		errno = 0;
+		if (!r->rb) {
+			r->rb = ring_buffer__new(fd, ringbuf_unused_sample,
+						 NULL, NULL);
+			err = r->rb ? 0 : lbpf_errno(0);
+		} else {
+			err = ring_buffer__add(r->rb, fd, ringbuf_unused_sample,
+					       NULL);
+		}
+		if (err)
+			ring_unmap(&src->ring);
 	}
 	if (err) {
-		release_decoder(L, &src->dec);
+		release_source(L, src);
 		return lbpf_push_error(L, err, "libbpf.ringbuf: ring buffer "
 				       "on map '%s' failed", map_name(src->map));
 	}
 	lua_pushvalue(L, cbidx);
 	src->cbref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_pushvalue(L, mapidx);  /* keeps the map, hence its object */
-	lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-	lua_pop(L, 1);
+	lua_rawseti(L, uvidx, (lua_Integer)lua_rawlen(L, uvidx) + 1);
+	lua_settop(L, uvidx - 1);
 	r->nsrc++;
 	return 0;
 }
 
-/* bpf.ringbuf(map, cb [, {type=, raw=, view=}]) */
+/* bpf.ringbuf(map, cb [, {type=, raw=, view=, batch=}]) */
 static int l_ringbuf(lua_State *L)
 {
 	struct lbpf_ringbuf *r;
@@ -607,15 +768,176 @@ static int rb_add(lua_State *L)
 	return 1;
 }
 
+/* bytes a record of header word `len` takes in the ring, header included */
+static unsigned long record_span(__u32 len)
+{
+	len &= ~(__u32)(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+	return ((unsigned long)len + BPF_RINGBUF_HDR_SZ + 7) & ~7UL;
+}
+
+/* After a callback returned (its result on top): note a stop request and a
+ * closed object, pop the result. */
+static void after_callback(lua_State *L, struct stream *s, struct source *src)
+{
+	int isnum;
+	lua_Integer ret = lua_tointegerx(L, -1, &isnum);
+
+	lua_pop(L, 1);
+	if (isnum && ret != 0)
+		s->stopped = 1;
+	if (!map_usable(src->map))
+		s->object_closed = 1;
+}
+
+/* Call the callback at cbidx with one record. */
+static void call_one(lua_State *L, struct lbpf_ringbuf *r, struct source *src,
+		     int cbidx, const unsigned char *data, __u32 size)
+{
+	r->cur = src;  /* a record that cannot be decoded is consumed too */
+	lua_pushvalue(L, cbidx);
+	if (!push_record(L, &src->dec, data, size, r->s.tname))
+		lua_error(L);
+	lua_call(L, 1, 1);
+	r->cur = NULL;
+	if (src->dec.view)
+		src->dec.view->data = NULL;
+	r->s.count++;
+	after_callback(L, &r->s, src);
+}
+
+/* Call the callback at cbidx with the batch of src (not empty). */
+static void call_batch(lua_State *L, struct lbpf_ringbuf *r,
+		       struct source *src, int cbidx)
+{
+	struct batch *b = src->batch;
+
+	lua_pushvalue(L, cbidx);
+	lua_pushvalue(L, cbidx + 1);
+	b->src = src;
+	r->cur = src;
+	lua_call(L, 1, 1);
+	r->cur = NULL;
+	b->src = NULL;
+	if (src->dec.view)
+		src->dec.view->data = NULL;
+	r->s.count += b->n;
+	b->n = 0;
+	after_callback(L, &r->s, src);
+}
+
+static int must_stop(const struct stream *s)
+{
+	return s->stopped || s->close_pending || s->object_closed;
+}
+
+/* Deliver every committed record of one source (libbpf's
+ * ringbuf_process_ring, with batches). */
+static void drain_ring(lua_State *L, struct lbpf_ringbuf *r,
+		       struct source *src)
+{
+	struct ring *rg = &src->ring;
+	struct batch *b = src->batch;
+	unsigned long cons, prod;
+	int cbidx, more;
+
+	lua_rawgeti(L, LUA_REGISTRYINDEX, src->cbref);
+	cbidx = lua_gettop(L);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, src->batchref);  /* cbidx + 1 */
+	cons = __atomic_load_n(rg->consumer_pos, __ATOMIC_ACQUIRE);
+	do {
+		more = 0;
+		prod = __atomic_load_n(rg->producer_pos, __ATOMIC_ACQUIRE);
+		while (cons < prod) {
+			const unsigned char *hdr = rg->data + (cons & rg->mask);
+			__u32 len = __atomic_load_n((const __u32 *)hdr,
+						    __ATOMIC_ACQUIRE);
+
+			if (len & BPF_RINGBUF_BUSY_BIT)
+				goto done;
+			more = 1;
+			cons += record_span(len);
+			rg->pending = cons;
+			if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
+				if (b) {
+					b->rec[b->n].data = hdr + BPF_RINGBUF_HDR_SZ;
+					b->rec[b->n].size = len;
+					if (++b->n < b->cap)
+						continue;
+					call_batch(L, r, src, cbidx);
+				} else {
+					call_one(L, r, src, cbidx,
+						 hdr + BPF_RINGBUF_HDR_SZ, len);
+				}
+			} else if (b && b->n) {
+				continue;     /* published with the batch */
+			}
+			__atomic_store_n(rg->consumer_pos, cons,
+					 __ATOMIC_RELEASE);
+			if (must_stop(&r->s))
+				goto done;
+		}
+	} while (more);
+done:
+	if (b && b->n && !must_stop(&r->s)) {
+		call_batch(L, r, src, cbidx);
+		__atomic_store_n(rg->consumer_pos, rg->pending,
+				 __ATOMIC_RELEASE);
+	}
+	lua_settop(L, cbidx - 1);
+}
+
+/* lua_pcall'ed by run_drain: (ring buffer) -> drains every source */
+static int drain_all(lua_State *L)
+{
+	struct lbpf_ringbuf *r = lua_touserdata(L, 1);
+	int i;
+
+	for (i = 0; i < r->nsrc && !must_stop(&r->s); i++)
+		drain_ring(L, r, &r->src[i]);
+	return 0;
+}
+
+/* Drain under one protected call; a callback's error is left on top with
+ * s->failed set, and the record or batch that raised counts as consumed. */
+static void run_drain(lua_State *L, struct lbpf_ringbuf *r)
+{
+	struct source *src;
+	int i;
+
+	lua_pushcfunction(L, drain_all);
+	lua_pushlightuserdata(L, r);
+	if (lua_pcall(L, 1, 0, r->s.msgh) == LUA_OK)
+		return;
+	r->s.failed = 1;
+	src = r->cur;
+	r->cur = NULL;
+	if (src)
+		__atomic_store_n(src->ring.consumer_pos, src->ring.pending,
+				 __ATOMIC_RELEASE);
+	for (i = 0; i < r->nsrc; i++) {
+		if (r->src[i].dec.view)
+			r->src[i].dec.view->data = NULL;
+		if (r->src[i].batch) {
+			r->src[i].batch->n = 0;
+			r->src[i].batch->src = NULL;
+		}
+	}
+}
+
 /* rb:poll([timeout_ms]) -> count | nil, "interrupted", EINTR */
 static int rb_poll(lua_State *L)
 {
 	struct lbpf_ringbuf *r = check_ringbuf(L, 1);
 	int ms = (int)luaL_optinteger(L, 2, -1);
+	struct epoll_event ev[MAX_SOURCES];
 	int ret;
 
 	begin_poll(L, &r->s);
-	ret = ring_buffer__poll(r->rb, ms);
+	ret = epoll_wait(ring_buffer__epoll_fd(r->rb), ev, MAX_SOURCES, ms);
+	if (ret < 0)
+		ret = -errno;
+	else
+		run_drain(L, r);
 	return end_poll(L, &r->s, ret, r, ringbuf_release);
 }
 
@@ -623,11 +945,10 @@ static int rb_poll(lua_State *L)
 static int rb_consume(lua_State *L)
 {
 	struct lbpf_ringbuf *r = check_ringbuf(L, 1);
-	int ret;
 
 	begin_poll(L, &r->s);
-	ret = ring_buffer__consume(r->rb);
-	return end_poll(L, &r->s, ret, r, ringbuf_release);
+	run_drain(L, r);
+	return end_poll(L, &r->s, 0, r, ringbuf_release);
 }
 
 static int rb_epoll_fd(lua_State *L)
@@ -662,6 +983,91 @@ static int rb_tostring(lua_State *L)
 	lua_pushfstring(L, ", epoll_fd=%d)", ring_buffer__epoll_fd(r->rb));
 	luaL_addvalue(&b);
 	luaL_pushresult(&b);
+	return 1;
+}
+
+/* ---- the batch --------------------------------------------------------------- */
+
+static struct batch *check_batch(lua_State *L)
+{
+	struct batch *b = luaL_checkudata(L, 1, LBPF_BATCH);
+
+	if (!b->src)
+		luaL_error(L, "libbpf.ringbuf_batch: used outside its callback");
+	return b;
+}
+
+/* b[i]: record i in the source's shape; nil past the end (ipairs stops) */
+static int batch_index(lua_State *L)
+{
+	struct batch *b = check_batch(L);
+	int isnum;
+	lua_Integer i = lua_tointegerx(L, 2, &isnum);
+
+	if (!isnum) {   /* a method: the closure's upvalue holds them */
+		lua_pushvalue(L, 2);
+		lua_rawget(L, lua_upvalueindex(1));
+		return 1;
+	}
+	if (i < 1 || i > b->n)
+		return 0;
+	if (!push_record(L, &b->src->dec, b->rec[i - 1].data,
+			 b->rec[i - 1].size, LBPF_RINGBUF))
+		return lua_error(L);
+	return 1;
+}
+
+/* b:column(field [, into]) -> array of `field` of every record, in `into`
+ * (reused: its entries past #b are cleared) or a new table */
+static int batch_column(lua_State *L)
+{
+	struct batch *b = check_batch(L);
+	const char *name = luaL_checkstring(L, 2);
+	const char *who = "libbpf.ringbuf_batch";
+	lua_Integer plan;
+	int i;
+
+	if (lua_isnoneornil(L, 3))
+		lua_createtable(L, b->n, 0);
+	else
+		luaL_checktype(L, 3, LUA_TTABLE);
+	lua_settop(L, 3);
+	if (lua_getiuservalue(L, 1, 1) != LUA_TTABLE)
+		return luaL_error(L, "%s: column() needs records of a struct "
+				  "type (type=..., not raw=true)", who);
+	lua_pushvalue(L, 2);
+	if (lua_rawget(L, -2) != LUA_TNUMBER)
+		return luaL_error(L, "%s: %s has no field '%s' of integer, bool "
+				  "or char[] type", who, b->src->dec.type, name);
+	plan = lua_tointeger(L, -1);
+	lua_settop(L, 3);
+	for (i = 0; i < b->n; i++) {
+		push_field(L, plan, b->rec[i].data, b->rec[i].size, who, name);
+		lua_rawseti(L, 3, i + 1);
+	}
+	for (i = b->n + 1; lua_rawgeti(L, 3, i) != LUA_TNIL; i++) {
+		lua_pushnil(L);
+		lua_rawseti(L, 3, i);
+		lua_pop(L, 1);
+	}
+	lua_settop(L, 3);
+	return 1;
+}
+
+static int batch_len(lua_State *L)
+{
+	lua_pushinteger(L, check_batch(L)->n);
+	return 1;
+}
+
+static int batch_tostring(lua_State *L)
+{
+	struct batch *b = luaL_checkudata(L, 1, LBPF_BATCH);
+
+	if (b->src)
+		lua_pushfstring(L, "libbpf.ringbuf_batch(%d records)", b->n);
+	else
+		lua_pushliteral(L, "libbpf.ringbuf_batch (outside its callback)");
 	return 1;
 }
 
@@ -757,6 +1163,7 @@ static int l_perfbuf(lua_State *L)
 	pb->s.tname = LBPF_PERFBUF;
 	pb->s.what = "perf buffer";
 	pb->src.cbref = pb->src.dec.viewref = pb->lostref = LUA_NOREF;
+	pb->src.batchref = LUA_NOREF;
 	pb->s.closed = 1;          /* until perf_buffer__new succeeds */
 	luaL_setmetatable(L, LBPF_PERFBUF);
 	pbidx = lua_gettop(L);
@@ -1131,6 +1538,13 @@ void lbpf_open_events(lua_State *L)
 		{"__index", view_index}, {"__len", view_len},
 		{"__tostring", view_tostring}, {NULL, NULL}
 	};
+	static const luaL_Reg batch_meta[] = {
+		{"__len", batch_len}, {"__tostring", batch_tostring},
+		{NULL, NULL}
+	};
+	static const luaL_Reg batch_methods[] = {
+		{"column", batch_column}, {NULL, NULL}
+	};
 	static const luaL_Reg none[] = {{NULL, NULL}};
 	static const luaL_Reg funcs[] = {
 		{"ringbuf", l_ringbuf}, {"perfbuf", l_perfbuf},
@@ -1144,6 +1558,12 @@ void lbpf_open_events(lua_State *L)
 	/* the view's own __index replaces the method table one */
 	luaL_newmetatable(L, LBPF_VIEW);
 	luaL_setfuncs(L, view_meta, 0);
+	lua_pop(L, 1);
+	luaL_newmetatable(L, LBPF_BATCH);
+	luaL_setfuncs(L, batch_meta, 0);
+	luaL_newlib(L, batch_methods);
+	lua_pushcclosure(L, batch_index, 1);
+	lua_setfield(L, -2, "__index");
 	lua_pop(L, 1);
 	luaL_setfuncs(L, funcs, 0);
 }

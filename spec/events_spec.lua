@@ -232,6 +232,143 @@ describe("a ring buffer", function()
     assert.error_matches(function() rb:poll(0) end, "ring buffer is closed")
   end)
 
+  it("skips records the program discarded", function()
+    local obj <close> = loaded()
+    local seqs = {}
+    local rb <close> = assert(bpf.ringbuf(obj.maps.events,
+      function(ev) seqs[#seqs + 1] = string.unpack("I8", ev) end, {raw = true}))
+    local r = assert(obj.progs.emit:test_run{ctx = string.pack("I4I4I4I4", 9, 0, 3, 0)})
+    assert.equal(9, r.retval)
+    assert.equal(6, rb:consume())           -- 0, 3 and 6 were discarded
+    assert.same({1, 2, 4, 5, 7, 8}, seqs)
+    assert.equal(0, rb:consume())
+  end)
+
+  it("keeps records in order across the end of a small ring", function()
+    local obj <close> = loaded()
+    local want, bad = 0, nil
+    local rb <close> = assert(bpf.ringbuf(obj.maps.events2, function(ev)
+      local seq = string.unpack("I8", ev)
+      if seq ~= want and not bad then bad = ("got %d, wanted %d"):format(seq, want) end
+      want = want + 1
+    end, {raw = true}))
+    for round = 0, 19 do                  -- 20 x 40 KB through a 64 KiB ring
+      emit(obj, 1000, round * 1000, 1)
+      assert.equal(1000, rb:consume())
+    end
+    assert.is_nil(bad)
+    assert.equal(20000, want)
+  end)
+
+  describe("with batch=", function()
+    it("hands the records to one callback per batch, each in the source's shape", function()
+      local obj <close> = loaded()
+      local sizes, seqs, kept = {}, {}, nil
+      local rb <close> = assert(bpf.ringbuf(obj.maps.events, function(b)
+        sizes[#sizes + 1] = #b
+        for i, ev in ipairs(b) do
+          assert.equal("table", type(ev))
+          assert.equal(4242, ev.pid)
+          seqs[#seqs + 1] = ev.seq
+          assert.equal(i, #seqs - (#sizes - 1) * 1000)
+        end
+        assert.is_nil(b[#b + 1])
+        assert.is_nil(b[0])
+        kept = b
+      end, {type = "struct event", batch = 1000}))
+      emit(obj, 2500)
+      assert.equal(2500, rb:consume())
+      assert.same({1000, 1000, 500}, sizes)
+      for i = 1, 2500 do assert.equal(i - 1, seqs[i]) end
+      assert.error_matches(function() return #kept end, "used outside its callback")
+      assert.error_matches(function() return kept[1] end, "used outside its callback")
+      assert.matches("outside its callback", tostring(kept))
+    end)
+
+    it("gives exact bytes in raw mode and skips discarded records", function()
+      local obj <close> = loaded()
+      local got = {}
+      local rb <close> = assert(bpf.ringbuf(obj.maps.events, function(b)
+        for i = 1, #b do got[#got + 1] = b[i] end
+      end, {raw = true, batch = true}))
+      local r = assert(obj.progs.emit:test_run{ctx = string.pack("I4I4I4I4", 4, 7, 2, 0)})
+      assert.equal(4, r.retval)
+      assert.equal(2, rb:poll(100))         -- 8 and 10 were discarded
+      assert.same({string.pack(EVENT, 7, 4242, 0, COMM), string.pack(EVENT, 9, 4242, 2, COMM)},
+                  got)
+    end)
+
+    it("reads one field of every record with b:column, into a reused table", function()
+      local obj <close> = loaded()
+      local col, comms, lens = {}, nil, {}
+      local rb <close> = assert(bpf.ringbuf(obj.maps.events, function(b)
+        local seq = b:column("seq", col)
+        assert.equal(col, seq)
+        lens[#lens + 1] = #seq
+        for i = 1, #seq do assert.equal(b[i].seq, seq[i]) end
+        comms = b:column("comm")
+      end, {type = "struct event", batch = 300}))
+      emit(obj, 700, 5)
+      assert.equal(700, rb:consume())
+      assert.same({300, 300, 100}, lens)
+      assert.equal(100, #col)               -- entries past the last batch were cleared
+      assert.equal(605, col[1])
+      assert.equal(699 + 5, col[100])
+      assert.equal("lua-libbpf", comms[1])
+    end)
+
+    it("names the problem when a column cannot be read", function()
+      local obj <close> = loaded()
+      local function fails(opts, field, pattern)
+        local rb <close> = assert(bpf.ringbuf(obj.maps.events, function(b)
+          b:column(field)
+        end, opts))
+        emit(obj, 1)
+        local ok, err = pcall(rb.consume, rb)
+        assert.is_false(ok)
+        assert.matches(pattern, err)
+      end
+      fails({type = "struct event", batch = true}, "nope",
+            "struct event has no field 'nope' of integer, bool or char%[%] type")
+      fails({raw = true, batch = true}, "seq", "column%(%) needs records of a struct type")
+    end)
+
+    it("stops after a batch whose callback returns non-zero, and raises its errors", function()
+      local obj <close> = loaded()
+      local calls = 0
+      local rb <close> = assert(bpf.ringbuf(obj.maps.events, function(b)
+        calls = calls + 1
+        if calls == 1 then return 1 end
+        if calls == 2 then error("boom in batch of " .. #b) end
+      end, {raw = true, batch = 4}))
+      emit(obj, 10)
+      assert.equal(4, rb:consume())         -- the first batch, then stop
+      local ok, err = pcall(rb.consume, rb)
+      assert.is_false(ok)
+      assert.matches("boom in batch of 4", err)
+      assert.matches("stack traceback:", err)
+      assert.equal(2, rb:consume())         -- the failed batch counts as consumed
+      assert.equal(3, calls)
+    end)
+
+    it("checks its value", function()
+      local obj <close> = loaded()
+      local f = function() end
+      for _, bad in ipairs{0, -1, 65537} do
+        assert.error_matches(function() bpf.ringbuf(obj.maps.events, f, {batch = bad}) end,
+          "batch must be true, false or 1..65536 records")
+      end
+      assert.error_matches(function() bpf.ringbuf(obj.maps.events, f, {batch = "x"}) end,
+        "batch")
+      local calls = 0
+      local rb <close> = assert(bpf.ringbuf(obj.maps.events, function() calls = calls + 1 end,
+                                            {batch = false}))
+      emit(obj, 2)
+      assert.equal(2, rb:consume())
+      assert.equal(2, calls)                -- false: one callback per record
+    end)
+  end)
+
   it("refuses misuse with messages that name the problem", function()
     local obj <close> = loaded()
     local f = function() end
@@ -249,9 +386,9 @@ describe("a ring buffer", function()
   it("does not leak fds", function()
     local obj <close> = loaded()
     H.gc()
-    local before = H.fd_count()
+    local before, mapped = H.fd_count(), H.bpf_mappings()
     for _ = 1, 20 do
-      local rb = assert(bpf.ringbuf(obj.maps.events, function() end))
+      local rb = assert(bpf.ringbuf(obj.maps.events, function() end, {batch = true}))
       rb:close()
       local pb = assert(bpf.perfbuf(obj.maps.samples, {on_sample = function() end}))
       pb:close()
@@ -259,6 +396,7 @@ describe("a ring buffer", function()
     end
     H.gc()
     assert.equal(before, H.fd_count())
+    assert.equal(mapped, H.bpf_mappings())   -- the rings are unmapped too
   end)
 end)
 

@@ -29,6 +29,16 @@ function M.fd_count()
   return n
 end
 
+--- Number of mappings of BPF maps (ring buffers, mmap'ed globals) in this
+-- process.
+function M.bpf_mappings()
+  local n = 0
+  for line in io.lines("/proc/self/maps") do
+    if line:find("anon_inode:bpf-map", 1, true) then n = n + 1 end
+  end
+  return n
+end
+
 local mypid
 --- PID of this Lua process.
 function M.pid()

@@ -49,7 +49,8 @@ struct {
 } drained SEC(".maps");
 
 /* test_run context: emit `count` records numbered from `start`; `size` is
- * the perf sample payload size (perf program only) */
+ * the perf sample payload size (perf program), and for ring buffer records
+ * discards every record whose number is a multiple of it (0: none) */
 struct args {
 	__u32 count;
 	__u32 start;
@@ -74,7 +75,10 @@ static long emit_one(__u32 i, struct loop_ctx *lc)
 	e->pid = 4242;
 	e->kind = i & 3;
 	__builtin_memcpy(e->comm, "lua-libbpf\0\0\0\0\0", 16);
-	bpf_ringbuf_submit(e, 0);
+	if (lc->a.size && e->seq % lc->a.size == 0)
+		bpf_ringbuf_discard(e, 0);
+	else
+		bpf_ringbuf_submit(e, 0);
 	return 0;
 }
 
