@@ -10,10 +10,12 @@
  * poller raises "... is closed". Callbacks are registry references (luv
  * style), released on close/__gc.
  *
- * Callbacks run inside libbpf's poll loop. Each runs under lua_pcall with a
- * traceback handler; an error is left on the Lua stack, the C callback tells
- * libbpf to stop (ring buffers) or skips the rest of the batch (perf buffers
- * cannot be stopped), and poll() raises it again once libbpf has returned,
+ * Ring buffers are read by our own walk of the mapped ring (drain_ring):
+ * one lua_pcall with a traceback handler covers a whole poll, callbacks run
+ * under lua_call, and poll() raises a callback's error again. Perf buffer
+ * callbacks run inside libbpf's poll loop, each under lua_pcall; an error
+ * is left on the Lua stack, the rest of libbpf's batch is skipped (perf
+ * buffers cannot be stopped) and poll() raises it once libbpf has returned,
  * so no longjmp ever crosses libbpf's frames.
  *
  * Records reach Lua in one of three shapes, chosen once at construction
@@ -21,7 +23,8 @@
  * decoded by the BTF codec of btf.c, or a reusable view (view=true): one
  * userdata per source whose fields are read on access through a plan
  * compiled from BTF when the poller was made; it is valid only during the
- * callback.
+ * callback. With batch=..., a ring buffer's callback gets many records at
+ * once (`struct batch`), read on access or one field at a time (column()).
  */
 #include <errno.h>
 #include <string.h>

@@ -351,6 +351,30 @@ describe("a ring buffer", function()
       assert.equal(3, calls)
     end)
 
+    it("is closed safely from inside a batch callback, by itself or by its object", function()
+      local obj = loaded()
+      local rb, calls = nil, 0
+      rb = assert(bpf.ringbuf(obj.maps.events, function(b)
+        calls = calls + 1
+        assert.equal(2, #b)
+        rb:close()
+      end, {raw = true, batch = 2}))
+      emit(obj, 5)
+      assert.equal(2, rb:poll(100))
+      assert.equal(1, calls)
+      assert.error_matches(function() rb:poll(0) end, "ring buffer is closed")
+      local rb2 = assert(bpf.ringbuf(obj.maps.events, function(b)
+        calls = calls + 1
+        obj:close()
+        return #b
+      end, {raw = true, batch = 2}))
+      assert.error_matches(function() rb2:consume() end,
+        "ring buffer is closed %(the object of its map was closed%)")
+      assert.equal(2, calls)
+      assert.error_matches(function() rb2:consume() end, "ring buffer is closed")
+      H.gc()
+    end)
+
     it("checks its value", function()
       local obj <close> = loaded()
       local f = function() end
