@@ -103,7 +103,7 @@ local cases = {
       st.n, st.sum = st.n + #seq, st.sum + sum
     end
   end, true, 5},
-  {"batch raw, reads seq (unpack b[i])", {raw = true, batch = true}, function(st)
+  {"batch raw, reads b[i] (unpack)", {raw = true, batch = true}, function(st)
     local unpack = string.unpack
     return function(b)
       local sum = 0
