@@ -1,0 +1,148 @@
+/*
+ * events.h - what the event stream files share: events.c (decoding plans,
+ * the record view, poll bookkeeping), ringbuf.c (`libbpf.ringbuf` and its
+ * batches), perfbuf.c (`libbpf.perfbuf`), user_ringbuf.c
+ * (`libbpf.user_ringbuf`).
+ *
+ * Lifetimes: a poller's user value 1 is a table holding the map userdata it
+ * reads (so their object outlives the poller's libbpf handle). Before every
+ * use the poller checks that those maps' objects are still open; when one
+ * was closed the libbpf buffer is freed and the poller raises "... is
+ * closed". Callbacks are registry references (luv style), released on
+ * close/__gc.
+ *
+ * Records reach Lua in one of three shapes, chosen once at construction
+ * (`struct decoder`): raw bytes (raw=true, or no BTF codec), a fresh value
+ * decoded by the BTF codec of btf.c, or a reusable view (view=true): one
+ * userdata per source whose fields are read on access through a plan
+ * compiled from BTF when the poller was made; it is valid only during the
+ * callback.
+ */
+#ifndef LBPF_EVENTS_H
+#define LBPF_EVENTS_H
+
+#include "util.h"
+
+#define LBPF_RINGBUF "libbpf.ringbuf"
+#define LBPF_PERFBUF "libbpf.perfbuf"
+#define LBPF_USER_RINGBUF "libbpf.user_ringbuf"
+#define LBPF_URB_SAMPLE "libbpf.user_ringbuf_sample"
+#define LBPF_VIEW "libbpf.event_view"
+#define LBPF_BATCH "libbpf.ringbuf_batch"
+
+#define MAX_SOURCES 32
+
+enum record_mode { MODE_RAW, MODE_CODEC, MODE_VIEW };
+
+struct decoder {
+	int mode;
+	const struct lbpf_codec *codec;  /* MODE_CODEC */
+	size_t type_size;                /* bytes of the named type, 0 = any */
+	int viewref;                     /* MODE_VIEW: registry ref of the view */
+	struct view *view;
+	const struct btf *btf;           /* the record type, when known */
+	__s32 type_id;
+	char type[64];
+};
+
+/* a view: the current record of one source, read through a field plan */
+struct view {
+	const unsigned char *data;       /* NULL outside the callback */
+	size_t size;
+	char type[64];
+};
+
+/* plan entries: offset << 16 | size << 4 | kind */
+enum field_kind { F_UINT, F_INT, F_BOOL, F_CHARS };
+
+static inline const char *map_name(const struct lbpf_map *m)
+{
+	return m->map ? bpf_map__name(m->map) : m->name;
+}
+
+static inline __u32 map_type(const struct lbpf_map *m)
+{
+	return m->map ? (__u32)bpf_map__type(m->map) : m->type;
+}
+
+static inline int map_usable(const struct lbpf_map *m)
+{
+	return !m->closed && !(m->owner && m->owner->closed);
+}
+
+/* ---- poll bookkeeping (events.c) ------------------------------------------ */
+
+struct stream {
+	lua_State *L;         /* the thread running poll, during poll */
+	int msgh;             /* stack index of the traceback handler */
+	int in_poll;
+	int failed;           /* a callback raised: its error is on L's top */
+	int stopped;          /* a callback returned a non-zero integer */
+	int object_closed;    /* a map's object was closed under us */
+	int close_pending;    /* close() called from a callback */
+	int closed;
+	lua_Integer count;    /* records delivered by this poll */
+	const char *tname;    /* "libbpf.ringbuf" */
+	const char *what;     /* "ring buffer" */
+};
+
+/* a ring buffer's ring, mapped by ring_map (ring buffers only) */
+struct ring {
+	unsigned long *consumer_pos;
+	const unsigned long *producer_pos;
+	const unsigned char *data;
+	unsigned long mask;       /* data size - 1 */
+	size_t page;
+	unsigned long pending;    /* position past the record being delivered */
+};
+
+struct batch;
+
+struct source {
+	struct stream *s;
+	struct lbpf_map *map; /* kept alive by the poller's user value */
+	int cbref;
+	struct decoder dec;
+	struct ring ring;
+	struct batch *batch;  /* batch=...: records per callback (ring buffers) */
+	int batchref;
+};
+
+/* Compile the field plan of struct `id` and push it (a table name ->
+ * offset << 16 | size << 4 | kind). */
+void lbpf_ev_push_plan(lua_State *L, const struct btf *btf, __u32 id,
+		       const char *who, const char *tname);
+/* Fill `d` from the options at `optidx` ({type=, raw=, view=}) for records
+ * of map `m`; `uvidx` is the poller's user value table (holds views). */
+void lbpf_ev_setup_decoder(lua_State *L, struct decoder *d,
+			   const struct lbpf_map *m, int optidx, int uvidx,
+			   const char *who);
+void lbpf_ev_release_decoder(lua_State *L, struct decoder *d);
+/* Push field `plan` of the record at `data` (`size` bytes). */
+void lbpf_ev_push_field(lua_State *L, lua_Integer plan,
+			const unsigned char *data, size_t size,
+			const char *who, const char *name);
+/* Push the record for a callback; 0 with a message pushed if it is too
+ * short for its type. */
+int lbpf_ev_push_record(lua_State *L, struct decoder *d, const void *data,
+			size_t size, const char *tname);
+/* Start a poll: push the traceback handler (s->msgh), refuse re-entry. */
+void lbpf_ev_begin_poll(lua_State *L, struct stream *s);
+/* End a poll after the reader returned `ret`: raise a callback's error, or
+ * push the count, or nil, "interrupted", EINTR, or the failure. */
+int lbpf_ev_end_poll(lua_State *L, struct stream *s, int ret, void *p,
+		     void (*release)(lua_State *, void *));
+/* Free the poller and raise when a source's object was closed. */
+void lbpf_ev_check_sources(lua_State *L, struct source *src, int n,
+			   struct stream *s, void *p,
+			   void (*release)(lua_State *, void *));
+void lbpf_ev_release_source(lua_State *L, struct source *src);
+/* Check that `idx` is a loaded map of `type`; returns its fd. */
+int lbpf_ev_check_map(lua_State *L, int idx, __u32 type, const char *who);
+void lbpf_ev_check_callable(lua_State *L, int idx, const char *what);
+
+void lbpf_open_ringbuf(lua_State *L);       /* ringbuf.c */
+void lbpf_open_perfbuf(lua_State *L);       /* perfbuf.c */
+void lbpf_open_user_ringbuf(lua_State *L);  /* user_ringbuf.c */
+
+#endif
