@@ -1,7 +1,6 @@
 -- Attach kinds beyond tracepoints: each spec triggers real events on the
 -- real kernel and reads what the program counted (spec/bpf/attach.bpf.c).
 local bpf = require "libbpf"
-local socket = require "socket"
 local H = require "helpers"
 
 bpf.set_print(function() end)
@@ -20,31 +19,7 @@ end
 
 local function count(obj, slot) return obj.maps.counts[slot] end
 
--- A bound UDP receiver on 127.0.0.1 and its port.
-local function receiver()
-  local r = assert(socket.udp())
-  assert(r:setsockname("127.0.0.1", 0))
-  r:settimeout(1)
-  local _, port = r:getsockname()
-  return r, math.tointeger(tonumber(port))
-end
-
-local function send_udp(port, n)
-  local s = assert(socket.udp())
-  for i = 1, n do assert(s:sendto("packet " .. i, "127.0.0.1", port)) end
-  s:close()
-end
-
-local function drain(r, n)
-  for _ = 1, n do assert(r:receive()) end
-end
-
-local function qdiscs(dev)
-  local p = io.popen("tc qdisc show dev " .. dev)
-  local out = p:read("a")
-  p:close()
-  return out
-end
+local receiver, send_udp, drain, qdiscs = H.udp_receiver, H.send_udp, H.drain_udp, H.qdiscs
 
 describe("attach_perf_event", function()
   it("counts software cpu-clock samples while Lua spins, one link per CPU", function()

@@ -64,4 +64,33 @@ function M.gc()
   collectgarbage("collect")
 end
 
+--- A UDP socket bound to 127.0.0.1 (1 s receive timeout) and its port.
+function M.udp_receiver()
+  local r = assert(require("socket").udp())
+  assert(r:setsockname("127.0.0.1", 0))
+  r:settimeout(1)
+  local _, port = r:getsockname()
+  return r, math.tointeger(tonumber(port))
+end
+
+--- Send `n` UDP packets to 127.0.0.1:`port`: `payload`, or "packet <i>".
+function M.send_udp(port, n, payload)
+  local s = assert(require("socket").udp())
+  for i = 1, n do assert(s:sendto(payload or "packet " .. i, "127.0.0.1", port)) end
+  s:close()
+end
+
+--- Receive `n` packets on `r` (each must arrive).
+function M.drain_udp(r, n)
+  for _ = 1, n do assert(r:receive()) end
+end
+
+--- What `tc qdisc show dev <dev>` prints.
+function M.qdiscs(dev)
+  local p = io.popen("tc qdisc show dev " .. dev)
+  local out = p:read("a")
+  p:close()
+  return out
+end
+
 return M

@@ -164,7 +164,6 @@ describe("an iproute2-convention object", function()
 end)
 
 describe("attaching the programs of an iproute2-convention object", function()
-  local socket = require "socket"
   -- other programs on the machine use lo too: an odd payload size makes our
   -- packets the ones of this length (UDP/IPv4/Ethernet, as XDP sees them)
   local PAYLOAD = string.rep("x", 333)
@@ -173,27 +172,14 @@ describe("attaching the programs of an iproute2-convention object", function()
   before_each(remove_pins)
   after_each(remove_pins)
 
-  local function receiver()
-    local r = assert(socket.udp())
-    assert(r:setsockname("127.0.0.1", 0))
-    r:settimeout(1)
-    local _, port = r:getsockname()
-    return r, math.tointeger(tonumber(port))
-  end
+  local receiver = H.udp_receiver
 
   local function send_udp(r, port, n)
-    local s = assert(socket.udp())
-    for _ = 1, n do assert(s:sendto(PAYLOAD, "127.0.0.1", port)) end
-    s:close()
-    for _ = 1, n do assert(r:receive()) end
+    H.send_udp(port, n, PAYLOAD)
+    H.drain_udp(r, n)
   end
 
-  local function qdiscs()
-    local p = io.popen("tc qdisc show dev lo")
-    local out = p:read("a")
-    p:close()
-    return out
-  end
+  local function qdiscs() return H.qdiscs("lo") end
 
   for _, opts in ipairs{false, {mode = "skb"}} do
     local how = opts and "in skb mode (netlink)" or "as a bpf_link"
