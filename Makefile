@@ -68,9 +68,10 @@ build/vmlinux.h:
 	@mkdir -p build
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
+# -fvisibility=hidden: core.so exports only its luaopen_* (LBPF_EXPORT)
 build/%.o: csrc/%.c csrc/*.h
 	@mkdir -p build
-	$(CC) $(MOD_CFLAGS) -c $< -o $@
+	$(CC) $(MOD_CFLAGS) -fvisibility=hidden -c $< -o $@
 
 libbpf/core.so: $(C_OBJS)
 	@mkdir -p libbpf

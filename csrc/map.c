@@ -485,13 +485,17 @@ static int l_lookup(lua_State *L)
 	return 1;
 }
 
-static __u64 update_flag(lua_State *L, int idx)
+/* "any"|"noexist"|"exist"|"lock" (the messages of luaL_checkoption), a
+ * number or a list of names ({"noexist", "lock"}) */
+static __u64 update_flag(lua_State *L, int idx, const char *who)
 {
 	static const char *const names[] = {"any", "noexist", "exist", "lock",
 					    NULL};
 	static const __u64 flags[] = {BPF_ANY, BPF_NOEXIST, BPF_EXIST,
 				      BPF_F_LOCK};
 
+	if (lua_type(L, idx) == LUA_TNUMBER || lua_type(L, idx) == LUA_TTABLE)
+		return lbpf_check_flags(L, idx, LBPF_UPDATE_FLAGS, who);
 	return flags[luaL_checkoption(L, idx, "any", names)];
 }
 
@@ -501,7 +505,7 @@ static int l_update(lua_State *L)
 	struct lbpf_map *m = fast_check_map(L);
 	char ksmall[STACK_VALUE], vsmall[STACK_VALUE];
 	int fd = hot_fd(L, 1, m);
-	__u64 flags = lua_isnoneornil(L, 4) ? BPF_ANY : update_flag(L, 4);
+	__u64 flags = lua_isnoneornil(L, 4) ? BPF_ANY : update_flag(L, 4, "update");
 	size_t total;
 	char *key, *val;
 
@@ -795,7 +799,7 @@ static int l_push(lua_State *L)
 	struct lbpf_map *m = lbpf_check_map(L, 1);
 	char vsmall[STACK_VALUE];
 	int fd = ready_fd(L, m);
-	__u64 flags = update_flag(L, 3);
+	__u64 flags = update_flag(L, 3, "push");
 	size_t total;
 	char *val;
 
@@ -969,7 +973,6 @@ static const struct {
 	{"set_max_entries", bpf_map__set_max_entries},
 	{"set_value_size", bpf_map__set_value_size},
 	{"set_key_size", bpf_map__set_key_size},
-	{"set_map_flags", bpf_map__set_map_flags},
 	{"set_numa_node", bpf_map__set_numa_node},
 };
 
@@ -980,6 +983,17 @@ static int l_set_u32(lua_State *L)
 
 	return setter_result(L, m, u32_setters[i].set(m->map, check_u32(L, 2)),
 			     u32_setters[i].name);
+}
+
+/* m:set_map_flags(n | "name" | {names}) */
+static int l_set_map_flags(lua_State *L)
+{
+	struct lbpf_map *m = check_settable(L, "set_map_flags");
+	__u64 flags = lbpf_check_flags(L, 2, LBPF_MAP_FLAGS, "set_map_flags");
+
+	luaL_argcheck(L, flags <= UINT32_MAX, 2, "out of range");
+	return setter_result(L, m, bpf_map__set_map_flags(m->map, (__u32)flags),
+			     "set_map_flags");
 }
 
 static void add_u32_setters(lua_State *L)
@@ -1214,7 +1228,8 @@ static int l_map_create(lua_State *L)
 	if (type < 0)
 		return luaL_error(L, "map_create: unknown map type '%s'", tname);
 	name = lbpf_opt_string(L, 1, "name", NULL);
-	opts.map_flags = (__u32)lbpf_opt_integer(L, 1, "flags", 0);
+	opts.map_flags = (__u32)lbpf_opt_flags(L, 1, "flags", LBPF_MAP_FLAGS,
+					       "map_create", 0);
 	if (lua_getfield(L, 1, "inner_map") != LUA_TNIL) {
 		opts.inner_map_fd = lbpf_map_fd(lbpf_check_map(L, -1));
 		if ((int)opts.inner_map_fd < 0)
@@ -1311,6 +1326,7 @@ void lbpf_open_map(lua_State *L)
 		{"info", l_info},
 		{"close", l_close},
 		{"set_type", l_set_type},
+		{"set_map_flags", l_set_map_flags},
 		{"set_autocreate", l_set_autocreate},
 		{"set_pin_path", l_set_pin_path},
 		{"set_initial_value", l_set_initial_value},

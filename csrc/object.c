@@ -22,13 +22,6 @@ static const char *const open_options[] = {
 	"name", "pin_root_path", "kconfig", "btf_custom_path", NULL
 };
 
-void lbpf_object_field(lua_State *L, int objidx, const char *field)
-{
-	lua_getiuservalue(L, objidx, 1);
-	lua_getfield(L, -1, field);
-	lua_remove(L, -2);
-}
-
 /* Build obj.maps and obj.progs from the libbpf object. */
 static void collect_children(lua_State *L, int objidx, struct bpf_object *obj)
 {

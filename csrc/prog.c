@@ -258,7 +258,8 @@ static int l_test_run(lua_State *L)
 	opts.data_size_in = (__u32)dlen;
 	opts.ctx_size_in = (__u32)clen;
 	opts.repeat = (int)lbpf_opt_integer(L, 2, "repeat", 0);
-	opts.flags = (__u32)lbpf_opt_integer(L, 2, "flags", 0);
+	opts.flags = (__u32)lbpf_opt_flags(L, 2, "flags", LBPF_TEST_RUN_FLAGS,
+					   "test_run", 0);
 	opts.cpu = (__u32)lbpf_opt_integer(L, 2, "cpu", 0);
 	want_data = lbpf_opt_boolean(L, 2, "data_out", 0);
 	want_ctx = lbpf_opt_boolean(L, 2, "ctx_out", 0);

@@ -79,7 +79,7 @@ static int l_take(lua_State *L)
 	return 1;
 }
 
-int luaopen_libbpf_sigint(lua_State *L)
+__attribute__((visibility("default"))) int luaopen_libbpf_sigint(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{"install", l_install},

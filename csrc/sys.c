@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/libbpf_version.h>
+
 #include "util.h"
 
 typedef int (*next_id_fn)(__u32, __u32 *);
@@ -273,9 +275,21 @@ static int l_link_from_pinned(lua_State *L)
 	return 1;
 }
 
+/* bpf.num_possible_cpus() -> n | nil, msg, errno (libbpf's count, checked) */
+static int sys_num_possible_cpus(lua_State *L)
+{
+	int n = libbpf_num_possible_cpus();
+
+	if (n < 0)
+		return lbpf_push_error(L, -n, "num_possible_cpus failed");
+	lua_pushinteger(L, n);
+	return 1;
+}
+
 void lbpf_open_sys(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
+		{"num_possible_cpus", sys_num_possible_cpus},
 		{"progs", l_progs},
 		{"maps", l_maps},
 		{"links", l_links},
@@ -286,4 +300,9 @@ void lbpf_open_sys(lua_State *L)
 	};
 
 	luaL_setfuncs(L, funcs, 0);
+	lua_pushfstring(L, "%d.%d", LIBBPF_MAJOR_VERSION, LIBBPF_MINOR_VERSION);
+	lua_setfield(L, -2, "libbpf_version");
+	lua_pushfstring(L, "%d.%d", (int)libbpf_major_version(),
+			(int)libbpf_minor_version());
+	lua_setfield(L, -2, "libbpf_runtime_version");
 }

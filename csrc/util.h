@@ -16,133 +16,12 @@
 #ifndef LBPF_UTIL_H
 #define LBPF_UTIL_H
 
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
+#include "lbpf.h"
+#include "handles.h"
+#include "names.h"
+#include "print.h"
 
-#include <lua.h>
-#include <lauxlib.h>
-
-#include <bpf/bpf.h>
-#include <bpf/btf.h>
-#include <bpf/libbpf.h>
-
-#define LBPF_OBJECT "libbpf.object"
-#define LBPF_MAP "libbpf.map"
-#define LBPF_PROG "libbpf.program"
-#define LBPF_LINK "libbpf.link"
-#define LBPF_BTF "libbpf.btf"
-
-struct lbpf_legacy; /* objects in iproute2's convention, legacy.c */
-struct lbpf_codec;  /* BTF-driven key/value conversion, btf.c */
-
-struct lbpf_object {
-	struct bpf_object *obj;       /* libbpf handle; NULL for other formats */
-	struct lbpf_legacy *legacy;   /* iproute2-style object, or NULL */
-	const char *format;           /* "libbpf" or "iproute2" (static) */
-	int closed;
-	int loaded;
-};
-
-struct lbpf_map {
-	struct lbpf_object *owner;    /* NULL for standalone maps */
-	struct bpf_map *map;          /* libbpf handle; NULL when fd-backed */
-	int fd;                       /* owned fd (standalone/legacy) or -1 */
-	int closed;                   /* standalone map closed */
-	char name[BPF_OBJ_NAME_LEN];
-	/* attributes of fd-backed maps (libbpf maps ask libbpf) */
-	__u32 type, key_size, value_size, max_entries, flags;
-	/* BTF codecs for key and value, NULL = integers/raw bytes */
-	struct lbpf_codec *key_codec, *value_codec;
-	const struct btf *btf;        /* BTF the codecs index into, or NULL */
-	__u32 btf_key_type_id, btf_value_type_id;
-	int typed;                    /* codecs resolved (once, lazily) */
-	/* hot path (map.c): once the map exists its fd and attributes are
-	 * cached here (type/key_size/... above are then valid for libbpf
-	 * maps too) so lookup/update touch no libbpf struct */
-	int cached, hot_fd;
-	/* plain integer key/value: byte size, negative when signed, 0 when
-	 * not (per-CPU, struct, raw...): lookup/update skip the codecs then */
-	signed char int_key, int_value;
-};
-
-struct lbpf_prog {
-	struct lbpf_object *owner;
-	struct bpf_program *prog;     /* libbpf handle; NULL when fd-backed */
-	int fd;                       /* fd-backed programs (legacy/from_id) or -1 */
-	char *log;                    /* verifier log kept from the last load */
-	size_t log_len;
-	char *name, *section;         /* fd-backed programs only */
-	__u32 type;                   /* fd-backed programs only */
-};
-
-struct lbpf_link {
-	struct lbpf_object *owner;    /* NULL for links opened by id/path */
-	struct bpf_link *link;        /* NULL once destroyed */
-	int disconnected;
-	/* extra teardown run after the link is destroyed (tc qdisc, ...) */
-	void (*cleanup)(struct lbpf_link *l);
-	void *cleanup_data;
-	/* attachments that are not bpf_links (tc and XDP by netlink,
-	 * SO_ATTACH_BPF): `link` stays NULL and `detach(l)` undoes them (it
-	 * may use cleanup_data); the handle is live while `detach` is set */
-	void (*detach)(struct lbpf_link *l);
-	char kind[96];                /* "tracepoint sched/sched_process_exec" */
-};
-
-/* ---- errors (util.c) -------------------------------------------------- */
-
-/* Push `nil, "<formatted>: <strerror(err)>", err` and return 3; `err` is a
- * positive errno (negative values are accepted and flipped). */
-int lbpf_push_error(lua_State *L, int err, const char *fmt, ...);
-/* Same, with an extra text block (a verifier log tail) after the message. */
-int lbpf_push_error_detail(lua_State *L, int err, const char *detail,
-			   const char *fmt, ...);
-/* libbpf returns -errno or NULL+errno; normalise to a positive errno. */
-int lbpf_errno(long ret);
-
-/* ---- argument checking (util.c) ------------------------------------- */
-
-/* Raise unless every key of the option table at `idx` is in `allowed`
- * (NULL-terminated). `fname` names the function in the message. */
-void lbpf_check_options(lua_State *L, int idx, const char *fname,
-			const char *const allowed[]);
-/* Optional fields of an option table (absent/nil -> default). */
-const char *lbpf_opt_string(lua_State *L, int idx, const char *key,
-			    const char *def);
-lua_Integer lbpf_opt_integer(lua_State *L, int idx, const char *key,
-			     lua_Integer def);
-int lbpf_opt_boolean(lua_State *L, int idx, const char *key, int def);
-
-/* checkers: raise on wrong type, on closed handle */
-struct lbpf_object *lbpf_check_object(lua_State *L, int idx);
-struct lbpf_map *lbpf_check_map(lua_State *L, int idx);
-struct lbpf_prog *lbpf_check_prog(lua_State *L, int idx);
-struct lbpf_link *lbpf_check_link(lua_State *L, int idx);
-/* accessors that are valid after the checkers above */
-int lbpf_map_fd(const struct lbpf_map *m);
-int lbpf_prog_fd(const struct lbpf_prog *p);
-/* raise "<what>: object is not loaded"/"... is already loaded" */
-void lbpf_require_loaded(lua_State *L, struct lbpf_object *o, const char *what,
-			 int want_loaded);
-
-/* Create a metatable `name` with methods, __index dispatching to `getter`
- * for fields, and __name. `getter(L)` is called with (ud, key) and returns
- * 1 value or 0 if it does not know the key. */
-void lbpf_new_class(lua_State *L, const char *name, const luaL_Reg *meta,
-		    const luaL_Reg *methods, lua_CFunction getter);
-/* the default __index installed by lbpf_new_class */
-int lbpf_index(lua_State *L);
-
-/* ---- libbpf print routing (util.c) ---------------------------------- */
-void lbpf_print_init(lua_State *L);
-/* While a load runs, verifier logs that libbpf prints are captured here
- * instead of printed; returns the log of program `name` or NULL. */
-void lbpf_capture_begin(lua_State *L);
-void lbpf_capture_end(void);
-char *lbpf_capture_take_log(const char *prog, size_t *len);
-const char *lbpf_capture_failed_prog(void);
-int l_set_print(lua_State *L);
+void lbpf_add_methods(lua_State *L, const char *name, const luaL_Reg *methods);
 
 /* elfcheck.c: 0 when libbpf can safely parse the ELF in buf, else -1 and
  * a message naming the section at fault */
@@ -170,8 +49,6 @@ const char *lbpf_kprobe_unavailable(void);
 /* probe.c: " (fentry/fexit/LSM programs are not available ...: why)" when
  * `prog`'s hook is missing on this kernel, else "" (for load errors) */
 const char *lbpf_load_hint(const struct bpf_program *prog);
-/* add `methods` to the method table of class `name` */
-void lbpf_add_methods(lua_State *L, const char *name, const luaL_Reg *methods);
 void lbpf_open_syms(lua_State *L);    /* syms.c: bpf.elf_symbols */
 
 /* ---- constructors used across files ---------------------------------- */
@@ -188,8 +65,6 @@ struct lbpf_link *lbpf_push_link(lua_State *L, int progidx,
 				 struct bpf_link *link, const char *kind);
 /* link.c: destroy a link (detach unless disconnected), run its cleanup */
 void lbpf_link_release(struct lbpf_link *l);
-/* object's user value table field (maps, progs, links...) pushed on the stack */
-void lbpf_object_field(lua_State *L, int objidx, const char *field);
 
 /* map keys/values (map.c): encode a Lua value into exactly `size` bytes */
 void lbpf_encode(lua_State *L, int idx, struct lbpf_codec *c, void *buf,
@@ -229,11 +104,5 @@ void lbpf_push_btf(lua_State *L, int owneridx, const struct btf *btf,
 /* push obj.vars (libbpf.vars) for the object at `objidx`: its .rodata,
  * .data, .bss, .kconfig and custom section globals by name */
 void lbpf_push_vars(lua_State *L, int objidx);
-
-/* type names: libbpf's strings without the BPF_*_TYPE_ prefix */
-const char *lbpf_map_type_name(__u32 type);
-const char *lbpf_prog_type_name(__u32 type);
-int lbpf_map_type_from_name(const char *name);
-int lbpf_prog_type_from_name(const char *name);
 
 #endif

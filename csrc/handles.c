@@ -1,0 +1,75 @@
+/*
+ * handles.c - the handle checkers (liolib's tofile()): each raises on a
+ * wrong type and on a closed handle, so every method starts with one.
+ */
+#include "handles.h"
+
+struct lbpf_object *lbpf_check_object(lua_State *L, int idx)
+{
+	struct lbpf_object *o = luaL_checkudata(L, idx, LBPF_OBJECT);
+
+	if (o->closed)
+		luaL_error(L, "libbpf.object: object is closed");
+	return o;
+}
+
+struct lbpf_map *lbpf_check_map(lua_State *L, int idx)
+{
+	struct lbpf_map *m = luaL_checkudata(L, idx, LBPF_MAP);
+
+	if (m->closed || (m->owner && m->owner->closed))
+		luaL_error(L, "libbpf.map: %s is closed",
+			   m->owner ? "object" : "map");
+	return m;
+}
+
+struct lbpf_prog *lbpf_check_prog(lua_State *L, int idx)
+{
+	struct lbpf_prog *p = luaL_checkudata(L, idx, LBPF_PROG);
+
+	if (p->owner && p->owner->closed)
+		luaL_error(L, "libbpf.program: object is closed");
+	return p;
+}
+
+struct lbpf_link *lbpf_check_link(lua_State *L, int idx)
+{
+	struct lbpf_link *l = luaL_checkudata(L, idx, LBPF_LINK);
+
+	if (!l->link && !l->detach)
+		luaL_error(L, "libbpf.link: link is destroyed");
+	return l;
+}
+
+/* libbpf answers -errno for handles without an fd: say -1 everywhere. */
+int lbpf_map_fd(const struct lbpf_map *m)
+{
+	int fd = m->map ? bpf_map__fd(m->map) : m->fd;
+
+	return fd < 0 ? -1 : fd;
+}
+
+int lbpf_prog_fd(const struct lbpf_prog *p)
+{
+	int fd = p->prog ? bpf_program__fd(p->prog) : p->fd;
+
+	return fd < 0 ? -1 : fd;
+}
+
+void lbpf_require_loaded(lua_State *L, struct lbpf_object *o, const char *what,
+			 int want_loaded)
+{
+	if (o && !o->loaded && want_loaded)
+		luaL_error(L, "%s: object is not loaded yet (call obj:load())",
+			   what);
+	if (o && o->loaded && !want_loaded)
+		luaL_error(L, "%s: object is already loaded", what);
+}
+
+/* object's user value table field (maps, progs, links...) pushed */
+void lbpf_object_field(lua_State *L, int objidx, const char *field)
+{
+	lua_getiuservalue(L, objidx, 1);
+	lua_getfield(L, -1, field);
+	lua_remove(L, -2);
+}

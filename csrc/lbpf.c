@@ -1,0 +1,229 @@
+/*
+ * lbpf.c - the leaf helpers every class uses: error pushers, option-table
+ * checking and class registration. Calls nothing else in the module.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lbpf.h"
+
+/* ---- errors ------------------------------------------------------------ */
+
+int lbpf_errno(long ret)
+{
+	if (ret < 0)
+		return (int)-ret;
+	return errno ? errno : EINVAL;
+}
+
+static int push_error_va(lua_State *L, int err, const char *detail,
+			 const char *fmt, va_list ap)
+{
+	luaL_Buffer b;
+
+	char text[256];
+
+	if (err < 0)
+		err = -err;
+	/* libbpf's own codes (4000+: bad ELF, relocation, ...) have words in
+	 * libbpf_strerror; the number returned stays a POSIX errno. */
+	libbpf_strerror(err, text, sizeof(text));
+	if (err >= __LIBBPF_ERRNO__START)
+		err = EINVAL;
+	lua_pushnil(L);
+	luaL_buffinit(L, &b);
+	lua_pushvfstring(L, fmt, ap);
+	luaL_addvalue(&b);
+	luaL_addstring(&b, ": ");
+	luaL_addstring(&b, text);
+	if (detail && *detail) {
+		luaL_addchar(&b, '\n');
+		luaL_addstring(&b, detail);
+	}
+	luaL_pushresult(&b);
+	lua_pushinteger(L, err);
+	return 3;
+}
+
+int lbpf_push_error(lua_State *L, int err, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = push_error_va(L, err, NULL, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+int lbpf_push_error_detail(lua_State *L, int err, const char *detail,
+			   const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = push_error_va(L, err, detail, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+/* ---- option tables ------------------------------------------------------ */
+
+void lbpf_check_options(lua_State *L, int idx, const char *fname,
+			const char *const allowed[])
+{
+	idx = lua_absindex(L, idx);
+	if (lua_isnoneornil(L, idx))
+		return;
+	luaL_checktype(L, idx, LUA_TTABLE);
+	lua_pushnil(L);
+	while (lua_next(L, idx)) {
+		int i, known = 0;
+
+		lua_pop(L, 1);
+		if (lua_type(L, -1) == LUA_TSTRING) {
+			const char *k = lua_tostring(L, -1);
+
+			for (i = 0; allowed[i]; i++)
+				if (strcmp(allowed[i], k) == 0)
+					known = 1;
+		}
+		if (!known) {
+			lua_pushfstring(L, "%s: unknown option '%s'", fname,
+					luaL_tolstring(L, -1, NULL));
+			lua_error(L);
+		}
+	}
+}
+
+static int opt_field(lua_State *L, int idx, const char *key)
+{
+	if (lua_type(L, idx) != LUA_TTABLE)
+		return 0;
+	if (lua_getfield(L, idx, key) == LUA_TNIL) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	return 1;
+}
+
+/* The returned string stays valid while the option table is on the stack. */
+const char *lbpf_opt_string(lua_State *L, int idx, const char *key,
+			    const char *def)
+{
+	const char *s;
+
+	idx = lua_absindex(L, idx);
+	if (!opt_field(L, idx, key))
+		return def;
+	if (lua_type(L, -1) != LUA_TSTRING)
+		luaL_error(L, "option '%s' must be a string, got %s", key,
+			   luaL_typename(L, -1));
+	s = lua_tostring(L, -1);
+	lua_pop(L, 1);
+	return s;
+}
+
+lua_Integer lbpf_opt_integer(lua_State *L, int idx, const char *key,
+			     lua_Integer def)
+{
+	lua_Integer v;
+	int ok;
+
+	idx = lua_absindex(L, idx);
+	if (!opt_field(L, idx, key))
+		return def;
+	v = lua_tointegerx(L, -1, &ok);
+	if (!ok)
+		luaL_error(L, "option '%s' must be an integer, got %s", key,
+			   luaL_typename(L, -1));
+	lua_pop(L, 1);
+	return v;
+}
+
+int lbpf_opt_boolean(lua_State *L, int idx, const char *key, int def)
+{
+	int v;
+
+	idx = lua_absindex(L, idx);
+	if (!opt_field(L, idx, key))
+		return def;
+	if (!lua_isboolean(L, -1))
+		luaL_error(L, "option '%s' must be a boolean, got %s", key,
+			   luaL_typename(L, -1));
+	v = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	return v;
+}
+
+/* ---- classes --------------------------------------------------------------- */
+
+/* __index: methods first (upvalue 1), then the type's field getter. */
+static int class_index(lua_State *L)
+{
+	lua_CFunction getter = lua_tocfunction(L, lua_upvalueindex(2));
+
+	lua_pushvalue(L, 2);
+	if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
+		return 1;
+	lua_pop(L, 1);
+	lua_settop(L, 2);
+	if (getter && getter(L) == 1)
+		return 1;
+	return 0;
+}
+
+void lbpf_new_class_tables(lua_State *L, const char *name,
+			   const luaL_Reg *meta,
+			   const luaL_Reg *const methods[],
+			   lua_CFunction getter)
+{
+	int i;
+
+	luaL_newmetatable(L, name);
+	luaL_setfuncs(L, meta, 0);
+	lua_newtable(L);
+	for (i = 0; methods[i]; i++)
+		luaL_setfuncs(L, methods[i], 0);
+	if (getter)
+		lua_pushcfunction(L, getter);
+	else
+		lua_pushnil(L);
+	lua_pushcclosure(L, class_index, 2);
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
+}
+
+void lbpf_new_class(lua_State *L, const char *name, const luaL_Reg *meta,
+		    const luaL_Reg *methods, lua_CFunction getter)
+{
+	const luaL_Reg *const tables[] = {methods, NULL};
+
+	lbpf_new_class_tables(L, name, meta, tables, getter);
+}
+
+/* ---- pre-load setters (maps and programs) ------------------------------- */
+
+int lbpf_setter_result(lua_State *L, int err, const char *what,
+		       const char *kind, const char *name)
+{
+	if (err)
+		return lbpf_push_error(L, lbpf_errno(err), "%s of %s '%s' failed",
+				       what, kind, name);
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* add `methods` to the method table of class `name` */
+void lbpf_add_methods(lua_State *L, const char *name, const luaL_Reg *methods)
+{
+	luaL_getmetatable(L, name);
+	lua_getfield(L, -1, "__index");
+	lua_getupvalue(L, -1, 1);
+	luaL_setfuncs(L, methods, 0);
+	lua_pop(L, 3);
+}

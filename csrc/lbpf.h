@@ -1,0 +1,74 @@
+/*
+ * lbpf.h - the leaf helpers of the `libbpf.core` module (lbpf.c): errors,
+ * option tables, class registration. Every C file includes it; it calls
+ * nothing else in the module.
+ */
+#ifndef LBPF_H
+#define LBPF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lua.h>
+#include <lauxlib.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+/* core.so is built with -fvisibility=hidden: only what is marked with this
+ * (the luaopen_* functions) is exported */
+#define LBPF_EXPORT __attribute__((visibility("default")))
+
+#define LBPF_OBJECT "libbpf.object"
+#define LBPF_MAP "libbpf.map"
+#define LBPF_PROG "libbpf.program"
+#define LBPF_LINK "libbpf.link"
+#define LBPF_BTF "libbpf.btf"
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* Push `nil, "<formatted>: <strerror(err)>", err` and return 3; `err` is a
+ * positive errno (negative values are accepted and flipped). */
+int lbpf_push_error(lua_State *L, int err, const char *fmt, ...);
+/* Same, with an extra text block (a verifier log tail) after the message. */
+int lbpf_push_error_detail(lua_State *L, int err, const char *detail,
+			   const char *fmt, ...);
+/* libbpf returns -errno or NULL+errno; normalise to a positive errno. */
+int lbpf_errno(long ret);
+
+/* ---- argument checking ------------------------------------------------- */
+
+/* Raise unless every key of the option table at `idx` is in `allowed`
+ * (NULL-terminated). `fname` names the function in the message. */
+void lbpf_check_options(lua_State *L, int idx, const char *fname,
+			const char *const allowed[]);
+/* Optional fields of an option table (absent/nil -> default). */
+const char *lbpf_opt_string(lua_State *L, int idx, const char *key,
+			    const char *def);
+lua_Integer lbpf_opt_integer(lua_State *L, int idx, const char *key,
+			     lua_Integer def);
+int lbpf_opt_boolean(lua_State *L, int idx, const char *key, int def);
+
+/* ---- classes ----------------------------------------------------------- */
+
+/* Create a metatable `name` with methods, __index dispatching to `getter`
+ * for fields, and __name. `getter(L)` is called with (ud, key) and returns
+ * 1 value or 0 if it does not know the key. */
+void lbpf_new_class(lua_State *L, const char *name, const luaL_Reg *meta,
+		    const luaL_Reg *methods, lua_CFunction getter);
+/* Same with the methods of several tables (NULL-terminated list): a class
+ * whose methods are grouped in files of their own lists them all here. */
+void lbpf_new_class_tables(lua_State *L, const char *name,
+			   const luaL_Reg *meta,
+			   const luaL_Reg *const methods[],
+			   lua_CFunction getter);
+
+/* The result of a pre-load setter (maps and programs): on error
+ * `nil, "<what> of <kind> '<name>' failed: ...", errno`, else the handle
+ * at 1, so setters chain. */
+int lbpf_setter_result(lua_State *L, int err, const char *what,
+		       const char *kind, const char *name);
+
+#endif

@@ -1,0 +1,184 @@
+/*
+ * names.c - the one table file for names <-> numbers (luv's constants.c):
+ * map/program/attach types come from libbpf's strings, flag names from the
+ * tables below. Calls nothing else in the module.
+ */
+#include <string.h>
+
+#include "names.h"
+
+/* libbpf names its enums ("hash", "percpu_array", "sched_cls"); a name is
+ * looked up by walking the enum until libbpf has no string for it. */
+#define TYPE_SCAN_MAX 256
+
+typedef const char *(*type_str_fn)(int type);
+
+static const char *map_type_str(int t)
+{
+	return libbpf_bpf_map_type_str((enum bpf_map_type)t);
+}
+
+static const char *prog_type_str(int t)
+{
+	return libbpf_bpf_prog_type_str((enum bpf_prog_type)t);
+}
+
+static const char *attach_type_str(int t)
+{
+	return libbpf_bpf_attach_type_str((enum bpf_attach_type)t);
+}
+
+static const char *type_name(type_str_fn str, __u32 type)
+{
+	const char *s = str((int)type);
+
+	return s ? s : "unknown";
+}
+
+static int type_from_name(type_str_fn str, const char *name)
+{
+	int t;
+
+	for (t = 0; t < TYPE_SCAN_MAX; t++) {
+		const char *s = str(t);
+
+		if (s && strcmp(s, name) == 0)
+			return t;
+	}
+	return -1;
+}
+
+const char *lbpf_map_type_name(__u32 type)
+{
+	return type_name(map_type_str, type);
+}
+
+const char *lbpf_prog_type_name(__u32 type)
+{
+	return type_name(prog_type_str, type);
+}
+
+const char *lbpf_attach_type_name(__u32 type)
+{
+	return type_name(attach_type_str, type);
+}
+
+int lbpf_map_type_from_name(const char *name)
+{
+	return type_from_name(map_type_str, name);
+}
+
+int lbpf_prog_type_from_name(const char *name)
+{
+	return type_from_name(prog_type_str, name);
+}
+
+int lbpf_attach_type_from_name(const char *name)
+{
+	return type_from_name(attach_type_str, name);
+}
+
+/* ---- flags ---------------------------------------------------------------- */
+
+struct flag_name {
+	const char *name;
+	__u64 value;
+};
+
+static const struct flag_name map_flags[] = {
+	{"no_prealloc", BPF_F_NO_PREALLOC},
+	{"no_common_lru", BPF_F_NO_COMMON_LRU},
+	{"numa_node", BPF_F_NUMA_NODE},
+	{"rdonly", BPF_F_RDONLY},
+	{"wronly", BPF_F_WRONLY},
+	{"stack_build_id", BPF_F_STACK_BUILD_ID},
+	{"zero_seed", BPF_F_ZERO_SEED},
+	{"rdonly_prog", BPF_F_RDONLY_PROG},
+	{"wronly_prog", BPF_F_WRONLY_PROG},
+	{"clone", BPF_F_CLONE},
+	{"mmapable", BPF_F_MMAPABLE},
+	{"preserve_elems", BPF_F_PRESERVE_ELEMS},
+	{"inner_map", BPF_F_INNER_MAP},
+	{NULL, 0}
+};
+
+static const struct flag_name update_flags[] = {
+	{"any", BPF_ANY},
+	{"noexist", BPF_NOEXIST},
+	{"exist", BPF_EXIST},
+	{"lock", BPF_F_LOCK},
+	{NULL, 0}
+};
+
+static const struct flag_name test_run_flags[] = {
+	{"run_on_cpu", BPF_F_TEST_RUN_ON_CPU},
+	{"xdp_live_frames", BPF_F_TEST_XDP_LIVE_FRAMES},
+	{NULL, 0}
+};
+
+static const struct flag_name *const flag_sets[] = {
+	[LBPF_MAP_FLAGS] = map_flags,
+	[LBPF_UPDATE_FLAGS] = update_flags,
+	[LBPF_TEST_RUN_FLAGS] = test_run_flags,
+};
+
+/* the value of flag name at `idx` (a string), or raise */
+static __u64 flag_value(lua_State *L, int idx, const struct flag_name *names,
+			const char *who)
+{
+	const char *s = lua_tostring(L, idx);
+	int i;
+
+	if (lua_type(L, idx) != LUA_TSTRING)
+		luaL_error(L, "%s: flag names are strings, got %s", who,
+			   luaL_typename(L, idx));
+	for (i = 0; names[i].name; i++)
+		if (strcmp(names[i].name, s) == 0)
+			return names[i].value;
+	return (__u64)luaL_error(L, "%s: unknown flag '%s'", who, s);
+}
+
+__u64 lbpf_check_flags(lua_State *L, int idx, enum lbpf_flag_set set,
+		       const char *who)
+{
+	const struct flag_name *names = flag_sets[set];
+	__u64 flags = 0;
+	lua_Integer i, n;
+
+	idx = lua_absindex(L, idx);
+	switch (lua_type(L, idx)) {
+	case LUA_TNUMBER:
+		return (__u64)luaL_checkinteger(L, idx);
+	case LUA_TSTRING:
+		return flag_value(L, idx, names, who);
+	case LUA_TTABLE:
+		n = (lua_Integer)lua_rawlen(L, idx);
+		for (i = 1; i <= n; i++) {
+			lua_rawgeti(L, idx, i);
+			flags |= flag_value(L, -1, names, who);
+			lua_pop(L, 1);
+		}
+		return flags;
+	default:
+		return (__u64)luaL_error(L, "%s: flags must be an integer, a "
+					 "name or a list of names, got %s", who,
+					 luaL_typename(L, idx));
+	}
+}
+
+__u64 lbpf_opt_flags(lua_State *L, int idx, const char *key,
+		     enum lbpf_flag_set set, const char *who, __u64 def)
+{
+	__u64 flags;
+
+	idx = lua_absindex(L, idx);
+	if (lua_type(L, idx) != LUA_TTABLE)
+		return def;
+	if (lua_getfield(L, idx, key) == LUA_TNIL) {
+		lua_pop(L, 1);
+		return def;
+	}
+	flags = lbpf_check_flags(L, -1, set, who);
+	lua_pop(L, 1);
+	return flags;
+}
