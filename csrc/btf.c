@@ -1,870 +1,315 @@
 /*
- * btf.c - BTF-driven conversion between C bytes and Lua values.
+ * btf.c - `libbpf.btf`, the whole class: a BTF handle for lookups (btf:type
+ * describes a type: kind, size, members with their type names and offsets;
+ * btf:find gives its id) and explicit conversion (btf:sizeof, :decode,
+ * :encode, with the codecs of codec.c). obj:btf(), bpf.btf_parse(path) and
+ * bpf.btf_vmlinux() make handles.
  *
- * A codec is the compiled plan of one BTF type: its kind, size, and for
- * aggregates the offsets and codecs of its members. Codecs are compiled once
- * per (btf, type id) and kept in the registry table CODECS, keyed by the btf
- * pointer (light userdata), then by type id; each codec lives in a full
- * userdata of that table, so member codecs stay valid as long as the btf's
- * table does, and lbpf_codec_forget() releases them all at once.
- *
- * Mapping (see README "Typed values"):
- *   integers, enums, pointers -> Lua integers (a u64 above 2^63 wraps to a
- *   negative integer, as in C: math.ult and %u-style formatting read it back);
- *   _Bool -> boolean; float/double -> number; char[N] -> string up to the NUL;
- *   other arrays -> lists; structs/unions -> tables keyed by member name
- *   (members of anonymous struct/union members are flattened into the
- *   parent, as C spells them); anything else -> raw bytes.
- * Encoding is the inverse: missing members and list elements are zero, an
- * unknown member raises naming the member and the type.
- *
- * Bitfields assume a little-endian host (x86, arm64), as BPF on them does.
+ * An object's BTF belongs to the object: the handle holds the object in its
+ * user value and raises once the object is closed. A parsed BTF is owned by
+ * the handle and freed on __gc/__close; the kernel's is shared (btftypes.c).
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
-#include "util.h"
+#include "btf.h"
+#include "btftypes.h"
+#include "codec.h"
+#include "handles.h"
 
-#define CODECS "libbpf.codecs"      /* registry: btf -> {type id -> codec} */
-#define KERNEL_BTF "libbpf.kernel_btf" /* registry: the vmlinux BTF holder */
-#define KERNEL_BTF_MT "libbpf.kernel_btf.mt" /* its metatable */
-#define MAX_DEPTH 32                /* nesting bound against hostile BTF */
+#define KERNEL_BTF "libbpf.kernel_btf" /* registry: the shared kernel handle */
 
-enum codec_kind {
-	K_INT, K_BOOL, K_FLOAT, K_ENUM, K_CHARS, K_ARRAY, K_STRUCT, K_RAW
+/* type spellings longer than 256 bytes are cut on purpose (display only) */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+
+struct lbpf_btf {
+	struct btf *btf;              /* NULL once closed */
+	struct lbpf_object *owner;    /* object whose BTF this is, or NULL */
+	int owned;                    /* btf__free on close */
+	int shared;                   /* the cached kernel handle: never closed */
+	char what[32];                /* "vmlinux" or the object's name */
 };
 
-struct codec_member {
-	const char *name;               /* in the btf's string section */
-	__u32 off;                      /* byte offset */
-	__u8 bit_shift, bit_size;       /* bitfields: bit_size > 0 */
-	const struct lbpf_codec *c;
-};
-
-struct lbpf_codec {
-	__u8 kind, is_signed;
-	__u32 size;                     /* bytes */
-	__u32 n;                        /* array elements / members */
-	__u32 elem_size;                /* arrays */
-	const struct lbpf_codec *elem;  /* arrays */
-	const struct btf *btf;          /* for names in messages; NULL: builtin */
-	__u32 type_id;
-	const char *builtin;            /* name of builtin codecs */
-	struct codec_member m[];
-};
-
-/* ---- naming (error messages only) --------------------------------------- */
-
-static const char *kind_prefix(const struct btf_type *t)
+static struct lbpf_btf *btf_check(lua_State *L, int idx)
 {
-	switch (btf_kind(t)) {
-	case BTF_KIND_STRUCT: return "struct ";
-	case BTF_KIND_UNION: return "union ";
-	case BTF_KIND_ENUM: case BTF_KIND_ENUM64: return "enum ";
-	default: return "";
-	}
+	struct lbpf_btf *b = luaL_checkudata(L, idx, LBPF_BTF);
+
+	if (b->owner && b->owner->closed)
+		luaL_error(L, "libbpf.btf: object is closed");
+	if (!b->btf)
+		luaL_error(L, "libbpf.btf: btf is closed");
+	return b;
 }
 
-/* push a readable name of the codec's type: "struct event", "u32" */
-static const char *push_type_name(lua_State *L, const struct lbpf_codec *c)
+static const char *kind_name(int kind)
 {
-	const struct btf_type *t;
-	const char *name;
+	static const char *const names[] = {
+		"unknown", "int", "ptr", "array", "struct", "union", "enum",
+		"fwd", "typedef", "volatile", "const", "restrict", "func",
+		"func_proto", "var", "datasec", "float", "decl_tag", "type_tag",
+		"enum64"
+	};
 
-	if (!c->btf)
-		return lua_pushstring(L, c->builtin);
-	t = btf__type_by_id(c->btf, c->type_id);
-	name = t ? btf__name_by_offset(c->btf, t->name_off) : NULL;
-	if (!t)
-		return lua_pushfstring(L, "type #%d", (int)c->type_id);
-	if (btf_is_array(t))
-		return lua_pushfstring(L, "array[%d]", (int)c->n);
-	return lua_pushfstring(L, "%s%s", kind_prefix(t),
-			       name && *name ? name : "<anon>");
+	if (kind < 0 || kind >= (int)(sizeof(names) / sizeof(names[0])))
+		return "unknown";
+	return names[kind];
 }
 
-/* where in the value an encoding error happened: "value.comm", "key[3]" */
-struct path {
-	const struct path *up;
-	const char *name;               /* member name, or NULL for an index */
-	lua_Integer index;
-};
-
-static void push_path(lua_State *L, const struct path *p)
-{
-	if (!p->up) {
-		lua_pushstring(L, p->name);
-		return;
-	}
-	push_path(L, p->up);
-	if (p->name)
-		lua_pushfstring(L, ".%s", p->name);
-	else
-		lua_pushfstring(L, "[%I]", (LUAI_UACINT)p->index);
-	lua_concat(L, 2);
-}
-
-static int encode_error(lua_State *L, const struct path *p,
-			const struct lbpf_codec *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	luaL_where(L, 1);
-	push_path(L, p);
-	lua_pushliteral(L, " (");
-	push_type_name(L, c);
-	lua_pushliteral(L, "): ");
-	va_start(ap, fmt);
-	lua_pushvfstring(L, fmt, ap);
-	va_end(ap);
-	lua_concat(L, 6);
-	return lua_error(L);
-}
-
-/* ---- compiling ------------------------------------------------------------ */
-
-static __u32 skip_mods(const struct btf *btf, __u32 id, int *via_typedef)
+/* A C-like spelling of type `id` ("struct event *", "char[16]") into buf. */
+static void type_spelling(const struct btf *btf, __u32 id, char *buf,
+			  size_t n, int depth)
 {
 	const struct btf_type *t = btf__type_by_id(btf, id);
-	int hops = 0;
-
-	while (t && (btf_is_mod(t) || btf_is_typedef(t) || btf_is_var(t)) &&
-	       hops++ < MAX_DEPTH) {
-		if (via_typedef && btf_is_typedef(t))
-			*via_typedef = 1;
-		id = t->type;
-		t = btf__type_by_id(btf, id);
-	}
-	return id;
-}
-
-static struct lbpf_codec *codec_get(lua_State *L, const struct btf *btf,
-				    __u32 id, int depth);
-
-/* members of struct/union `t`, anonymous aggregate members flattened */
-static __u32 count_members(const struct btf *btf, const struct btf_type *t,
-			   int depth)
-{
-	const struct btf_member *m = btf_members(t);
-	__u32 n = 0;
-	int i;
-
-	if (depth > MAX_DEPTH)
-		return 0;
-	for (i = 0; i < btf_vlen(t); i++, m++) {
-		const struct btf_type *mt =
-			btf__type_by_id(btf, skip_mods(btf, m->type, NULL));
-		if (!m->name_off && mt && btf_is_composite(mt))
-			n += count_members(btf, mt, depth + 1);
-		else if (m->name_off)
-			n++;
-	}
-	return n;
-}
-
-static void fill_members(lua_State *L, const struct btf *btf,
-			 const struct btf_type *t, __u32 base_bits,
-			 struct lbpf_codec *c, int depth)
-{
-	const struct btf_member *m = btf_members(t);
-	int i;
-
-	for (i = 0; i < btf_vlen(t); i++, m++) {
-		__u32 tid = skip_mods(btf, m->type, NULL);
-		const struct btf_type *mt = btf__type_by_id(btf, tid);
-		__u32 bits = base_bits + btf_member_bit_offset(t, i);
-		__u32 bsize = btf_member_bitfield_size(t, i);
-		struct codec_member *cm;
-
-		if (!mt)
-			continue;
-		if (!m->name_off) {
-			if (btf_is_composite(mt))
-				fill_members(L, btf, mt, bits, c, depth + 1);
-			continue;
-		}
-		cm = &c->m[c->n++];
-		cm->name = btf__name_by_offset(btf, m->name_off);
-		cm->c = codec_get(L, btf, tid, depth + 1);
-		/* old-style int bitfields carry offset/bits in the INT itself */
-		if (!bsize && btf_is_int(mt) &&
-		    (btf_int_offset(mt) || btf_int_bits(mt) != mt->size * 8)) {
-			bits += btf_int_offset(mt);
-			bsize = btf_int_bits(mt);
-		}
-		if (!bsize && bits % 8)          /* unaligned: treat as bitfield */
-			bsize = cm->c ? cm->c->size * 8 : 0;
-		cm->off = bits / 8;
-		cm->bit_shift = bsize ? bits % 8 : 0;
-		cm->bit_size = bsize > 64 ? 64 : bsize;
-	}
-}
-
-static int is_char_name(const char *s)
-{
-	return !strcmp(s, "char") || !strcmp(s, "signed char") ||
-	       !strcmp(s, "unsigned char");
-}
-
-/* fill the scalar/array part of a codec; returns 0 for undecodable types */
-static int compile_type(lua_State *L, const struct btf *btf,
-			const struct btf_type *t, struct lbpf_codec *c,
-			int depth)
-{
-	switch (btf_kind(t)) {
-	case BTF_KIND_INT:
-		c->size = t->size;
-		c->is_signed = !!(btf_int_encoding(t) & BTF_INT_SIGNED);
-		if (btf_int_encoding(t) & BTF_INT_BOOL)
-			c->kind = K_BOOL;
-		else
-			c->kind = t->size <= 8 ? K_INT : K_RAW;
-		return 1;
-	case BTF_KIND_PTR:
-		c->kind = K_INT;
-		c->size = btf__pointer_size(btf);
-		if (!c->size)
-			c->size = sizeof(void *);
-		return 1;
-	case BTF_KIND_ENUM: case BTF_KIND_ENUM64:
-		c->kind = t->size <= 8 ? K_ENUM : K_RAW;
-		c->size = t->size;
-		c->is_signed = btf_kflag(t);
-		return 1;
-	case BTF_KIND_FLOAT:
-		c->kind = t->size == 4 || t->size == 8 ? K_FLOAT : K_RAW;
-		c->size = t->size;
-		return 1;
-	case BTF_KIND_ARRAY: {
-		const struct btf_array *a = btf_array(t);
-		int via_typedef = 0;
-		__u32 eid = skip_mods(btf, a->type, &via_typedef);
-		const struct btf_type *et = btf__type_by_id(btf, eid);
-		__s64 esize = btf__resolve_size(btf, eid);
-
-		if (!et || esize <= 0)
-			return 0;
-		c->n = a->nelems;
-		c->elem_size = (__u32)esize;
-		c->size = c->n * c->elem_size;
-		if (btf_is_int(et) && et->size == 1 && !via_typedef &&
-		    is_char_name(btf__name_by_offset(btf, et->name_off))) {
-			c->kind = K_CHARS;
-			return 1;
-		}
-		c->kind = K_ARRAY;
-		c->elem = codec_get(L, btf, eid, depth + 1);
-		if (!c->elem)
-			c->kind = K_RAW;
-		return 1;
-	}
-	default:
-		return 0;
-	}
-}
-
-static struct lbpf_codec *compile(lua_State *L, const struct btf *btf,
-				  __u32 id, int depth)
-{
-	__u32 rid = skip_mods(btf, id, NULL);
-	const struct btf_type *t = btf__type_by_id(btf, rid);
-	__u32 nmem = 0;
-	struct lbpf_codec *c;
-
-	if (!t || depth > MAX_DEPTH)
-		return NULL;
-	if (btf_is_composite(t)) {
-		if (!t->size)
-			return NULL;
-		nmem = count_members(btf, t, depth);
-	}
-	c = lua_newuserdatauv(L, sizeof(*c) + nmem * sizeof(c->m[0]), 0);
-	memset(c, 0, sizeof(*c));
-	c->btf = btf;
-	c->type_id = rid;
-	if (btf_is_composite(t)) {
-		c->kind = K_STRUCT;
-		c->size = t->size;
-		fill_members(L, btf, t, 0, c, depth);
-	} else if (!compile_type(L, btf, t, c, depth) || !c->size) {
-		lua_pop(L, 1);
-		return NULL;
-	}
-	return c;
-}
-
-/* push CODECS[btf], creating it */
-static void push_cache(lua_State *L, const struct btf *btf)
-{
-	if (lua_getfield(L, LUA_REGISTRYINDEX, CODECS) != LUA_TTABLE) {
-		lua_pop(L, 1);
-		lua_newtable(L);
-		lua_pushvalue(L, -1);
-		lua_setfield(L, LUA_REGISTRYINDEX, CODECS);
-	}
-	lua_pushlightuserdata(L, (void *)btf);
-	if (lua_rawget(L, -2) != LUA_TTABLE) {
-		lua_pop(L, 1);
-		lua_newtable(L);
-		lua_pushlightuserdata(L, (void *)btf);
-		lua_pushvalue(L, -2);
-		lua_rawset(L, -4);
-	}
-	lua_remove(L, -2);
-}
-
-static struct lbpf_codec *codec_get(lua_State *L, const struct btf *btf,
-				    __u32 id, int depth)
-{
-	struct lbpf_codec *c;
-
-	luaL_checkstack(L, 4, "BTF type nesting too deep");
-	push_cache(L, btf);
-	if (lua_rawgeti(L, -1, id) == LUA_TUSERDATA) {
-		c = lua_touserdata(L, -1);
-		lua_pop(L, 2);
-		return c;
-	}
-	lua_pop(L, 1);
-	c = compile(L, btf, id, depth);
-	if (c)
-		lua_rawseti(L, -2, id);
-	lua_pop(L, 1);
-	return c;
-}
-
-struct lbpf_codec *lbpf_codec_get(lua_State *L, const struct btf *btf,
-				  __u32 type_id)
-{
-	if (!btf || !type_id)
-		return NULL;
-	return codec_get(L, btf, type_id, 0);
-}
-
-void lbpf_codec_forget(lua_State *L, const struct btf *btf)
-{
-	if (lua_getfield(L, LUA_REGISTRYINDEX, CODECS) == LUA_TTABLE) {
-		lua_pushlightuserdata(L, (void *)btf);
-		lua_pushnil(L);
-		lua_rawset(L, -3);
-	}
-	lua_pop(L, 1);
-}
-
-size_t lbpf_codec_size(const struct lbpf_codec *c)
-{
-	return c->size;
-}
-
-int lbpf_codec_int(const struct lbpf_codec *c)
-{
-	if (c->kind != K_INT && c->kind != K_ENUM)
-		return 0;
-	return c->is_signed ? -(int)c->size : (int)c->size;
-}
-
-/* ---- builtin codecs for type= names absent from the BTF ------------------ */
-
-#define BUILTIN(nm, k, sz, sg) \
-	{ nm, { .kind = k, .is_signed = sg, .size = sz, .builtin = nm } }
-static const struct {
 	const char *name;
-	struct lbpf_codec c;
-} builtins[] = {
-	BUILTIN("u8", K_INT, 1, 0), BUILTIN("u16", K_INT, 2, 0),
-	BUILTIN("u32", K_INT, 4, 0), BUILTIN("u64", K_INT, 8, 0),
-	BUILTIN("s8", K_INT, 1, 1), BUILTIN("s16", K_INT, 2, 1),
-	BUILTIN("s32", K_INT, 4, 1), BUILTIN("s64", K_INT, 8, 1),
-	BUILTIN("__u8", K_INT, 1, 0), BUILTIN("__u16", K_INT, 2, 0),
-	BUILTIN("__u32", K_INT, 4, 0), BUILTIN("__u64", K_INT, 8, 0),
-	BUILTIN("__s8", K_INT, 1, 1), BUILTIN("__s16", K_INT, 2, 1),
-	BUILTIN("__s32", K_INT, 4, 1), BUILTIN("__s64", K_INT, 8, 1),
-	BUILTIN("uint8_t", K_INT, 1, 0), BUILTIN("uint16_t", K_INT, 2, 0),
-	BUILTIN("uint32_t", K_INT, 4, 0), BUILTIN("uint64_t", K_INT, 8, 0),
-	BUILTIN("int8_t", K_INT, 1, 1), BUILTIN("int16_t", K_INT, 2, 1),
-	BUILTIN("int32_t", K_INT, 4, 1), BUILTIN("int64_t", K_INT, 8, 1),
-	BUILTIN("char", K_INT, 1, 1), BUILTIN("unsigned char", K_INT, 1, 0),
-	BUILTIN("short", K_INT, 2, 1), BUILTIN("unsigned short", K_INT, 2, 0),
-	BUILTIN("int", K_INT, 4, 1), BUILTIN("unsigned int", K_INT, 4, 0),
-	BUILTIN("unsigned", K_INT, 4, 0),
-	BUILTIN("long", K_INT, 8, 1), BUILTIN("unsigned long", K_INT, 8, 0),
-	BUILTIN("long long", K_INT, 8, 1),
-	BUILTIN("unsigned long long", K_INT, 8, 0),
-	BUILTIN("bool", K_BOOL, 1, 0), BUILTIN("_Bool", K_BOOL, 1, 0),
-	BUILTIN("float", K_FLOAT, 4, 0), BUILTIN("double", K_FLOAT, 8, 0),
-};
+	char inner[256];
 
-static const struct lbpf_codec *builtin_codec(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
-		if (!strcmp(builtins[i].name, name))
-			return &builtins[i].c;
-	return NULL;
-}
-
-/* ---- type lookup by name ------------------------------------------------ */
-
-__s32 lbpf_btf_find(const struct btf *btf, const char *name)
-{
-	static const struct { const char *prefix; int kind, kind2; } tagged[] = {
-		{ "struct ", BTF_KIND_STRUCT, -1 },
-		{ "union ", BTF_KIND_UNION, -1 },
-		{ "enum ", BTF_KIND_ENUM, BTF_KIND_ENUM64 },
-	};
-	static const int plain[] = {
-		BTF_KIND_TYPEDEF, BTF_KIND_INT, BTF_KIND_STRUCT, BTF_KIND_UNION,
-		BTF_KIND_ENUM, BTF_KIND_ENUM64, BTF_KIND_FLOAT,
-	};
-	size_t i;
-	__s32 id;
-
-	if (!btf)
-		return -ENOENT;
-	for (i = 0; i < sizeof(tagged) / sizeof(tagged[0]); i++) {
-		size_t len = strlen(tagged[i].prefix);
-		if (strncmp(name, tagged[i].prefix, len))
-			continue;
-		name += len;
-		while (*name == ' ')
-			name++;
-		id = btf__find_by_name_kind(btf, name, tagged[i].kind);
-		if (id < 0 && tagged[i].kind2 >= 0)
-			id = btf__find_by_name_kind(btf, name, tagged[i].kind2);
-		return id;
+	if (id == 0 || !t) {
+		snprintf(buf, n, "void");
+		return;
 	}
-	for (i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
-		id = btf__find_by_name_kind(btf, name, plain[i]);
-		if (id > 0)
-			return id;
+	if (depth > 8) {
+		snprintf(buf, n, "...");
+		return;
 	}
-	return -ENOENT;
-}
-
-/* the running kernel's BTF, loaded once and kept in the registry */
-static const struct btf *kernel_btf(lua_State *L)
-{
-	struct btf **ud;
-
-	if (lua_getfield(L, LUA_REGISTRYINDEX, KERNEL_BTF) == LUA_TUSERDATA) {
-		ud = lua_touserdata(L, -1);
-		lua_pop(L, 1);
-		return *ud;
-	}
-	lua_pop(L, 1);
-	ud = lua_newuserdatauv(L, sizeof(*ud), 0);
-	*ud = btf__load_vmlinux_btf();   /* NULL + errno on failure */
-	luaL_setmetatable(L, KERNEL_BTF_MT);
-	lua_setfield(L, LUA_REGISTRYINDEX, KERNEL_BTF);
-	return *ud;
-}
-
-static int kernel_btf_gc(lua_State *L)
-{
-	struct btf **ud = lua_touserdata(L, 1);
-
-	if (*ud) {
-		lbpf_codec_forget(L, *ud);
-		btf__free(*ud);
-		*ud = NULL;
-	}
-	return 0;
-}
-
-const struct lbpf_codec *lbpf_codec_by_name(lua_State *L,
-					    const struct btf *btf,
-					    const char *name)
-{
-	const struct lbpf_codec *c = NULL;
-	__s32 id = lbpf_btf_find(btf, name);
-
-	if (id > 0)
-		c = lbpf_codec_get(L, btf, id);
-	if (!c)
-		c = builtin_codec(name);
-	if (!c) {
-		const struct btf *kbtf = kernel_btf(L);
-		id = lbpf_btf_find(kbtf, name);
-		if (id > 0)
-			c = lbpf_codec_get(L, kbtf, id);
-	}
-	if (!c)
-		luaL_error(L, "unknown type '%s'", name);
-	return c;
-}
-
-/* ---- decoding ------------------------------------------------------------- */
-
-static __u64 load_uint(const void *p, __u32 size)
-{
-	switch (size) {
-	case 1: return *(const __u8 *)p;
-	case 2: { __u16 v; memcpy(&v, p, 2); return v; }
-	case 4: { __u32 v; memcpy(&v, p, 4); return v; }
-	case 8: { __u64 v; memcpy(&v, p, 8); return v; }
-	default: {
-		__u64 v = 0;
-		memcpy(&v, p, size < 8 ? size : 8);
-		return v;
-	}
-	}
-}
-
-static lua_Integer sign_extend(__u64 v, unsigned bits)
-{
-	if (bits < 64 && (v >> (bits - 1)) & 1)
-		v |= ~(__u64)0 << bits;
-	return (lua_Integer)v;
-}
-
-static __u64 load_bits(const __u8 *p, unsigned shift, unsigned bits)
-{
-	unsigned nbytes = (shift + bits + 7) / 8;
-	__u64 v = 0;
-
-	memcpy(&v, p, nbytes < 8 ? nbytes : 8);
-	v >>= shift;
-	if (nbytes > 8)
-		v |= (__u64)p[8] << (64 - shift);
-	if (bits < 64)
-		v &= ((__u64)1 << bits) - 1;
-	return v;
-}
-
-static void push_scalar(lua_State *L, const struct lbpf_codec *c, __u64 v,
-			unsigned bits)
-{
-	if (c->kind == K_BOOL)
-		lua_pushboolean(L, v != 0);
-	else if (c->is_signed)
-		lua_pushinteger(L, sign_extend(v, bits));
-	else
-		lua_pushinteger(L, (lua_Integer)v);
-}
-
-static void decode_at(lua_State *L, const struct lbpf_codec *c,
-		      const __u8 *p);
-
-static void decode_struct(lua_State *L, const struct lbpf_codec *c,
-			  const __u8 *p)
-{
-	const struct codec_member *m = c->m, *end = c->m + c->n;
-
-	luaL_checkstack(L, 3, "BTF value nesting too deep");
-	lua_createtable(L, 0, (int)c->n);
-	for (; m < end; m++) {
-		if (!m->c) {
-			continue;
-		} else if (m->bit_size) {
-			push_scalar(L, m->c, load_bits(p + m->off, m->bit_shift,
-						       m->bit_size), m->bit_size);
-		} else {
-			decode_at(L, m->c, p + m->off);
-		}
-		lua_setfield(L, -2, m->name);
-	}
-}
-
-static void decode_array(lua_State *L, const struct lbpf_codec *c,
-			 const __u8 *p)
-{
-	const struct lbpf_codec *e = c->elem;
-	__u32 i;
-
-	luaL_checkstack(L, 3, "BTF value nesting too deep");
-	lua_createtable(L, (int)c->n, 0);
-	for (i = 0; i < c->n; i++, p += c->elem_size) {
-		decode_at(L, e, p);
-		lua_rawseti(L, -2, (lua_Integer)i + 1);
-	}
-}
-
-static void decode_at(lua_State *L, const struct lbpf_codec *c,
-		      const __u8 *p)
-{
-	switch (c->kind) {
-	case K_INT: case K_ENUM: case K_BOOL:
-		push_scalar(L, c, load_uint(p, c->size), c->size * 8);
+	name = btf__name_by_offset(btf, t->name_off);
+	if (!name || !*name)
+		name = "(anon)";
+	switch (btf_kind(t)) {
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+	case BTF_KIND_ENUM:
+	case BTF_KIND_ENUM64:
+		snprintf(buf, n, "%s %s", btf_kind(t) == BTF_KIND_STRUCT ? "struct" :
+			 btf_kind(t) == BTF_KIND_UNION ? "union" : "enum", name);
 		break;
-	case K_FLOAT:
-		if (c->size == 4) {
-			float f;
-			memcpy(&f, p, 4);
-			lua_pushnumber(L, f);
-		} else {
-			double d;
-			memcpy(&d, p, 8);
-			lua_pushnumber(L, d);
-		}
+	case BTF_KIND_PTR:
+		type_spelling(btf, t->type, inner, sizeof(inner), depth + 1);
+		snprintf(buf, n, "%s *", inner);
 		break;
-	case K_CHARS:
-		lua_pushlstring(L, (const char *)p, strnlen((const char *)p,
-							     c->size));
+	case BTF_KIND_CONST:
+	case BTF_KIND_VOLATILE:
+	case BTF_KIND_RESTRICT:
+		type_spelling(btf, t->type, inner, sizeof(inner), depth + 1);
+		snprintf(buf, n, "%s %s", kind_name(btf_kind(t)), inner);
 		break;
-	case K_ARRAY:
-		decode_array(L, c, p);
+	case BTF_KIND_ARRAY:
+		type_spelling(btf, btf_array(t)->type, inner, sizeof(inner),
+			      depth + 1);
+		snprintf(buf, n, "%s[%u]", inner, btf_array(t)->nelems);
 		break;
-	case K_STRUCT:
-		decode_struct(L, c, p);
+	case BTF_KIND_FUNC_PROTO:
+		snprintf(buf, n, "function");
 		break;
 	default:
-		lua_pushlstring(L, (const char *)p, c->size);
-		break;
+		snprintf(buf, n, "%s", name);
 	}
 }
 
-void lbpf_codec_decode(lua_State *L, const struct lbpf_codec *c,
-		       const void *buf, size_t size)
+static void btf_set_int(lua_State *L, const char *k, lua_Integer v)
 {
-	if (size < c->size)
-		luaL_error(L, "cannot decode %d bytes as a %d-byte type",
-			   (int)size, (int)c->size);
-	decode_at(L, c, buf);
+	lua_pushinteger(L, v);
+	lua_setfield(L, -2, k);
 }
 
-/* ---- encoding ------------------------------------------------------------- */
-
-static void encode_at(lua_State *L, int idx, const struct lbpf_codec *c,
-		      __u8 *p, const struct path *path);
-
-/* an enum value given by enumerator name */
-static int enum_value(const struct lbpf_codec *c, const char *name,
-		      __u64 *v)
+static void set_spelling(lua_State *L, const struct btf *btf, __u32 id)
 {
-	const struct btf_type *t = btf__type_by_id(c->btf, c->type_id);
-	int i;
+	char buf[256];
 
-	if (!t)
-		return 0;
-	for (i = 0; i < btf_vlen(t); i++) {
+	type_spelling(btf, id, buf, sizeof(buf), 0);
+	lua_pushstring(L, buf);
+	lua_setfield(L, -2, "type");
+	btf_set_int(L, "type_id", id);
+}
+
+static void push_members(lua_State *L, const struct btf *btf,
+			 const struct btf_type *t)
+{
+	const struct btf_member *m = btf_members(t);
+	int i, n = btf_vlen(t);
+
+	lua_createtable(L, n, 0);
+	for (i = 0; i < n; i++, m++) {
+		__u32 bit = btf_member_bit_offset(t, (__u32)i);
+
+		lua_createtable(L, 0, 5);
+		lua_pushstring(L, btf__name_by_offset(btf, m->name_off));
+		lua_setfield(L, -2, "name");
+		set_spelling(L, btf, m->type);
+		btf_set_int(L, "offset", bit / 8);
+		btf_set_int(L, "bit_offset", bit);
+		btf_set_int(L, "bits", btf_member_bitfield_size(t, (__u32)i));
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "members");
+}
+
+static void push_enum_values(lua_State *L, const struct btf *btf,
+			     const struct btf_type *t)
+{
+	int i, n = btf_vlen(t);
+
+	lua_createtable(L, n, 0);
+	for (i = 0; i < n; i++) {
+		lua_createtable(L, 0, 2);
 		if (btf_is_enum(t)) {
 			const struct btf_enum *e = btf_enum(t) + i;
-			if (!strcmp(btf__name_by_offset(c->btf, e->name_off), name)) {
-				*v = (__u64)(__s64)e->val;
-				return 1;
-			}
+
+			lua_pushstring(L, btf__name_by_offset(btf, e->name_off));
+			lua_setfield(L, -2, "name");
+			btf_set_int(L, "value", e->val);
 		} else {
 			const struct btf_enum64 *e = btf_enum64(t) + i;
-			if (!strcmp(btf__name_by_offset(c->btf, e->name_off), name)) {
-				*v = btf_enum64_value(e);
-				return 1;
-			}
+
+			lua_pushstring(L, btf__name_by_offset(btf, e->name_off));
+			lua_setfield(L, -2, "name");
+			btf_set_int(L, "value", (lua_Integer)btf_enum64_value(e));
 		}
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "values");
+}
+
+/* btf:type(name | id) -> {id=, kind=, name=, size=, members= | values= |
+ * type=, ...} or nil when there is no such type */
+static int btf_type(lua_State *L)
+{
+	struct lbpf_btf *b = btf_check(L, 1);
+	const struct btf_type *t;
+	int id;
+
+	if (lua_type(L, 2) == LUA_TNUMBER)
+		id = (int)luaL_checkinteger(L, 2);
+	else
+		id = lbpf_btf_find(b->btf, luaL_checkstring(L, 2));
+	t = id > 0 ? btf__type_by_id(b->btf, (__u32)id) : NULL;
+	if (!t)
+		return 0;
+	lua_createtable(L, 0, 6);
+	btf_set_int(L, "id", id);
+	lua_pushstring(L, kind_name(btf_kind(t)));
+	lua_setfield(L, -2, "kind");
+	lua_pushstring(L, btf__name_by_offset(b->btf, t->name_off));
+	lua_setfield(L, -2, "name");
+	switch (btf_kind(t)) {
+	case BTF_KIND_STRUCT:
+	case BTF_KIND_UNION:
+		btf_set_int(L, "size", t->size);
+		push_members(L, b->btf, t);
+		break;
+	case BTF_KIND_ENUM:
+	case BTF_KIND_ENUM64:
+		btf_set_int(L, "size", t->size);
+		push_enum_values(L, b->btf, t);
+		break;
+	case BTF_KIND_INT:
+	case BTF_KIND_FLOAT:
+		btf_set_int(L, "size", t->size);
+		break;
+	case BTF_KIND_ARRAY:
+		set_spelling(L, b->btf, btf_array(t)->type);
+		btf_set_int(L, "nelems", btf_array(t)->nelems);
+		btf_set_int(L, "size", btf__resolve_size(b->btf, (__u32)id));
+		break;
+	case BTF_KIND_PTR:
+	case BTF_KIND_TYPEDEF:
+	case BTF_KIND_CONST:
+	case BTF_KIND_VOLATILE:
+	case BTF_KIND_RESTRICT:
+	case BTF_KIND_FUNC:
+	case BTF_KIND_VAR:
+		set_spelling(L, b->btf, t->type);
+		if (btf_kind(t) != BTF_KIND_FUNC)
+			btf_set_int(L, "size", btf__resolve_size(b->btf, (__u32)id));
+		break;
+	default:
+		break;
+	}
+	return 1;
+}
+
+static int btf_get(lua_State *L)
+{
+	struct lbpf_btf *b = btf_check(L, 1);
+	const char *k = lua_tostring(L, 2);
+
+	if (k && strcmp(k, "count") == 0) {
+		lua_pushinteger(L, btf__type_cnt(b->btf) - 1);
+		return 1;
 	}
 	return 0;
 }
 
-/* the integer to store for a scalar of `bits` bits; raises when out of
- * range (both the signed and unsigned readings of the bits are accepted) */
-static __u64 check_scalar(lua_State *L, int idx, const struct lbpf_codec *c,
-			  unsigned bits, const struct path *path)
+static int btf_gc(lua_State *L)
 {
-	int isnum;
-	lua_Integer v;
-	__u64 u;
+	struct lbpf_btf *b = luaL_checkudata(L, 1, LBPF_BTF);
 
-	if (c->kind == K_BOOL && lua_type(L, idx) == LUA_TBOOLEAN)
-		return lua_toboolean(L, idx);
-	v = lua_tointegerx(L, idx, &isnum);
-	if (!isnum) {
-		if (c->kind == K_ENUM && c->btf &&
-		    lua_type(L, idx) == LUA_TSTRING &&
-		    enum_value(c, lua_tostring(L, idx), &u))
-			return u;
-		encode_error(L, path, c, "%s expected, got %s",
-			     c->kind == K_BOOL ? "boolean" : "integer",
-			     luaL_typename(L, idx));
+	if (b->shared) /* bpf.btf_vmlinux(): one handle for every caller */
+		return 0;
+	if (b->owned && b->btf) {
+		lbpf_codec_forget(L, b->btf);
+		btf__free(b->btf);
 	}
-	if (bits < 64 && (v < -((lua_Integer)1 << (bits - 1)) ||
-			  v > (lua_Integer)(((__u64)1 << bits) - 1)))
-		encode_error(L, path, c, "%I out of range for %d bits",
-			     (LUAI_UACINT)v, (int)bits);
-	u = (__u64)v;
-	return bits < 64 ? u & (((__u64)1 << bits) - 1) : u;
+	b->btf = NULL;
+	return 0;
 }
 
-static void store_uint(void *p, __u32 size, __u64 v)
+static int btf_tostring(lua_State *L)
 {
-	switch (size) {
-	case 1: *(__u8 *)p = (__u8)v; break;
-	case 2: { __u16 x = (__u16)v; memcpy(p, &x, 2); break; }
-	case 4: { __u32 x = (__u32)v; memcpy(p, &x, 4); break; }
-	default: memcpy(p, &v, size < 8 ? size : 8); break;
-	}
+	struct lbpf_btf *b = luaL_checkudata(L, 1, LBPF_BTF);
+
+	if (!b->btf || (b->owner && b->owner->closed))
+		lua_pushfstring(L, "libbpf.btf(%s, closed)", b->what);
+	else
+		lua_pushfstring(L, "libbpf.btf(%s, %d types)", b->what,
+				(int)btf__type_cnt(b->btf) - 1);
+	return 1;
 }
 
-static void store_bits(__u8 *p, unsigned shift, unsigned bits, __u64 v)
+static struct lbpf_btf *push_btf(lua_State *L, struct btf *btf,
+				 struct lbpf_object *owner, const char *what)
 {
-	unsigned nbytes = (shift + bits + 7) / 8;
-	__u64 word = 0, mask = bits < 64 ? ((__u64)1 << bits) - 1 : ~(__u64)0;
+	struct lbpf_btf *b = lua_newuserdatauv(L, sizeof(*b), 1);
 
-	memcpy(&word, p, nbytes < 8 ? nbytes : 8);
-	word = (word & ~(mask << shift)) | ((v & mask) << shift);
-	memcpy(p, &word, nbytes < 8 ? nbytes : 8);
-	if (nbytes > 8) {
-		__u8 hi_mask = (__u8)(mask >> (64 - shift));
-		p[8] = (p[8] & ~hi_mask) | ((__u8)(v >> (64 - shift)) & hi_mask);
-	}
+	b->btf = btf;
+	b->owner = owner;
+	b->owned = owner == NULL;
+	snprintf(b->what, sizeof(b->what), "%s", what);
+	luaL_setmetatable(L, LBPF_BTF);
+	return b;
 }
 
-static const struct codec_member *find_member(const struct lbpf_codec *c,
-					      const char *name)
+const struct btf *lbpf_check_btf(lua_State *L, int idx)
 {
-	const struct codec_member *m = c->m, *end = c->m + c->n;
-
-	for (; m < end; m++)
-		if (!strcmp(m->name, name))
-			return m;
-	return NULL;
+	return btf_check(L, idx)->btf;
 }
 
-static void encode_struct(lua_State *L, int idx, const struct lbpf_codec *c,
-			  __u8 *p, const struct path *path)
+/* A handle on `btf`: `owned` ones free it; borrowed ones keep the value at
+ * `owneridx` (an object, or the kernel BTF holder) alive. */
+void lbpf_push_btf(lua_State *L, int owneridx, const struct btf *btf,
+		   int owned)
 {
-	luaL_checkstack(L, 3, "BTF value nesting too deep");
-	lua_pushnil(L);
-	while (lua_next(L, idx)) {
-		const struct codec_member *m;
-		struct path sub = { path, NULL, 0 };
+	struct lbpf_object *o = NULL;
+	struct lbpf_btf *b;
 
-		if (lua_type(L, -2) != LUA_TSTRING)
-			encode_error(L, path, c, "member names must be strings, "
-				     "got %s", luaL_typename(L, -2));
-		sub.name = lua_tostring(L, -2);
-		m = find_member(c, sub.name);
-		if (!m) {
-			push_path(L, path);
-			push_type_name(L, c);
-			luaL_error(L, "%s: unknown field '%s' in %s",
-				   lua_tostring(L, -2), sub.name,
-				   lua_tostring(L, -1));
-		}
-		if (!m->c)
-			encode_error(L, &sub, c, "member cannot be encoded");
-		if (m->bit_size)
-			store_bits(p + m->off, m->bit_shift, m->bit_size,
-				   check_scalar(L, lua_gettop(L), m->c,
-						m->bit_size, &sub));
-		else
-			encode_at(L, lua_gettop(L), m->c, p + m->off, &sub);
-		lua_pop(L, 1);
+	owneridx = owneridx ? lua_absindex(L, owneridx) : 0;
+	if (owneridx)
+		o = luaL_testudata(L, owneridx, LBPF_OBJECT);
+	b = push_btf(L, (struct btf *)btf, o,
+		     o && o->obj ? bpf_object__name(o->obj) : "btf");
+	b->owned = owned;
+	if (owneridx) {
+		lua_pushvalue(L, owneridx);
+		lua_setiuservalue(L, -2, 1);
 	}
 }
 
-static void encode_array(lua_State *L, int idx, const struct lbpf_codec *c,
-			 __u8 *p, const struct path *path)
-{
-	lua_Integer n = (lua_Integer)luaL_len(L, idx), i;
-
-	if (n > (lua_Integer)c->n)
-		encode_error(L, path, c, "%I elements given, room for %d",
-			     (LUAI_UACINT)n, (int)c->n);
-	luaL_checkstack(L, 2, "BTF value nesting too deep");
-	for (i = 1; i <= n; i++, p += c->elem_size) {
-		struct path sub = { path, NULL, i };
-		lua_geti(L, idx, i);
-		encode_at(L, lua_gettop(L), c->elem, p, &sub);
-		lua_pop(L, 1);
-	}
-}
-
-static void encode_at(lua_State *L, int idx, const struct lbpf_codec *c,
-		      __u8 *p, const struct path *path)
-{
-	int t = lua_type(L, idx);
-	size_t len;
-	const char *s;
-
-	switch (c->kind) {
-	case K_INT: case K_ENUM: case K_BOOL:
-		store_uint(p, c->size, check_scalar(L, idx, c, c->size * 8, path));
-		return;
-	case K_FLOAT:
-		if (t != LUA_TNUMBER)
-			encode_error(L, path, c, "number expected, got %s",
-				     luaL_typename(L, idx));
-		if (c->size == 4) {
-			float f = (float)lua_tonumber(L, idx);
-			memcpy(p, &f, 4);
-		} else {
-			double d = lua_tonumber(L, idx);
-			memcpy(p, &d, 8);
-		}
-		return;
-	case K_CHARS:
-		if (t != LUA_TSTRING)
-			encode_error(L, path, c, "string expected, got %s",
-				     luaL_typename(L, idx));
-		s = lua_tolstring(L, idx, &len);
-		if (len > c->size)
-			encode_error(L, path, c, "string of %d bytes is longer "
-				     "than %d", (int)len, (int)c->size);
-		memcpy(p, s, len);
-		memset(p + len, 0, c->size - len);
-		return;
-	default:
-		break;
-	}
-	/* aggregates and raw: a string of exactly the size is raw bytes */
-	if (t == LUA_TSTRING) {
-		s = lua_tolstring(L, idx, &len);
-		if (len != c->size)
-			encode_error(L, path, c, "string of %d bytes given, "
-				     "raw bytes must be exactly %d", (int)len,
-				     (int)c->size);
-		memcpy(p, s, len);
-	} else if (t != LUA_TTABLE || c->kind == K_RAW) {
-		encode_error(L, path, c, "%s expected, got %s",
-			     c->kind == K_RAW ? "string" : "table",
-			     luaL_typename(L, idx));
-	} else if (c->kind == K_ARRAY) {
-		encode_array(L, idx, c, p, path);
-	} else {
-		encode_struct(L, idx, c, p, path);
-	}
-}
-
-void lbpf_codec_encode(lua_State *L, int idx, const struct lbpf_codec *c,
-		       void *buf, size_t size, const char *what)
-{
-	struct path root = { NULL, what ? what : "value", 0 };
-	size_t len;
-
-	/* hot path: an integer key/value of an integer type */
-	if (c->kind == K_INT && c->size == size && lua_isinteger(L, idx)) {
-		lua_Integer v = lua_tointeger(L, idx);
-		unsigned bits = c->size * 8;
-
-		if (bits == 64 || (v >= -((lua_Integer)1 << (bits - 1)) &&
-				   v <= (lua_Integer)(((__u64)1 << bits) - 1))) {
-			store_uint(buf, c->size, (__u64)v);
-			return;
-		}
-	}
-	idx = lua_absindex(L, idx);
-	if (size < c->size)
-		luaL_error(L, "%s: cannot encode a %d-byte type into %d bytes",
-			   root.name, (int)c->size, (int)size);
-	if (c->kind != K_CHARS && lua_type(L, idx) == LUA_TSTRING) {
-		const char *s = lua_tolstring(L, idx, &len);
-		if (len == size) {
-			memcpy(buf, s, len);
-			return;
-		}
-	}
-	memset(buf, 0, size);
-	encode_at(L, idx, c, buf, &root);
-}
-
-static void lbpf_open_vars(lua_State *L);
 
 /* ---- libbpf.btf: a BTF handle for lookups and explicit conversion --------- */
 
 /* the codec of argument `idx`: a type name or a type id */
-static const struct lbpf_codec *check_codec(lua_State *L,
+static const struct lbpf_codec *btf_check_codec(lua_State *L,
 					    const struct btf *btf, int idx)
 {
 	const struct lbpf_codec *c;
@@ -895,7 +340,7 @@ static int btf_sizeof(lua_State *L)
 {
 	const struct btf *btf = lbpf_check_btf(L, 1);
 
-	lua_pushinteger(L, check_codec(L, btf, 2)->size);
+	lua_pushinteger(L, lbpf_codec_size(btf_check_codec(L, btf, 2)));
 	return 1;
 }
 
@@ -903,13 +348,13 @@ static int btf_sizeof(lua_State *L)
 static int btf_decode(lua_State *L)
 {
 	const struct btf *btf = lbpf_check_btf(L, 1);
-	const struct lbpf_codec *c = check_codec(L, btf, 2);
+	const struct lbpf_codec *c = btf_check_codec(L, btf, 2);
 	size_t len;
 	const char *s = luaL_checklstring(L, 3, &len);
 
-	if (len < c->size)
+	if (len < lbpf_codec_size(c))
 		luaL_argerror(L, 3, lua_pushfstring(L, "%d bytes needed, got %d",
-						    (int)c->size, (int)len));
+						    (int)lbpf_codec_size(c), (int)len));
 	lbpf_codec_decode(L, c, s, len);
 	return 1;
 }
@@ -918,19 +363,19 @@ static int btf_decode(lua_State *L)
 static int btf_encode(lua_State *L)
 {
 	const struct btf *btf = lbpf_check_btf(L, 1);
-	const struct lbpf_codec *c = check_codec(L, btf, 2);
+	const struct lbpf_codec *c = btf_check_codec(L, btf, 2);
 	luaL_Buffer buf;
 	char *p;
 
 	luaL_checkany(L, 3);
-	p = luaL_buffinitsize(L, &buf, c->size);
-	lbpf_codec_encode(L, 3, c, p, c->size, "value");
-	luaL_pushresultsize(&buf, c->size);
+	p = luaL_buffinitsize(L, &buf, lbpf_codec_size(c));
+	lbpf_codec_encode(L, 3, c, p, lbpf_codec_size(c), "value");
+	luaL_pushresultsize(&buf, lbpf_codec_size(c));
 	return 1;
 }
 
 /** bpf.btf_parse(path) -> btf handle of an ELF's .BTF or a raw BTF file */
-static int l_btf_parse(lua_State *L)
+static int btf_parse(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
 	struct btf *btf = btf__parse(path, NULL);
@@ -942,273 +387,53 @@ static int l_btf_parse(lua_State *L)
 	return 1;
 }
 
-/** bpf.btf_kernel() -> the running kernel's BTF */
-static int l_btf_kernel(lua_State *L)
+/* bpf.btf_vmlinux(), bpf.btf_kernel() -> the libbpf.btf of the running
+ * kernel: one handle, made once and kept in the registry (rawequal across
+ * calls); closing it is a no-op, as other callers share it */
+static int btf_vmlinux(lua_State *L)
 {
-	const struct btf *kbtf = kernel_btf(L);
+	const struct btf *kbtf;
+	struct lbpf_btf *b;
 
+	if (lua_getfield(L, LUA_REGISTRYINDEX, KERNEL_BTF) == LUA_TUSERDATA)
+		return 1;
+	lua_pop(L, 1);
+	kbtf = lbpf_kernel_btf();
 	if (!kbtf)
-		return lbpf_push_error(L, ENOENT, "cannot read the kernel's BTF");
-	lua_getfield(L, LUA_REGISTRYINDEX, KERNEL_BTF);
-	lbpf_push_btf(L, -1, kbtf, 0);
+		return lbpf_push_error(L, errno, "loading the kernel BTF "
+				       "(/sys/kernel/btf/vmlinux) failed");
+	b = push_btf(L, (struct btf *)kbtf, NULL, "vmlinux");
+	b->owned = 0;
+	b->shared = 1;
+	lua_pushvalue(L, -1);
+	lua_setfield(L, LUA_REGISTRYINDEX, KERNEL_BTF);
 	return 1;
 }
 
-/* Registers after btfinfo.c made the `libbpf.btf` class: conversion
- * methods on it, and the functions that make handles. */
 void lbpf_open_btf(lua_State *L)
 {
+	static const luaL_Reg meta[] = {
+		{"__gc", btf_gc},
+		{"__close", btf_gc},
+		{"__tostring", btf_tostring},
+		{NULL, NULL}
+	};
 	static const luaL_Reg methods[] = {
-		{ "find", btf_find }, { "sizeof", btf_sizeof },
-		{ "decode", btf_decode }, { "encode", btf_encode },
-		{ NULL, NULL }
+		{"type", btf_type},
+		{"find", btf_find},
+		{"sizeof", btf_sizeof},
+		{"decode", btf_decode},
+		{"encode", btf_encode},
+		{"close", btf_gc},
+		{NULL, NULL}
 	};
 	static const luaL_Reg funcs[] = {
-		{ "btf_parse", l_btf_parse }, { "btf_kernel", l_btf_kernel },
-		{ NULL, NULL }
+		{"btf_parse", btf_parse},
+		{"btf_vmlinux", btf_vmlinux},
+		{"btf_kernel", btf_vmlinux},
+		{NULL, NULL}
 	};
 
-	luaL_newmetatable(L, KERNEL_BTF_MT);
-	lua_pushcfunction(L, kernel_btf_gc);
-	lua_setfield(L, -2, "__gc");
-	lua_pop(L, 1);
-
-	lbpf_add_methods(L, LBPF_BTF, methods);
+	lbpf_new_class(L, LBPF_BTF, meta, methods, btf_get);
 	luaL_setfuncs(L, funcs, 0);
-	lbpf_open_vars(L);
-}
-
-/* ---- obj.vars: globals of the internal maps (.rodata, .data, .bss, ...) --- */
-
-#define LBPF_VARS "libbpf.vars"
-
-struct lbpf_vars {
-	int remapped;                   /* live mmaps installed after load */
-};
-
-/* one global: where it lives and how to convert it */
-struct var_desc {
-	struct bpf_map *map;
-	__u32 off, size;
-	const struct lbpf_codec *c;     /* NULL: raw bytes */
-};
-
-static struct lbpf_object *vars_object(lua_State *L, int idx)
-{
-	struct lbpf_object *o;
-
-	luaL_checkudata(L, idx, LBPF_VARS);
-	lua_getiuservalue(L, idx, 1);
-	o = luaL_checkudata(L, -1, LBPF_OBJECT);
-	lua_pop(L, 1);
-	if (o->closed || !o->obj)
-		luaL_error(L, "libbpf.vars: object is closed");
-	return o;
-}
-
-static int is_readonly(const struct bpf_map *map)
-{
-	return !!(bpf_map__map_flags(map) & BPF_F_RDONLY_PROG);
-}
-
-/* libbpf 1.1 keeps bpf_map__initial_value() pointing at its private copy
- * after load (only skeletons remap it); map the kernel's memory over that
- * copy, as bpf_object__load_skeleton does, so reads and writes are live and
- * libbpf's own munmap at close still matches. */
-static void vars_remap(lua_State *L, struct lbpf_vars *v,
-		       struct lbpf_object *o)
-{
-	struct bpf_map *map;
-	long page = sysconf(_SC_PAGE_SIZE);
-
-	if (v->remapped || !o->loaded)
-		return;
-	bpf_object__for_each_map(map, o->obj) {
-		size_t size;
-		void *p = (void *)bpf_map__initial_value(map, &size);
-		size_t len = ((size + 7) / 8 * 8 + page - 1) / page * page;
-		int prot = is_readonly(map) ? PROT_READ : PROT_READ | PROT_WRITE;
-
-		if (!p || !bpf_map__is_internal(map) ||
-		    !(bpf_map__map_flags(map) & BPF_F_MMAPABLE))
-			continue;
-		if (mmap(p, len, prot, MAP_SHARED | MAP_FIXED, bpf_map__fd(map),
-			 0) == MAP_FAILED)
-			luaL_error(L, "libbpf.vars: cannot map '%s': %s",
-				   bpf_map__name(map), strerror(errno));
-	}
-	v->remapped = 1;
-}
-
-/* the descriptor of global `name` (argument 2), or raise */
-static struct var_desc *vars_lookup(lua_State *L, int idx, const char **base)
-{
-	struct var_desc *d;
-	size_t size;
-
-	lua_getiuservalue(L, idx, 2);
-	lua_pushvalue(L, 2);
-	if (lua_rawget(L, -2) != LUA_TUSERDATA)
-		luaL_error(L, "libbpf.vars: no global variable '%s'",
-			   luaL_tolstring(L, 2, NULL));
-	d = lua_touserdata(L, -1);
-	lua_pop(L, 2);
-	*base = bpf_map__initial_value(d->map, &size);
-	if (!*base || size < d->off + d->size)
-		luaL_error(L, "libbpf.vars: '%s' is not accessible",
-			   lua_tostring(L, 2));
-	return d;
-}
-
-static int vars_index(lua_State *L)
-{
-	struct lbpf_object *o = vars_object(L, 1);
-	const char *base;
-	struct var_desc *d;
-
-	vars_remap(L, lua_touserdata(L, 1), o);
-	d = vars_lookup(L, 1, &base);
-	if (d->c)
-		lbpf_codec_decode(L, d->c, base + d->off, d->size);
-	else
-		lua_pushlstring(L, base + d->off, d->size);
-	return 1;
-}
-
-static int vars_newindex(lua_State *L)
-{
-	struct lbpf_object *o = vars_object(L, 1);
-	const char *base;
-	struct var_desc *d;
-	void *tmp;
-	size_t len;
-
-	vars_remap(L, lua_touserdata(L, 1), o);
-	d = vars_lookup(L, 1, &base);
-	if (o->loaded && is_readonly(d->map))
-		return luaL_error(L, "libbpf.vars: '%s' is read-only after load "
-				  "(it lives in %s)", lua_tostring(L, 2),
-				  bpf_map__name(d->map));
-	/* encode aside first: a failed conversion leaves the global intact */
-	tmp = lua_newuserdatauv(L, d->size, 0);
-	if (d->c) {
-		lbpf_codec_encode(L, 3, d->c, tmp, d->size, lua_tostring(L, 2));
-	} else {
-		const char *s = luaL_checklstring(L, 3, &len);
-		if (len != d->size)
-			return luaL_error(L, "libbpf.vars: '%s' needs %d bytes, "
-					  "got %d", lua_tostring(L, 2),
-					  (int)d->size, (int)len);
-		memcpy(tmp, s, len);
-	}
-	memcpy((char *)base + d->off, tmp, d->size);
-	return 0;
-}
-
-static int vars_next(lua_State *L)
-{
-	lua_settop(L, 2);
-	lua_getiuservalue(L, 1, 2);
-	lua_pushvalue(L, 2);
-	if (!lua_next(L, -2))
-		return 0;
-	lua_pop(L, 1);
-	lua_replace(L, 2);
-	lua_settop(L, 2);
-	lua_pushvalue(L, 2);
-	lua_pushcfunction(L, vars_index);
-	lua_pushvalue(L, 1);
-	lua_pushvalue(L, 2);
-	lua_call(L, 2, 1);
-	return 2;
-}
-
-static int vars_pairs(lua_State *L)
-{
-	vars_object(L, 1);
-	lua_pushcfunction(L, vars_next);
-	lua_pushvalue(L, 1);
-	lua_pushnil(L);
-	return 3;
-}
-
-static int vars_tostring(lua_State *L)
-{
-	int n = 0;
-
-	luaL_checkudata(L, 1, LBPF_VARS);
-	lua_getiuservalue(L, 1, 2);
-	lua_pushnil(L);
-	while (lua_next(L, -2)) {
-		n++;
-		lua_pop(L, 1);
-	}
-	lua_pushfstring(L, "libbpf.vars (%d globals)", n);
-	return 1;
-}
-
-/* add the VARs of the DATASEC behind internal map `map` to the table at -1 */
-static void vars_collect(lua_State *L, const struct btf *btf,
-			 struct bpf_map *map)
-{
-	const struct btf_type *sec =
-		btf__type_by_id(btf, bpf_map__btf_value_type_id(map));
-	const struct btf_var_secinfo *vs;
-	int i;
-
-	if (!sec || !btf_is_datasec(sec))
-		return;
-	vs = btf_var_secinfos(sec);
-	for (i = 0; i < btf_vlen(sec); i++, vs++) {
-		const struct btf_type *var = btf__type_by_id(btf, vs->type);
-		struct var_desc *d;
-
-		if (!var || !btf_is_var(var))
-			continue;
-		d = lua_newuserdatauv(L, sizeof(*d), 0);
-		d->map = map;
-		d->off = vs->offset;
-		d->size = vs->size;
-		d->c = lbpf_codec_get(L, btf, var->type);
-		if (d->c && d->c->size != d->size)
-			d->c = NULL;
-		lua_setfield(L, -2, btf__name_by_offset(btf, var->name_off));
-	}
-}
-
-/* push obj.vars for the object at `objidx` (a new handle each call; the
- * caller may cache it) */
-void lbpf_push_vars(lua_State *L, int objidx)
-{
-	struct lbpf_object *o = luaL_checkudata(L, objidx, LBPF_OBJECT);
-	const struct btf *btf = o->obj ? bpf_object__btf(o->obj) : NULL;
-	struct lbpf_vars *v;
-	struct bpf_map *map;
-
-	objidx = lua_absindex(L, objidx);
-	v = lua_newuserdatauv(L, sizeof(*v), 2);
-	v->remapped = 0;
-	luaL_setmetatable(L, LBPF_VARS);
-	lua_pushvalue(L, objidx);
-	lua_setiuservalue(L, -2, 1);
-	lua_newtable(L);
-	if (btf) {
-		bpf_object__for_each_map(map, o->obj)
-			if (bpf_map__is_internal(map))
-				vars_collect(L, btf, map);
-	}
-	lua_setiuservalue(L, -2, 2);
-}
-
-static void lbpf_open_vars(lua_State *L)
-{
-	static const luaL_Reg meta[] = {
-		{ "__index", vars_index }, { "__newindex", vars_newindex },
-		{ "__pairs", vars_pairs },
-		{ "__tostring", vars_tostring }, { NULL, NULL }
-	};
-
-	luaL_newmetatable(L, LBPF_VARS);
-	luaL_setfuncs(L, meta, 0);
-	lua_pop(L, 1);
 }

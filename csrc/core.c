@@ -11,8 +11,8 @@ static void (*const openers[])(lua_State *L) = {
 	lbpf_open_map,
 	lbpf_open_prog,
 	lbpf_open_link,
-	lbpf_open_btfinfo, /* makes libbpf.btf; btf.c adds to it */
 	lbpf_open_btf,
+	lbpf_open_vars,
 	lbpf_open_events,
 	lbpf_open_attach,
 	lbpf_open_probe,

@@ -7,28 +7,10 @@
 #include <errno.h>
 #include <string.h>
 
+#include "btftypes.h"
 #include "events.h"
 
 /* ---- decoding plan ------------------------------------------------------- */
-
-/* "struct event" -> (STRUCT, "event"); a bare name is any kind */
-static __s32 find_type(const struct btf *btf, const char *name)
-{
-	static const struct { const char *prefix; int kind; } kinds[] = {
-		{"struct ", BTF_KIND_STRUCT}, {"union ", BTF_KIND_UNION},
-		{"enum ", BTF_KIND_ENUM},
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		size_t n = strlen(kinds[i].prefix);
-
-		if (strncmp(name, kinds[i].prefix, n) == 0)
-			return btf__find_by_name_kind(btf, name + n,
-						      kinds[i].kind);
-	}
-	return btf__find_by_name(btf, name);
-}
 
 /* Compile the field table of struct `id` (integers, bools, char arrays at
  * any byte offset; nested aggregates and bitfields are left out) and push
@@ -103,7 +85,7 @@ void lbpf_ev_setup_decoder(lua_State *L, struct decoder *d,
 		if (!btf)
 			luaL_error(L, "%s: type '%s': map '%s' has no object BTF",
 				   who, tname, map_name(m));
-		id = find_type(btf, tname);
+		id = lbpf_btf_find(btf, tname);
 		if (id <= 0)
 			luaL_error(L, "%s: type '%s' is not in the BTF of map "
 				   "'%s'", who, tname, map_name(m));

@@ -587,7 +587,18 @@ static int object_vars(lua_State *L)
 	return 1;
 }
 
-/* obj:btf() -> libbpf.btf handle on the object's BTF, or nil */
+/* obj:btf() -> libbpf.btf | nil when the object has no BTF */
+static int object_btf(lua_State *L)
+{
+	struct lbpf_object *o = lbpf_check_object(L, 1);
+	struct btf *btf = o->obj ? bpf_object__btf(o->obj) : NULL;
+
+	if (!btf)
+		return 0;
+	lbpf_push_btf(L, 1, btf, 0); /* the BTF lives in the object */
+	return 1;
+}
+
 static int object_get(lua_State *L)
 {
 	struct lbpf_object *o = lbpf_check_object(L, 1);
@@ -611,7 +622,7 @@ static int object_get(lua_State *L)
 		lua_pushboolean(L, o->loaded);
 		return 1;
 	}
-	if (strcmp(k, "vars") == 0)   /* btf.c, cached in the user value */
+	if (strcmp(k, "vars") == 0)   /* vars.c, cached in the user value */
 		return object_vars(L);
 	return 0;
 }
@@ -665,6 +676,7 @@ void lbpf_open_object(lua_State *L)
 		{"load", l_load},
 		{"attach", l_attach},
 		{"sections", l_sections},
+		{"btf", object_btf},
 		{"close", l_close},
 		{NULL, NULL}
 	};

@@ -13,6 +13,7 @@
 
 #include <linux/perf_event.h>
 
+#include "btftypes.h"
 #include "util.h"
 
 static const char CACHE_KEY = 'c';
@@ -51,15 +52,14 @@ static const char *tracing_missing(enum bpf_prog_type type,
 		{.code = BPF_JMP | BPF_EXIT},
 	};
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach);
-	struct btf *vmlinux = btf__load_vmlinux_btf();
+	const struct btf *vmlinux = lbpf_kernel_btf();
 	int id, fd, lfd, err;
 
-	if (libbpf_get_error(vmlinux)) {
+	if (!vmlinux) {
 		snprintf(why, n, "the kernel has no BTF (/sys/kernel/btf/vmlinux)");
 		return why;
 	}
 	id = btf__find_by_name_kind(vmlinux, func, BTF_KIND_FUNC);
-	btf__free(vmlinux);
 	if (id < 0) {
 		snprintf(why, n, "kernel function %s is not in the kernel BTF", func);
 		return why;
@@ -228,13 +228,13 @@ static const struct {
  * the kernel's own `enum bpf_func_id` in its BTF; -1 if unknown */
 static int helper_id(const char *name)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf *btf = lbpf_kernel_btf();
 	char want[128];
 	int id, i, found = -1;
 	const struct btf_type *t;
 	const struct btf_enum *e;
 
-	if (libbpf_get_error(btf))
+	if (!btf)
 		return -1;
 	if (strncmp(name, "bpf_", 4) == 0)
 		name += 4;
@@ -247,7 +247,6 @@ static int helper_id(const char *name)
 			if (strcmp(btf__name_by_offset(btf, e->name_off), want) == 0)
 				found = e->val;
 	}
-	btf__free(btf);
 	return found;
 }
 

@@ -40,7 +40,6 @@ void lbpf_open_sys(lua_State *L);      /* sys.c */
 /* sys.c: wrap kernel link fd `fd` (taken) as a libbpf bpf_link (pins it in
  * bpffs for a moment); NULL with errno set */
 struct bpf_link *lbpf_link_from_fd(int fd);
-void lbpf_open_btfinfo(lua_State *L);  /* btfinfo.c */
 /* attach.c: prog:attach() of a loaded fd-backed program, by its section
  * name; NULL with errno set (EOPNOTSUPP: the section does not say where) */
 struct bpf_link *lbpf_attach_by_section(const struct lbpf_prog *p);
@@ -71,38 +70,9 @@ void lbpf_encode(lua_State *L, int idx, struct lbpf_codec *c, void *buf,
 		 size_t size, const char *what);
 void lbpf_decode(lua_State *L, struct lbpf_codec *c, const void *buf,
 		 size_t size);
-/* btf.c: the codec of BTF type `type_id` of `btf`, compiled once and cached
- * per (btf, type); NULL when the type is not decodable (raw bytes then). */
-struct lbpf_codec *lbpf_codec_get(lua_State *L, const struct btf *btf,
-				  __u32 type_id);
-/* encode the Lua value at idx into `size` bytes (raises on misuse) */
-void lbpf_codec_encode(lua_State *L, int idx, const struct lbpf_codec *c,
-		       void *buf, size_t size, const char *what);
-/* push the Lua value of `size` bytes at buf */
-void lbpf_codec_decode(lua_State *L, const struct lbpf_codec *c,
-		       const void *buf, size_t size);
-/* forget every codec compiled for `btf` (its owner is being freed) */
-void lbpf_codec_forget(lua_State *L, const struct btf *btf);
-/* bytes the codec's type occupies */
-size_t lbpf_codec_size(const struct lbpf_codec *c);
-/* a plain integer type: its size, negated when signed; else 0 */
-int lbpf_codec_int(const struct lbpf_codec *c);
-/* type id of a name like "struct event", "u32", "int" in `btf`, or <0 */
-__s32 lbpf_btf_find(const struct btf *btf, const char *name);
-/* codec of a type name: looked up in `btf` (may be NULL), then among the
- * builtin integer names (u32, __u64, int, ...), then in the kernel's BTF;
- * raises "unknown type" when none has it */
-const struct lbpf_codec *lbpf_codec_by_name(lua_State *L,
-					    const struct btf *btf,
-					    const char *name);
-/* push a libbpf.btf handle; `owned`: free btf with the handle, else keep the
- * value at `owneridx` (an object userdata, or 0) alive while it is used */
-/* btfinfo.c: the libbpf.btf handle */
-const struct btf *lbpf_check_btf(lua_State *L, int idx);
-void lbpf_push_btf(lua_State *L, int owneridx, const struct btf *btf,
-		   int owned);
-/* push obj.vars (libbpf.vars) for the object at `objidx`: its .rodata,
- * .data, .bss, .kconfig and custom section globals by name */
-void lbpf_push_vars(lua_State *L, int objidx);
+#include "btf.h"
+#include "codec.h"
+#include "vars.h"
+#include "btftypes.h"
 
 #endif
