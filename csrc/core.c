@@ -14,7 +14,6 @@ static void (*const openers[])(lua_State *L) = {
 	lbpf_open_btf,
 	lbpf_open_vars,
 	lbpf_open_events,
-	lbpf_open_attach,
 	lbpf_open_probe,
 	lbpf_open_syms,
 };

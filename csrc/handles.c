@@ -73,3 +73,21 @@ void lbpf_object_field(lua_State *L, int objidx, const char *field)
 	lua_getfield(L, -1, field);
 	lua_remove(L, -2);
 }
+
+const char *lbpf_prog_name(const struct lbpf_prog *p)
+{
+	return p->prog ? bpf_program__name(p->prog) : p->name;
+}
+
+/* The program must be loaded for attach/test_run. */
+int lbpf_prog_loaded_fd(lua_State *L, const struct lbpf_prog *p,
+			const char *what)
+{
+	int fd = lbpf_prog_fd(p);
+
+	if (fd < 0)
+		luaL_error(L, "libbpf.program: %s: program '%s' is not loaded%s",
+			   what, lbpf_prog_name(p), p->owner && !p->owner->loaded
+			   ? " (call obj:load())" : " (autoload is off)");
+	return fd;
+}

@@ -82,6 +82,11 @@ struct lbpf_link *lbpf_check_link(lua_State *L, int idx);
 /* accessors that are valid after the checkers above */
 int lbpf_map_fd(const struct lbpf_map *m);
 int lbpf_prog_fd(const struct lbpf_prog *p);
+/* a program's name (libbpf's, or the fd-backed program's own) */
+const char *lbpf_prog_name(const struct lbpf_prog *p);
+/* the fd of a loaded program; raises "<what>: program 'x' is not loaded" */
+int lbpf_prog_loaded_fd(lua_State *L, const struct lbpf_prog *p,
+			const char *what);
 /* raise "<what>: object is not loaded"/"... is already loaded" */
 void lbpf_require_loaded(lua_State *L, struct lbpf_object *o, const char *what,
 			 int want_loaded);

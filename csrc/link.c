@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util.h"
+#include <unistd.h>
+
+#include "handles.h"
+#include "link.h"
 
 /* Destroy the libbpf link (detaching unless disconnected) and run the
  * extra teardown (e.g. remove a qdisc we created). Idempotent. */
@@ -26,6 +29,35 @@ void lbpf_link_release(struct lbpf_link *l)
 	if (l->cleanup)
 		l->cleanup(l);
 	l->cleanup = NULL;
+}
+
+/* Wrap a link fd as a libbpf bpf_link: libbpf 1.1 can only open links by
+ * path, so pin it for a moment in bpffs (names there
+ * may not contain dots) and open that. Takes `fd`. */
+struct bpf_link *lbpf_link_from_fd(int fd)
+{
+	char path[128];
+	struct bpf_link *link;
+	int err;
+
+	snprintf(path, sizeof(path), "/sys/fs/bpf/lua_libbpf_tmp_link_%d_%d",
+		 (int)getpid(), fd);
+	err = bpf_obj_pin(fd, path);
+	err = err ? errno : 0;
+	close(fd);
+	if (err) {
+		errno = err;
+		return NULL;
+	}
+	link = bpf_link__open(path);
+	if (libbpf_get_error(link)) {
+		err = (int)-libbpf_get_error(link);
+		unlink(path);
+		errno = err;
+		return NULL;
+	}
+	bpf_link__unpin(link); /* removes the file, forgets the path */
+	return link;
 }
 
 /* Drop the link from its object's `links` set (link at idx). */
@@ -217,6 +249,43 @@ static int l_tostring(lua_State *L)
 	return 1;
 }
 
+/* link:read() -> the whole output of one pass of an iterator link */
+static int link_read(lua_State *L)
+{
+	struct lbpf_link *l = lbpf_check_link(L, 1);
+	luaL_Buffer b;
+	int fd;
+
+	if (!l->link)
+		return luaL_error(L, "libbpf.link: read: %s is not an iterator",
+				  l->kind);
+	fd = bpf_iter_create(bpf_link__fd(l->link));
+	if (fd < 0)
+		return lbpf_push_error(L, errno, "read of %s failed (is it an "
+				       "iterator link?)", l->kind);
+	luaL_buffinit(L, &b);
+	for (;;) {
+		char *p = luaL_prepbuffer(&b);
+		ssize_t n = read(fd, p, LUAL_BUFFERSIZE);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int err = errno;
+
+			close(fd);
+			return lbpf_push_error(L, err, "read of %s failed", l->kind);
+		}
+		if (n == 0)
+			break;
+		luaL_addsize(&b, (size_t)n);
+	}
+	close(fd);
+	luaL_pushresult(&b);
+	return 1;
+}
+
+
 void lbpf_open_link(lua_State *L)
 {
 	static const luaL_Reg meta[] = {
@@ -232,6 +301,7 @@ void lbpf_open_link(lua_State *L)
 		{"pin", l_pin},
 		{"unpin", l_unpin},
 		{"info", l_info},
+		{"read", link_read},
 		{NULL, NULL}
 	};
 

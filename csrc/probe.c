@@ -25,6 +25,24 @@ static int exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
+/* NULL when kprobes look available, else why not (static text) */
+const char *lbpf_kprobe_unavailable(void)
+{
+	int pmu = exists("/sys/bus/event_source/devices/kprobe");
+	int tracefs = exists("/sys/kernel/tracing/events") ||
+		      exists("/sys/kernel/debug/tracing/events");
+
+	if (pmu || exists("/sys/kernel/tracing/kprobe_events") ||
+	    exists("/sys/kernel/debug/tracing/kprobe_events"))
+		return NULL;
+	if (tracefs)
+		return "CONFIG_KPROBES is off (no kprobe PMU in "
+		       "/sys/bus/event_source/devices and no kprobe_events in "
+		       "tracefs)";
+	return "no kprobe PMU in /sys/bus/event_source/devices (CONFIG_KPROBES "
+	       "is off?) and tracefs is not mounted (make mounts)";
+}
+
 /* A probe answers NULL (supported) or the reason it is not, in `why`. */
 typedef const char *(*probe_fn)(char *why, size_t n);
 

@@ -211,35 +211,6 @@ static int l_prog_from_id(lua_State *L)
 	return 1;
 }
 
-/* Wrap a link fd as a libbpf bpf_link: libbpf 1.1 can only open links by
- * path, so pin it for a moment in bpffs (names there
- * may not contain dots) and open that. Takes `fd`. */
-struct bpf_link *lbpf_link_from_fd(int fd)
-{
-	char path[128];
-	struct bpf_link *link;
-	int err;
-
-	snprintf(path, sizeof(path), "/sys/fs/bpf/lua_libbpf_tmp_link_%d_%d",
-		 (int)getpid(), fd);
-	err = bpf_obj_pin(fd, path);
-	err = err ? errno : 0;
-	close(fd);
-	if (err) {
-		errno = err;
-		return NULL;
-	}
-	link = bpf_link__open(path);
-	if (libbpf_get_error(link)) {
-		err = (int)-libbpf_get_error(link);
-		unlink(path);
-		errno = err;
-		return NULL;
-	}
-	bpf_link__unpin(link); /* removes the file, forgets the path */
-	return link;
-}
-
 /* bpf.link_from_id(id) -> libbpf.link; destroy() closes it (the kernel
  * link stays while others hold it) */
 static int l_link_from_id(lua_State *L)

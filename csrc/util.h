@@ -30,24 +30,9 @@ int lbpf_elf_check(const void *buf, size_t len, char *err, size_t errlen);
 /* ---- per-file registration (each file fills `bpf` at -1) ------------- */
 void lbpf_open_object(lua_State *L);
 void lbpf_open_map(lua_State *L);
-void lbpf_open_prog(lua_State *L);
-void lbpf_open_link(lua_State *L);
 void lbpf_open_btf(lua_State *L);
 void lbpf_open_events(lua_State *L);
-void lbpf_open_attach(lua_State *L);   /* attach.c */
-void lbpf_open_probe(lua_State *L);    /* probe.c */
 void lbpf_open_sys(lua_State *L);      /* sys.c */
-/* sys.c: wrap kernel link fd `fd` (taken) as a libbpf bpf_link (pins it in
- * bpffs for a moment); NULL with errno set */
-struct bpf_link *lbpf_link_from_fd(int fd);
-/* attach.c: prog:attach() of a loaded fd-backed program, by its section
- * name; NULL with errno set (EOPNOTSUPP: the section does not say where) */
-struct bpf_link *lbpf_attach_by_section(const struct lbpf_prog *p);
-/* attach.c: NULL when kprobes look available, else the reason in words */
-const char *lbpf_kprobe_unavailable(void);
-/* probe.c: " (fentry/fexit/LSM programs are not available ...: why)" when
- * `prog`'s hook is missing on this kernel, else "" (for load errors) */
-const char *lbpf_load_hint(const struct bpf_program *prog);
 void lbpf_open_syms(lua_State *L);    /* syms.c: bpf.elf_symbols */
 
 /* ---- constructors used across files ---------------------------------- */
@@ -56,15 +41,6 @@ struct lbpf_map *lbpf_push_map(lua_State *L, int objidx, struct bpf_map *map);
 /* push a fd-backed map userdata; takes ownership of `fd` */
 struct lbpf_map *lbpf_push_fd_map(lua_State *L, int objidx, int fd,
 				  const char *name);
-struct lbpf_prog *lbpf_push_prog(lua_State *L, int objidx,
-				 struct bpf_program *prog);
-/* wrap a new libbpf link for program at `progidx`; registers it with the
- * program's object so that it stays attached until destroyed */
-struct lbpf_link *lbpf_push_link(lua_State *L, int progidx,
-				 struct bpf_link *link, const char *kind);
-/* link.c: destroy a link (detach unless disconnected), run its cleanup */
-void lbpf_link_release(struct lbpf_link *l);
-
 /* map keys/values (map.c): encode a Lua value into exactly `size` bytes */
 void lbpf_encode(lua_State *L, int idx, struct lbpf_codec *c, void *buf,
 		 size_t size, const char *what);
@@ -74,5 +50,9 @@ void lbpf_decode(lua_State *L, struct lbpf_codec *c, const void *buf,
 #include "codec.h"
 #include "vars.h"
 #include "btftypes.h"
+#include "attach.h"
+#include "link.h"
+#include "probe.h"
+#include "prog.h"
 
 #endif

@@ -1,0 +1,394 @@
+/*
+ * attach_trace.c - the tracing family of program attach methods:
+ * tracepoints, raw tracepoints, perf events, kprobes and fentry/fexit/LSM
+ * (attach_trace), and prog:attach() of fd-backed programs by their section
+ * name. prog.c lists `lbpf_attach_trace_methods`.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/perf_event.h>
+
+#include "attach.h"
+#include "handles.h"
+#include "link.h"
+#include "names.h"
+#include "probe.h"
+
+/* prog:attach_tracepoint(category, name) */
+static int trace_attach_tracepoint(lua_State *L)
+{
+	struct bpf_program *prog = lbpf_attachable(L, "attach_tracepoint");
+	const char *cat = luaL_checkstring(L, 2);
+	const char *name = luaL_checkstring(L, 3);
+	struct bpf_link *link = bpf_program__attach_tracepoint(prog, cat, name);
+
+	lua_pushfstring(L, "tracepoint %s/%s", cat, name);
+	return lbpf_attach_result(L, link, lua_tostring(L, -1));
+}
+
+/* prog:attach_raw_tracepoint(name) */
+static int trace_attach_raw_tracepoint(lua_State *L)
+{
+	struct bpf_program *prog = lbpf_attachable(L, "attach_raw_tracepoint");
+	const char *name = luaL_checkstring(L, 2);
+	struct bpf_link *link = bpf_program__attach_raw_tracepoint(prog, name);
+
+	lua_pushfstring(L, "raw_tracepoint %s", name);
+	return lbpf_attach_result(L, link, lua_tostring(L, -1));
+}
+
+/* ---- attach by section name (fd-backed programs) ----------------------- */
+
+/* The tracefs id of tracepoint `cat/name`, or -1 with errno set. */
+static int tracepoint_id(const char *tp)
+{
+	static const char *const roots[] = {"/sys/kernel/tracing/events",
+		"/sys/kernel/debug/tracing/events", NULL};
+	char path[512], buf[32];
+	int i, fd = -1;
+	ssize_t n;
+
+	for (i = 0; roots[i] && fd < 0; i++) {
+		snprintf(path, sizeof(path), "%s/%s/id", roots[i], tp);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0) {
+		errno = n < 0 ? errno : EINVAL;
+		return -1;
+	}
+	buf[n] = '\0';
+	return atoi(buf);
+}
+
+/* What bpf_program__attach() does for libbpf programs, for a loaded
+ * fd-backed one: its iproute2-style section "tracepoint/<cat>/<name>" or
+ * "raw_tracepoint/<name>" says where; other sections do not (NULL,
+ * errno EOPNOTSUPP). NULL with errno set on failure. */
+struct bpf_link *lbpf_attach_by_section(const struct lbpf_prog *p)
+{
+	const char *sec = p->section ? p->section : "";
+	int prog_fd = lbpf_prog_fd(p);
+
+	if (strncmp(sec, "tracepoint/", 11) == 0 && strchr(sec + 11, '/')) {
+		struct perf_event_attr attr;
+		struct bpf_link *link;
+		int id = tracepoint_id(sec + 11), pfd, err;
+
+		if (id < 0)
+			return NULL;
+		memset(&attr, 0, sizeof(attr));
+		attr.size = sizeof(attr);
+		attr.type = PERF_TYPE_TRACEPOINT;
+		attr.config = (__u64)id;
+		attr.sample_period = 1;
+		attr.wakeup_events = 1;
+		pfd = (int)syscall(__NR_perf_event_open, &attr, -1, 0, -1,
+				   PERF_FLAG_FD_CLOEXEC);
+		if (pfd < 0)
+			return NULL;
+		/* the kernel link holds the event: our fd is not needed */
+		link = lbpf_attach_create_link(prog_fd, pfd, BPF_PERF_EVENT);
+		err = errno;
+		close(pfd);
+		errno = err;
+		return link;
+	}
+	if (strncmp(sec, "raw_tracepoint/", 15) == 0 && sec[15]) {
+		int fd = bpf_raw_tracepoint_open(sec + 15, prog_fd);
+
+		return fd < 0 ? NULL : lbpf_link_from_fd(fd);
+	}
+	errno = EOPNOTSUPP;
+	return NULL;
+}
+/* ---- perf events ------------------------------------------------------- */
+
+struct perf_name {
+	const char *name;
+	__u64 config;
+};
+
+static const struct perf_name sw_events[] = {
+	{"cpu-clock", PERF_COUNT_SW_CPU_CLOCK},
+	{"task-clock", PERF_COUNT_SW_TASK_CLOCK},
+	{"page-faults", PERF_COUNT_SW_PAGE_FAULTS},
+	{"context-switches", PERF_COUNT_SW_CONTEXT_SWITCHES},
+	{"cpu-migrations", PERF_COUNT_SW_CPU_MIGRATIONS},
+	{"minor-faults", PERF_COUNT_SW_PAGE_FAULTS_MIN},
+	{"major-faults", PERF_COUNT_SW_PAGE_FAULTS_MAJ},
+	{"alignment-faults", PERF_COUNT_SW_ALIGNMENT_FAULTS},
+	{"emulation-faults", PERF_COUNT_SW_EMULATION_FAULTS},
+	{"dummy", PERF_COUNT_SW_DUMMY},
+	{NULL, 0}
+};
+
+static const struct perf_name hw_events[] = {
+	{"cpu-cycles", PERF_COUNT_HW_CPU_CYCLES},
+	{"instructions", PERF_COUNT_HW_INSTRUCTIONS},
+	{"cache-references", PERF_COUNT_HW_CACHE_REFERENCES},
+	{"cache-misses", PERF_COUNT_HW_CACHE_MISSES},
+	{"branch-instructions", PERF_COUNT_HW_BRANCH_INSTRUCTIONS},
+	{"branch-misses", PERF_COUNT_HW_BRANCH_MISSES},
+	{"bus-cycles", PERF_COUNT_HW_BUS_CYCLES},
+	{"stalled-cycles-frontend", PERF_COUNT_HW_STALLED_CYCLES_FRONTEND},
+	{"stalled-cycles-backend", PERF_COUNT_HW_STALLED_CYCLES_BACKEND},
+	{"ref-cpu-cycles", PERF_COUNT_HW_REF_CPU_CYCLES},
+	{NULL, 0}
+};
+
+/* Fill `attr` from the option table at 2; raises on misuse. */
+static void perf_attr_from_options(lua_State *L, struct perf_event_attr *attr)
+{
+	static const char *const types[] = {"software", "hardware", NULL};
+	const struct perf_name *names;
+	lua_Integer freq, period;
+	int i;
+
+	memset(attr, 0, sizeof(*attr));
+	attr->size = sizeof(*attr);
+	lua_getfield(L, 2, "type");
+	i = luaL_checkoption(L, -1, "software", types);
+	lua_pop(L, 1);
+	attr->type = i == 0 ? PERF_TYPE_SOFTWARE : PERF_TYPE_HARDWARE;
+	names = i == 0 ? sw_events : hw_events;
+	lua_getfield(L, 2, "config");
+	if (lua_type(L, -1) == LUA_TNUMBER) {
+		attr->config = (__u64)luaL_checkinteger(L, -1);
+	} else {
+		const char *c = luaL_optstring(L, -1, i == 0 ? "cpu-clock" :
+					       "cpu-cycles");
+
+		for (i = 0; names[i].name && strcmp(names[i].name, c); i++)
+			;
+		if (!names[i].name)
+			luaL_error(L, "attach_perf_event: unknown %s event '%s'",
+				   attr->type == PERF_TYPE_SOFTWARE ? "software" :
+				   "hardware", c);
+		attr->config = names[i].config;
+	}
+	lua_pop(L, 1);
+	freq = lbpf_opt_integer(L, 2, "sample_freq", 0);
+	period = lbpf_opt_integer(L, 2, "sample_period", 0);
+	if ((freq > 0) == (period > 0))
+		luaL_error(L, "attach_perf_event: give one of sample_freq or "
+			   "sample_period (a positive integer)");
+	if (freq > 0) {
+		attr->freq = 1;
+		attr->sample_freq = (__u64)freq;
+	} else {
+		attr->sample_period = (__u64)period;
+	}
+}
+
+/* Open the event on `cpu` and attach; the link owns the perf fd (libbpf
+ * closes it when the link is destroyed). Returns NULL with errno set. */
+static struct bpf_link *perf_attach_one(struct lbpf_prog *p,
+					struct perf_event_attr *attr,
+					int pid, int cpu)
+{
+	struct bpf_link *link;
+	int pfd = (int)syscall(__NR_perf_event_open, attr, pid, cpu, -1,
+			       PERF_FLAG_FD_CLOEXEC);
+	int err;
+
+	if (pfd < 0)
+		return NULL;
+	if (!p->prog) {
+		/* the kernel link holds the event: our fd is not needed */
+		link = lbpf_attach_create_link(lbpf_prog_fd(p), pfd, BPF_PERF_EVENT);
+		err = errno;
+		close(pfd);
+		errno = err;
+		return link;
+	}
+	link = bpf_program__attach_perf_event(p->prog, pfd);
+	err = libbpf_get_error(link);
+	if (!link || err) {
+		close(pfd);
+		errno = err ? (int)-err : errno;
+		return NULL;
+	}
+	return link;
+}
+
+/* prog:attach_perf_event(fd): attach to a perf event the caller opened;
+ * the link owns a duplicate, the caller keeps `fd`. */
+static int attach_perf_fd(lua_State *L, struct lbpf_prog *p)
+{
+	int fd = (int)luaL_checkinteger(L, 2);
+	int dup = p->prog ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : fd;
+	struct bpf_link *link;
+	int err;
+
+	if (dup < 0)
+		return lbpf_push_error(L, errno, "attach_perf_event: bad fd %d", fd);
+	link = p->prog ? bpf_program__attach_perf_event(p->prog, dup) :
+	       lbpf_attach_create_link(lbpf_prog_fd(p), fd, BPF_PERF_EVENT);
+	err = link ? (int)-libbpf_get_error(link) : errno;
+	if (!link || err) {
+		if (p->prog)
+			close(dup);
+		return lbpf_push_error(L, err, "attach '%s' to perf event fd %d "
+				       "failed", lbpf_prog_name(p), fd);
+	}
+	lua_pushfstring(L, "perf_event fd %d", fd);
+	lbpf_push_link(L, 1, link, lua_tostring(L, -1));
+	return 1;
+}
+
+/* prog:attach_perf_event{type=, config=, sample_freq= | sample_period=,
+ * cpu=, pid=} -> link (cpu given) | {link per online CPU} */
+static int trace_attach_perf_event(lua_State *L)
+{
+	static const char *const keys[] = {"type", "config", "sample_freq",
+					   "sample_period", "cpu", "pid", NULL};
+	struct lbpf_prog *prog = lbpf_attach_loaded_prog(L, "attach_perf_event");
+	struct perf_event_attr attr;
+	int pid, cpu, ncpus, n = 0;
+	char kind[64];
+
+	if (lua_type(L, 2) == LUA_TNUMBER)
+		return attach_perf_fd(L, prog);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lbpf_check_options(L, 2, "attach_perf_event", keys);
+	perf_attr_from_options(L, &attr);
+	pid = (int)lbpf_opt_integer(L, 2, "pid", -1);
+	cpu = (int)lbpf_opt_integer(L, 2, "cpu", -1);
+	lua_getfield(L, 2, "config");
+	snprintf(kind, sizeof(kind), "perf_event %s",
+		 lua_isstring(L, -1) ? lua_tostring(L, -1) :
+		 attr.type == PERF_TYPE_SOFTWARE ? "cpu-clock" : "cpu-cycles");
+	lua_pop(L, 1);
+	if (cpu >= 0) {
+		struct bpf_link *link = perf_attach_one(prog, &attr, pid, cpu);
+
+		if (!link)
+			goto fail;
+		lbpf_push_link(L, 1, link, kind);
+		return 1;
+	}
+	ncpus = libbpf_num_possible_cpus();
+	lua_createtable(L, ncpus > 0 ? ncpus : 0, 0);
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		struct bpf_link *link = perf_attach_one(prog, &attr, pid, cpu);
+
+		if (!link && errno == ENODEV) /* possible but offline */
+			continue;
+		if (!link) {
+			int err = errno;
+
+			/* undo the CPUs done so far */
+			lua_pushnil(L);
+			while (lua_next(L, -2)) {
+				lua_getfield(L, -1, "destroy");
+				lua_insert(L, -2);
+				lua_call(L, 1, 0);
+			}
+			errno = err;
+			goto fail;
+		}
+		lbpf_push_link(L, 1, link, kind);
+		lua_rawseti(L, -2, ++n);
+	}
+	return 1;
+fail:
+	if (errno == ENOENT || errno == EOPNOTSUPP)
+		return lbpf_push_error(L, errno, "attach '%s' to %s failed: "
+				       "this kernel or machine has no such "
+				       "perf event", lbpf_prog_name(prog),
+				       kind);
+	return lbpf_push_error(L, errno, "attach '%s' to %s failed",
+			       lbpf_prog_name(prog), kind);
+}
+/* ---- fentry/fexit/LSM, kprobes ----------------------------------------------- */
+
+/* prog:attach_trace(): fentry/fexit/fmod_ret/tp_btf via
+ * bpf_program__attach_trace, LSM via bpf_program__attach_lsm */
+static int trace_attach_trace(lua_State *L)
+{
+	struct bpf_program *prog = lbpf_attachable(L, "attach_trace");
+	enum bpf_prog_type type = bpf_program__type(prog);
+	int lsm = type == BPF_PROG_TYPE_LSM;
+	struct bpf_link *link;
+	int err;
+
+	if (!lsm && type != BPF_PROG_TYPE_TRACING && type != BPF_PROG_TYPE_EXT)
+		luaL_error(L, "libbpf.program: attach_trace: '%s' is a %s "
+			   "program (attach_trace is for fentry/fexit/fmod_ret/"
+			   "tp_btf/lsm)", bpf_program__name(prog),
+			   lbpf_prog_type_name(type));
+	link = lsm ? bpf_program__attach_lsm(prog) :
+		     bpf_program__attach_trace(prog);
+	err = link ? (int)-libbpf_get_error(link) : errno;
+	if (link && !err) {
+		lua_pushfstring(L, "%s %s", lsm ? "lsm" : "trace",
+				bpf_program__section_name(prog));
+		lbpf_push_link(L, 1, link, lua_tostring(L, -1));
+		return 1;
+	}
+	/* the hint probes the kernel: says "fentry ... not available" only
+	 * when that is the reason */
+	return lbpf_push_error(L, err, "attach '%s' (%s) failed%s",
+			       bpf_program__name(prog),
+			       bpf_program__section_name(prog),
+			       lbpf_load_hint(prog));
+}
+
+/* prog:attach_kprobe{func=, offset=, retprobe=, cookie=} */
+static int trace_attach_kprobe(lua_State *L)
+{
+	static const char *const keys[] = {"func", "offset", "retprobe",
+					   "cookie", NULL};
+	struct bpf_program *prog = lbpf_attachable(L, "attach_kprobe");
+	LIBBPF_OPTS(bpf_kprobe_opts, opts);
+	const char *func, *why;
+	struct bpf_link *link;
+	int err;
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lbpf_check_options(L, 2, "attach_kprobe", keys);
+	func = lbpf_opt_string(L, 2, "func", NULL);
+	if (!func)
+		luaL_argerror(L, 2, "attach_kprobe needs 'func'");
+	opts.offset = (size_t)lbpf_opt_integer(L, 2, "offset", 0);
+	opts.retprobe = lbpf_opt_boolean(L, 2, "retprobe", 0);
+	opts.bpf_cookie = (__u64)lbpf_opt_integer(L, 2, "cookie", 0);
+	why = lbpf_kprobe_unavailable();
+	if (why)
+		return lbpf_push_error(L, EOPNOTSUPP, "attach '%s' to %s %s "
+				       "failed: kprobes are not available: %s",
+				       bpf_program__name(prog), opts.retprobe ?
+				       "kretprobe" : "kprobe", func, why);
+	link = bpf_program__attach_kprobe_opts(prog, func, &opts);
+	err = link ? (int)-libbpf_get_error(link) : errno;
+	if (link && !err) {
+		lua_pushfstring(L, "%s %s", opts.retprobe ? "kretprobe" :
+				"kprobe", func);
+		lbpf_push_link(L, 1, link, lua_tostring(L, -1));
+		return 1;
+	}
+	return lbpf_push_error(L, err, "attach '%s' to kprobe %s failed%s",
+			       bpf_program__name(prog), func, err == ENOENT ?
+			       " (no such kernel function, or it cannot be "
+			       "probed)" : "");
+}
+
+const luaL_Reg lbpf_attach_trace_methods[] = {
+	{"attach_tracepoint", trace_attach_tracepoint},
+	{"attach_raw_tracepoint", trace_attach_raw_tracepoint},
+	{"attach_perf_event", trace_attach_perf_event},
+	{"attach_trace", trace_attach_trace},
+	{"attach_kprobe", trace_attach_kprobe},
+	{NULL, NULL}
+};

@@ -1,0 +1,17 @@
+/*
+ * probe.h - what probe.c (bpf.probe, bpf.features) tells the other files
+ * about this kernel.
+ */
+#ifndef LBPF_PROBE_H
+#define LBPF_PROBE_H
+
+#include "lbpf.h"
+
+/* NULL when kprobes look available, else the reason in words */
+const char *lbpf_kprobe_unavailable(void);
+/* " (fentry/fexit/LSM programs are not available ...: why)" when `prog`'s
+ * hook is missing on this kernel, else "" (for load errors) */
+const char *lbpf_load_hint(const struct bpf_program *prog);
+void lbpf_open_probe(lua_State *L);
+
+#endif
