@@ -1,0 +1,345 @@
+/*
+ * map_conv.c - how a map's keys and values cross between Lua and C: the
+ * map's attributes (sizes, per-CPU layout), its BTF codecs (found once,
+ * lazily), type=/key_type= names, and the encode/decode glue: a string of
+ * exactly the size is raw bytes, a BTF codec (codec.c) converts tables,
+ * and without BTF 1/2/4/8-byte sizes are integers.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+
+#include "btf.h"
+#include "codec.h"
+#include "map.h"
+
+/* ---- attributes ------------------------------------------------------------ */
+
+__u32 lbpf_map_type(const struct lbpf_map *m)
+{
+	return m->map && !m->cached ? (__u32)bpf_map__type(m->map) : m->type;
+}
+
+__u32 lbpf_map_key_size(const struct lbpf_map *m)
+{
+	return m->map && !m->cached ? bpf_map__key_size(m->map) : m->key_size;
+}
+
+__u32 lbpf_map_value_size(const struct lbpf_map *m)
+{
+	return m->map && !m->cached ? bpf_map__value_size(m->map)
+				    : m->value_size;
+}
+
+const char *lbpf_map_name(const struct lbpf_map *m)
+{
+	return m->map ? bpf_map__name(m->map) : m->name;
+}
+
+int lbpf_map_is_percpu(__u32 type)
+{
+	return type == BPF_MAP_TYPE_PERCPU_ARRAY ||
+	       type == BPF_MAP_TYPE_PERCPU_HASH ||
+	       type == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
+	       type == BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE;
+}
+
+/* Size of the value buffer the syscalls fill: per-CPU maps hold one 8-byte
+ * aligned slot per possible CPU. */
+size_t lbpf_map_value_buf_size(const struct lbpf_map *m, size_t *slot, int *n)
+{
+	size_t vs = lbpf_map_value_size(m);
+
+	*slot = vs;
+	*n = 1;
+	if (lbpf_map_is_percpu(lbpf_map_type(m))) {
+		*slot = (vs + 7) & ~(size_t)7;
+		*n = libbpf_num_possible_cpus();
+		return *slot * (size_t)*n;
+	}
+	return vs;
+}
+
+/* An element op needs a created map. */
+int lbpf_map_ready_fd(lua_State *L, struct lbpf_map *m)
+{
+	int fd = lbpf_map_fd(m);
+
+	if (fd < 0)
+		luaL_error(L, "libbpf.map: map '%s' is not created yet%s",
+			   lbpf_map_name(m), m->owner && !m->owner->loaded
+			   ? " (call obj:load())" : "");
+	return fd;
+}
+
+/* ---- key/value conversion ---------------------------------------------------- */
+
+static void map_encode_integer(lua_State *L, int idx, void *buf, size_t size,
+			   const char *what)
+{
+	int ok;
+	lua_Integer v = lua_tointegerx(L, idx, &ok);
+
+	if (!ok)
+		luaL_error(L, "libbpf.map: %s must be an integer or a string of "
+			   "%d bytes, got %s", what, (int)size, luaL_typename(L, idx));
+	switch (size) {
+	case 1: *(uint8_t *)buf = (uint8_t)v; break;
+	case 2: *(uint16_t *)buf = (uint16_t)v; break;
+	case 4: *(uint32_t *)buf = (uint32_t)v; break;
+	default: *(uint64_t *)buf = (uint64_t)v; break;
+	}
+}
+
+void lbpf_map_encode(lua_State *L, int idx, struct lbpf_codec *c, void *buf,
+		 size_t size, const char *what)
+{
+	if (lua_type(L, idx) == LUA_TSTRING) {
+		size_t len;
+		const char *s = lua_tolstring(L, idx, &len);
+
+		if (len == size) {
+			memcpy(buf, s, size);
+			return;
+		}
+		if (!c)
+			luaL_error(L, "libbpf.map: %s is a string of %d bytes, "
+				   "expected %d", what, (int)len, (int)size);
+	}
+	if (c) {
+		lbpf_codec_encode(L, idx, c, buf, size, what);
+		return;
+	}
+	if (size == 1 || size == 2 || size == 4 || size == 8) {
+		map_encode_integer(L, idx, buf, size, what);
+		return;
+	}
+	luaL_error(L, "libbpf.map: %s must be a string of %d bytes, got %s",
+		   what, (int)size, luaL_typename(L, idx));
+}
+
+void lbpf_map_decode(lua_State *L, struct lbpf_codec *c, const void *buf,
+		 size_t size)
+{
+	if (c) {
+		lbpf_codec_decode(L, c, buf, size);
+		return;
+	}
+	switch (size) {
+	case 1: lua_pushinteger(L, *(const uint8_t *)buf); break;
+	case 2: lua_pushinteger(L, *(const uint16_t *)buf); break;
+	case 4: lua_pushinteger(L, *(const uint32_t *)buf); break;
+	case 8: lua_pushinteger(L, (lua_Integer)*(const uint64_t *)buf); break;
+	default: lua_pushlstring(L, buf, size); break;
+	}
+}
+
+/* The codec of BTF type `id` when it has the map's key/value size. */
+static struct lbpf_codec *map_sized_codec(lua_State *L, const struct btf *btf,
+				      __u32 id, __u32 size)
+{
+	struct lbpf_codec *c = id ? lbpf_codec_get(L, btf, id) : NULL;
+
+	return c && lbpf_codec_size(c) == size ? c : NULL;
+}
+
+/* A standalone map created with BTF (e.g. an object's map reopened from a
+ * pin or an id): fetch that BTF from the kernel; the map userdata (at idx)
+ * owns it through a libbpf.btf handle in its user value. */
+static void map_load_kernel_btf(lua_State *L, int idx, struct lbpf_map *m)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	struct btf *btf;
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(m->fd, &info, &len) || !info.btf_id)
+		return;
+	btf = btf__load_from_kernel_by_id(info.btf_id);
+	if (!btf)
+		return;
+	lbpf_push_btf(L, 0, btf, 1);
+	lua_setiuservalue(L, idx, 1);
+	m->btf = btf;
+	m->btf_key_type_id = info.btf_key_type_id;
+	m->btf_value_type_id = info.btf_value_type_id;
+}
+
+/* Attach BTF codecs the first time the map (at idx) is used: the object's
+ * BTF, or the kernel's for standalone maps. Done once: the hot path pays a
+ * flag test. */
+void lbpf_map_ensure_codecs(lua_State *L, int idx, struct lbpf_map *m)
+{
+	if (m->typed)
+		return;
+	m->typed = 1;
+	if (m->map && m->owner && m->owner->obj) {
+		m->btf = bpf_object__btf(m->owner->obj);
+		m->btf_key_type_id = bpf_map__btf_key_type_id(m->map);
+		m->btf_value_type_id = bpf_map__btf_value_type_id(m->map);
+	} else if (!m->owner && m->fd >= 0) {
+		map_load_kernel_btf(L, idx, m);
+	}
+	if (!m->btf)
+		return;
+	m->key_codec = map_sized_codec(L, m->btf, m->btf_key_type_id,
+				   lbpf_map_key_size(m));
+	m->value_codec = map_sized_codec(L, m->btf, m->btf_value_type_id,
+				     lbpf_map_value_size(m));
+}
+
+/* A codec by type name for the map: its BTF, builtins, the kernel's BTF.
+ * (Builtin codecs are static and never written: the cast is safe.) */
+struct lbpf_codec *lbpf_map_named_codec(lua_State *L, struct lbpf_map *m,
+				      const char *name, size_t size,
+				      const char *what)
+{
+	const struct lbpf_codec *c = lbpf_codec_by_name(L, m->btf, name);
+
+	if (lbpf_codec_size(c) != size)
+		luaL_error(L, "libbpf.map: %s type '%s' has %d bytes, map '%s' "
+			   "has %d", what, name, (int)lbpf_codec_size(c),
+			   lbpf_map_name(m), (int)size);
+	return (struct lbpf_codec *)c;
+}
+
+void lbpf_map_elem_opts(lua_State *L, int idx, const char *fname,
+			    struct lbpf_map *m, struct elem_opts *o)
+{
+	static const char *const opts[] = {"raw", "type", "key_type", NULL};
+	const char *name;
+
+	o->raw = 0;
+	o->kc = m->key_codec;
+	o->vc = m->value_codec;
+	if (lua_isnoneornil(L, idx))
+		return;
+	lbpf_check_options(L, idx, fname, opts);
+	o->raw = lbpf_opt_boolean(L, idx, "raw", 0);
+	if ((name = lbpf_opt_string(L, idx, "type", NULL)))
+		o->vc = lbpf_map_named_codec(L, m, name, lbpf_map_value_size(m), "value");
+	if ((name = lbpf_opt_string(L, idx, "key_type", NULL)))
+		o->kc = lbpf_map_named_codec(L, m, name, lbpf_map_key_size(m), "key");
+}
+
+/* m:set_type{key=, value=}: the key/value types (by name) of a map whose BTF
+ * lacks them, for every later operation. */
+int lbpf_map_set_types(lua_State *L)
+{
+	static const char *const opts[] = {"key", "value", NULL};
+	struct lbpf_map *m = lbpf_check_map(L, 1);
+	const char *name;
+
+	lbpf_check_options(L, 2, "set_type", opts);
+	lbpf_map_ensure_codecs(L, 1, m);
+	if ((name = lbpf_opt_string(L, 2, "key", NULL)))
+		m->key_codec = lbpf_map_named_codec(L, m, name, lbpf_map_key_size(m), "key");
+	if ((name = lbpf_opt_string(L, 2, "value", NULL)))
+		m->value_codec = lbpf_map_named_codec(L, m, name, lbpf_map_value_size(m),
+					     "value");
+	lua_settop(L, 1);
+	return 1;
+}
+
+/* Push the value in `buf` (per-CPU maps: a list, one value per CPU). */
+void lbpf_map_push_value_as(lua_State *L, struct lbpf_map *m,
+			  struct lbpf_codec *c, const char *buf, int raw)
+{
+	size_t slot;
+	int i, n;
+	size_t total = lbpf_map_value_buf_size(m, &slot, &n);
+
+	if (raw) {
+		lua_pushlstring(L, buf, total);
+		return;
+	}
+	if (!lbpf_map_is_percpu(lbpf_map_type(m))) {
+		lbpf_map_decode(L, c, buf, lbpf_map_value_size(m));
+		return;
+	}
+	lua_createtable(L, n, 0);
+	for (i = 0; i < n; i++) {
+		lbpf_map_decode(L, c, buf + (size_t)i * slot, lbpf_map_value_size(m));
+		lua_rawseti(L, -2, i + 1);
+	}
+}
+
+void lbpf_map_push_value(lua_State *L, struct lbpf_map *m, const char *buf,
+		       int raw)
+{
+	lbpf_map_push_value_as(L, m, raw ? NULL : m->value_codec, buf, raw);
+}
+
+/* Map-in-map and program-array values may be given as handles: their fd. */
+static int map_handle_fd(lua_State *L, int idx)
+{
+	if (lua_type(L, idx) != LUA_TUSERDATA)
+		return -1;
+	if (luaL_testudata(L, idx, LBPF_MAP))
+		return lbpf_map_fd(lbpf_check_map(L, idx));
+	if (luaL_testudata(L, idx, LBPF_PROG))
+		return lbpf_prog_fd(lbpf_check_prog(L, idx));
+	return -1;
+}
+
+/* Encode the value at idx into buf (per-CPU: a list of values, or one
+ * value replicated to every CPU, or raw bytes of the whole buffer). */
+void lbpf_map_encode_value(lua_State *L, int idx, struct lbpf_map *m, char *buf)
+{
+	size_t slot;
+	int i, n;
+	size_t total = lbpf_map_value_buf_size(m, &slot, &n);
+	size_t vs = lbpf_map_value_size(m);
+
+	if (!lbpf_map_is_percpu(lbpf_map_type(m))) {
+		int fd = map_handle_fd(L, idx);
+
+		if (fd >= 0 && vs == sizeof(__u32))
+			memcpy(buf, &fd, sizeof(__u32));
+		else
+			lbpf_map_encode(L, idx, m->value_codec, buf, vs, "value");
+		return;
+	}
+	memset(buf, 0, total);
+	if (lua_type(L, idx) == LUA_TSTRING && lua_rawlen(L, idx) == total) {
+		memcpy(buf, lua_tostring(L, idx), total);
+		return;
+	}
+	if (lua_type(L, idx) == LUA_TTABLE && lua_rawlen(L, idx) > 0 &&
+	    !(m->value_codec && lua_rawlen(L, idx) != (size_t)n)) {
+		for (i = 0; i < n; i++) {
+			lua_rawgeti(L, idx, i + 1);
+			if (!lua_isnil(L, -1))
+				lbpf_map_encode(L, -1, m->value_codec,
+					    buf + (size_t)i * slot, vs, "value");
+			lua_pop(L, 1);
+		}
+		return;
+	}
+	for (i = 0; i < n; i++)
+		lbpf_map_encode(L, idx, m->value_codec, buf + (size_t)i * slot, vs,
+			    "value");
+}
+
+/* A scratch buffer on the Lua stack (userdata) when the stack one is small. */
+char *lbpf_map_value_buffer(lua_State *L, struct lbpf_map *m, char *small,
+			  size_t *total)
+{
+	size_t slot;
+	int n;
+
+	*total = lbpf_map_value_buf_size(m, &slot, &n);
+	if (*total <= STACK_VALUE)
+		return small;
+	return lua_newuserdatauv(L, *total, 0);
+}
+
+char *lbpf_map_key_buffer(lua_State *L, struct lbpf_map *m, char *small)
+{
+	size_t ks = lbpf_map_key_size(m);
+
+	if (ks <= STACK_VALUE)
+		return small;
+	return lua_newuserdatauv(L, ks, 0);
+}
+
