@@ -2,6 +2,7 @@
  * core.c - luaopen_libbpf_core: the module table, filled by each file's
  * open function in turn. It only calls down; nothing calls back into it.
  */
+#include "events.h"
 #include "open.h"
 
 static void (*const openers[])(lua_State *L) = {
@@ -14,6 +15,9 @@ static void (*const openers[])(lua_State *L) = {
 	lbpf_open_btf,
 	lbpf_open_vars,
 	lbpf_open_events,
+	lbpf_open_ringbuf,
+	lbpf_open_perfbuf,
+	lbpf_open_user_ringbuf,
 	lbpf_open_probe,
 	lbpf_open_syms,
 };

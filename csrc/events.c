@@ -369,7 +369,4 @@ void lbpf_open_events(lua_State *L)
 	luaL_newmetatable(L, LBPF_VIEW);
 	luaL_setfuncs(L, view_meta, 0);
 	lua_pop(L, 1);
-	lbpf_open_ringbuf(L);
-	lbpf_open_perfbuf(L);
-	lbpf_open_user_ringbuf(L);
 }
