@@ -2,8 +2,15 @@
  * core.c - luaopen_libbpf_core: the module table, filled by each file's
  * open function in turn. It only calls down; nothing calls back into it.
  */
+#include "btf.h"
 #include "events.h"
+#include "link.h"
+#include "map.h"
 #include "open.h"
+#include "print.h"
+#include "probe.h"
+#include "prog.h"
+#include "vars.h"
 
 static void (*const openers[])(lua_State *L) = {
 	lbpf_open_print,

@@ -14,7 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util.h"
+#include "elfimage.h"
+#include "lbpf.h"
 
 struct check {
 	Elf *elf;

@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "btftypes.h"
+#include "codec.h"
 #include "events.h"
+#include "names.h"
 
 /* ---- decoding plan ------------------------------------------------------- */
 

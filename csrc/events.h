@@ -21,7 +21,7 @@
 #ifndef LBPF_EVENTS_H
 #define LBPF_EVENTS_H
 
-#include "util.h"
+#include "handles.h"
 
 #define LBPF_RINGBUF "libbpf.ringbuf"
 #define LBPF_PERFBUF "libbpf.perfbuf"
@@ -141,6 +141,7 @@ void lbpf_ev_release_source(lua_State *L, struct source *src);
 int lbpf_ev_check_map(lua_State *L, int idx, __u32 type, const char *who);
 void lbpf_ev_check_callable(lua_State *L, int idx, const char *what);
 
+void lbpf_open_events(lua_State *L);      /* events.c */
 void lbpf_open_ringbuf(lua_State *L);       /* ringbuf.c */
 void lbpf_open_perfbuf(lua_State *L);       /* perfbuf.c */
 void lbpf_open_user_ringbuf(lua_State *L);  /* user_ringbuf.c */

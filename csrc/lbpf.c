@@ -217,13 +217,3 @@ int lbpf_setter_result(lua_State *L, int err, const char *what,
 	lua_settop(L, 1);
 	return 1;
 }
-
-/* add `methods` to the method table of class `name` */
-void lbpf_add_methods(lua_State *L, const char *name, const luaL_Reg *methods)
-{
-	luaL_getmetatable(L, name);
-	lua_getfield(L, -1, "__index");
-	lua_getupvalue(L, -1, 1);
-	luaL_setfuncs(L, methods, 0);
-	lua_pop(L, 3);
-}

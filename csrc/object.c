@@ -15,8 +15,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attach.h"
+#include "btf.h"
+#include "codec.h"
+#include "elfimage.h"
+#include "handles.h"
 #include "legacy.h"
-#include "util.h"
+#include "link.h"
+#include "map.h"
+#include "open.h"
+#include "print.h"
+#include "probe.h"
+#include "prog.h"
+#include "vars.h"
 
 static const char *const open_options[] = {
 	"name", "pin_root_path", "kconfig", "btf_custom_path", NULL

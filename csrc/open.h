@@ -1,10 +1,14 @@
 /*
- * open.h - the open function of each file that registers a class or
- * functions: each fills the module table at -1. Only core.c includes this.
+ * open.h - the open functions of the files that have no header of their
+ * own to declare them in (object.c, sys.c, syms.c); core.c calls them.
  */
 #ifndef LBPF_OPEN_H
 #define LBPF_OPEN_H
 
-#include "util.h"
+#include "lbpf.h"
+
+void lbpf_open_object(lua_State *L);  /* object.c */
+void lbpf_open_sys(lua_State *L);     /* sys.c */
+void lbpf_open_syms(lua_State *L);    /* syms.c: bpf.elf_symbols */
 
 #endif

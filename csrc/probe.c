@@ -14,7 +14,8 @@
 #include <linux/perf_event.h>
 
 #include "btftypes.h"
-#include "util.h"
+#include "names.h"
+#include "probe.h"
 
 static const char CACHE_KEY = 'c';
 

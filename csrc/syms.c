@@ -12,7 +12,8 @@
 #include <gelf.h>
 #include <libelf.h>
 
-#include "util.h"
+#include "lbpf.h"
+#include "open.h"
 
 #define ELF_BOX "libbpf.elf_file"
 

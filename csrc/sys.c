@@ -12,7 +12,10 @@
 
 #include <bpf/libbpf_version.h>
 
-#include "util.h"
+#include "link.h"
+#include "names.h"
+#include "open.h"
+#include "prog.h"
 
 typedef int (*next_id_fn)(__u32, __u32 *);
 typedef int (*fd_by_id_fn)(__u32);

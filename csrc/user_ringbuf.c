@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "codec.h"
 #include "events.h"
 
 struct lbpf_user_ringbuf {
