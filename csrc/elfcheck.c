@@ -5,7 +5,8 @@
  * file, a relocation naming a symbol that does not exist or BTF whose type
  * ids point nowhere crash it (later libbpf releases added these checks after
  * fuzzing). "Bad input gets a clear error, never a crash", so every object
- * goes through this check first; the message names the section at fault.
+ * goes through this check first (on the image elfimage.c opened); the
+ * message names the section at fault.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,20 +25,9 @@ struct check {
 	size_t errlen;
 };
 
-static int fail(struct check *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+#define fail(c, ...) lbpf_elf_fail((c)->err, (c)->errlen, EINVAL, __VA_ARGS__)
 
-static int fail(struct check *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(c->err, c->errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static const char *sec_name(struct check *c, GElf_Shdr *sh)
+static const char *check_sec_name(struct check *c, GElf_Shdr *sh)
 {
 	const char *n = elf_strptr(c->elf, c->shstrndx, sh->sh_name);
 
@@ -117,7 +107,7 @@ static int check_symtab(struct check *c, GElf_Shdr *sh, Elf_Data *d)
 
 	if (sh->sh_entsize != sizeof(Elf64_Sym) || sh->sh_link >= c->shnum)
 		return fail(c, "section '%s' (symbol table) is corrupt",
-			    sec_name(c, sh));
+			    check_sec_name(c, sh));
 	nsyms = d->d_size / sizeof(Elf64_Sym);
 	for (i = 0; i < nsyms; i++) {
 		GElf_Sym sym;
@@ -125,10 +115,10 @@ static int check_symtab(struct check *c, GElf_Shdr *sh, Elf_Data *d)
 		if (!gelf_getsym(d, (int)i, &sym) ||
 		    !elf_strptr(c->elf, sh->sh_link, sym.st_name))
 			return fail(c, "section '%s': symbol %zu is corrupt",
-				    sec_name(c, sh), i);
+				    check_sec_name(c, sh), i);
 		if (sym.st_shndx >= c->shnum && sym.st_shndx < SHN_LORESERVE)
 			return fail(c, "section '%s': symbol %zu names section "
-				    "%u, which does not exist", sec_name(c, sh),
+				    "%u, which does not exist", check_sec_name(c, sh),
 				    i, sym.st_shndx);
 		if (sym.st_shndx > 0 && sym.st_shndx < c->shnum) {
 			GElf_Shdr tsh;
@@ -139,7 +129,7 @@ static int check_symtab(struct check *c, GElf_Shdr *sh, Elf_Data *d)
 			     (sym.st_value > tsh.sh_size ||
 			      sym.st_size > tsh.sh_size - sym.st_value)))
 				return fail(c, "section '%s': symbol %zu lies "
-					    "outside its section", sec_name(c, sh), i);
+					    "outside its section", check_sec_name(c, sh), i);
 		}
 	}
 	return 0;
@@ -158,7 +148,7 @@ static int check_rel(struct check *c, GElf_Shdr *sh, Elf_Data *d)
 	    !gelf_getshdr(target, &tsh) || !gelf_getshdr(symtab, &ssh) ||
 	    ssh.sh_type != SHT_SYMTAB || !ssh.sh_entsize)
 		return fail(c, "section '%s' (relocations) is corrupt",
-			    sec_name(c, sh));
+			    check_sec_name(c, sh));
 	code = (tsh.sh_flags & SHF_EXECINSTR) != 0;
 	nsyms = ssh.sh_size / ssh.sh_entsize;
 	nrels = d->d_size / sizeof(Elf64_Rel);
@@ -167,10 +157,10 @@ static int check_rel(struct check *c, GElf_Shdr *sh, Elf_Data *d)
 
 		if (!gelf_getrel(d, (int)i, &rel))
 			return fail(c, "section '%s': relocation %zu is corrupt",
-				    sec_name(c, sh), i);
+				    check_sec_name(c, sh), i);
 		if (GELF_R_SYM(rel.r_info) >= nsyms)
 			return fail(c, "section '%s': relocation %zu refers to "
-				    "missing symbol %zu", sec_name(c, sh), i,
+				    "missing symbol %zu", check_sec_name(c, sh), i,
 				    (size_t)GELF_R_SYM(rel.r_info));
 		/* code relocations patch whole 8-byte instructions, data
 		 * ones (debug info) 4 or 8 bytes */
@@ -179,8 +169,8 @@ static int check_rel(struct check *c, GElf_Shdr *sh, Elf_Data *d)
 		     tsh.sh_size - rel.r_offset < (code ? 8 : 4) ||
 		     (code && rel.r_offset % 8)))
 			return fail(c, "section '%s': relocation %zu points "
-				    "outside section '%s'", sec_name(c, sh), i,
-				    sec_name(c, &tsh));
+				    "outside section '%s'", check_sec_name(c, sh), i,
+				    check_sec_name(c, &tsh));
 	}
 	return 0;
 }
@@ -198,50 +188,40 @@ static int check_section(struct check *c, Elf_Scn *scn)
 		return 0;
 	if (sh.sh_offset > c->len || sh.sh_size > c->len - sh.sh_offset)
 		return fail(c, "section '%s' lies outside the file (truncated?)",
-			    sec_name(c, &sh));
+			    check_sec_name(c, &sh));
 	d = elf_getdata(scn, NULL);
 	if (!d && sh.sh_size)
-		return fail(c, "section '%s' has no readable data", sec_name(c, &sh));
+		return fail(c, "section '%s' has no readable data", check_sec_name(c, &sh));
 	if (!d)
 		return 0;
 	if (sh.sh_type == SHT_SYMTAB)
 		return check_symtab(c, &sh, d);
 	if (sh.sh_type == SHT_REL)
 		return check_rel(c, &sh, d);
-	if (strcmp(sec_name(c, &sh), ".BTF") == 0)
+	if (strcmp(check_sec_name(c, &sh), ".BTF") == 0)
 		return check_btf(c, d);
 	return 0;
 }
 
-/* 0 when the buffer is an ELF that libbpf can parse safely; otherwise -1
+/* 0 when the image is an ELF that libbpf can parse safely; otherwise <0
  * with a message in err. */
-int lbpf_elf_check(const void *buf, size_t len, char *err, size_t errlen)
+int lbpf_elf_check(struct lbpf_elf_image *img, char *err, size_t errlen)
 {
-	struct check c = {.len = len, .err = err, .errlen = errlen};
+	struct check c = {.elf = img->elf, .len = img->len, .err = err,
+			  .errlen = errlen};
 	GElf_Ehdr eh;
 	Elf_Scn *scn = NULL;
 	int rc = 0;
 
-	elf_version(EV_CURRENT);
-	c.elf = elf_memory((char *)buf, len);
-	if (!c.elf || elf_kind(c.elf) != ELF_K_ELF || !gelf_getehdr(c.elf, &eh)) {
-		rc = fail(&c, "not an ELF file");
-		goto out;
-	}
-	if (gelf_getclass(c.elf) != ELFCLASS64 || eh.e_machine != EM_BPF) {
-		rc = fail(&c, "not a BPF ELF object (machine %u)", eh.e_machine);
-		goto out;
-	}
+	if (!gelf_getehdr(c.elf, &eh))
+		return fail(&c, "not an ELF file");
+	if (gelf_getclass(c.elf) != ELFCLASS64 || eh.e_machine != EM_BPF)
+		return fail(&c, "not a BPF ELF object (machine %u)", eh.e_machine);
 	if (elf_getshdrnum(c.elf, &c.shnum) || elf_getshdrstrndx(c.elf, &c.shstrndx) ||
-	    c.shstrndx >= c.shnum || eh.e_shoff > len ||
-	    (size_t)eh.e_shnum * sizeof(Elf64_Shdr) > len - eh.e_shoff) {
-		rc = fail(&c, "section headers are corrupt or truncated");
-		goto out;
-	}
+	    c.shstrndx >= c.shnum || eh.e_shoff > c.len ||
+	    (size_t)eh.e_shnum * sizeof(Elf64_Shdr) > c.len - eh.e_shoff)
+		return fail(&c, "section headers are corrupt or truncated");
 	while (!rc && (scn = elf_nextscn(c.elf, scn)) != NULL)
 		rc = check_section(&c, scn);
-out:
-	if (c.elf)
-		elf_end(c.elf);
 	return rc;
 }

@@ -11,8 +11,10 @@
  * symbols defined in it. A ".maps" section (BTF-defined maps) means libbpf.
  *
  * Usage:
- *   fmt = lbpf_legacy_detect(buf, len);          // LBPF_FMT_*
- *   l = lbpf_legacy_open(buf, len, "name", NULL, err, sizeof err);
+ *   lbpf_elf_image_open(&img, buf, len, err, sizeof err);   // elfimage.h
+ *   fmt = lbpf_elf_image_format(&img);           // LBPF_FMT_*
+ *   l = lbpf_legacy_open(&img, "name", NULL, err, sizeof err);
+ *   lbpf_elf_image_close(&img);
  *   ... l->maps[i], l->progs[i], lbpf_legacy_prog_set_type() ...
  *   if (lbpf_legacy_load(l, err, sizeof err) < 0) ... l->progs[i].log ...
  *   lbpf_legacy_free(l);                          // closes every fd
@@ -32,11 +34,7 @@
 #include <linux/bpf.h>
 #include <linux/types.h>
 
-/* which convention an ELF buffer follows */
-#define LBPF_FMT_BAD_ELF  -1 /* not readable as ELF (lbpf_legacy_open says why) */
-#define LBPF_FMT_LIBBPF   0  /* leave it to libbpf */
-#define LBPF_FMT_IPROUTE2 1  /* struct bpf_elf_map in "maps" */
-#define LBPF_FMT_MAP_DEF  2  /* struct bpf_map_def (5 or 7 fields) in "maps" */
+#include "elfimage.h"
 
 /* default root of pinned maps, as iproute2's tc uses it */
 #define LBPF_LEGACY_PIN_ROOT "/sys/fs/bpf/tc"
@@ -87,36 +85,19 @@ struct lbpf_legacy {
 	int loaded;
 };
 
-/* One ELF section, for obj:sections(). */
-struct lbpf_elf_section {
-	char *name;
-	size_t size;
-	const char *type;             /* "progbits", "rel", "symtab", ... */
-	__u64 flags;                  /* SHF_* */
-	size_t index;
-};
-
-struct lbpf_elf_sections {
-	int format;                   /* LBPF_FMT_* */
-	size_t n;
-	struct lbpf_elf_section *sec;
-};
-
-/* LBPF_FMT_* for the ELF image buf[0..len). Never fails loudly. */
-int lbpf_legacy_detect(const void *buf, size_t len);
-/* "libbpf", "iproute2", "bpf_map_def" or "bad_elf" */
-const char *lbpf_legacy_format_name(int format);
-
-/* Parse a legacy object; NULL with err filled and errno set on any problem
- * (the message names the section). `name` may be NULL ("legacy"); `pin_root` may be NULL
- * (LBPF_LEGACY_PIN_ROOT). The buffer is not kept. */
-struct lbpf_legacy *lbpf_legacy_open(const void *buf, size_t len,
+/* legacy_parse.c: parse a legacy object from an open image; NULL with err
+ * filled and errno set on any problem (the message names the section).
+ * `name` may be NULL ("legacy"); `pin_root` may be NULL
+ * (LBPF_LEGACY_PIN_ROOT). The image is not kept. */
+struct lbpf_legacy *lbpf_legacy_open(struct lbpf_elf_image *img,
 				     const char *name, const char *pin_root,
 				     char *err, size_t errlen);
-/* Create/reuse maps, patch relocations, load programs with autoload set.
+/* legacy_parse.c: free the memory of a parsed object (no fd is closed) */
+void lbpf_legacy_release(struct lbpf_legacy *l);
+/* legacy_load.c: create/reuse maps, patch relocations, load programs with autoload set.
  * Returns 0 or -errno (the first errno of the failure) with err filled. */
 int lbpf_legacy_load(struct lbpf_legacy *l, char *err, size_t errlen);
-/* Close every fd, free everything. NULL is fine. */
+/* legacy_load.c: close every fd, free everything. NULL is fine. */
 void lbpf_legacy_free(struct lbpf_legacy *l);
 
 /* index by name, or -1 */
@@ -126,10 +107,5 @@ int lbpf_legacy_find_prog(const struct lbpf_legacy *l, const char *name);
 int lbpf_legacy_prog_set_type(struct lbpf_legacy *l, size_t i, __u32 type,
 			      __u32 expected_attach_type);
 int lbpf_legacy_prog_set_autoload(struct lbpf_legacy *l, size_t i, int on);
-
-/* Sections of any ELF object (libbpf ones too); NULL with err on error. */
-struct lbpf_elf_sections *lbpf_elf_sections(const void *buf, size_t len,
-					    char *err, size_t errlen);
-void lbpf_elf_sections_free(struct lbpf_elf_sections *s);
 
 #endif

@@ -125,16 +125,15 @@ static void default_name(char *out, size_t n, const char *path)
 /* Open bytes at `bufidx` with legacy.c (another loader's convention, or
  * bytes libelf cannot read: its message is better than a bare EINVAL). */
 static int open_legacy(lua_State *L, struct lbpf_object *o, int objidx,
-		       int bufidx, const char *path, const char *what)
+		       struct lbpf_elf_image *img, const char *path,
+		       const char *what)
 {
 	const char *name = lbpf_opt_string(L, 2, "name", NULL);
 	char err[512], defname[64];
-	size_t len;
-	const char *buf = lua_tolstring(L, bufidx, &len);
 	struct lbpf_legacy *l;
 
 	default_name(defname, sizeof(defname), path);
-	l = lbpf_legacy_open(buf, len, name ? name : defname,
+	l = lbpf_legacy_open(img, name ? name : defname,
 			     lbpf_opt_string(L, 2, "pin_root_path", NULL),
 			     err, sizeof(err));
 	if (!l) {
@@ -142,7 +141,7 @@ static int open_legacy(lua_State *L, struct lbpf_object *o, int objidx,
 		return lbpf_push_error(L, errno, "open '%s' failed: %s", what, err);
 	}
 	o->legacy = l;
-	o->format = lbpf_legacy_format_name(l->format);
+	o->format = lbpf_elf_format_name(l->format);
 	collect_legacy_children(L, objidx, l);
 	lua_settop(L, objidx);
 	return 1;
@@ -176,14 +175,21 @@ static const char *read_file(lua_State *L, const char *path, size_t *len)
 	return lua_tolstring(L, -1, len);
 }
 
-/* libbpf 1.1 crashes on some corrupt ELFs: check the bytes first. */
-static int check_elf(lua_State *L, const char *what, const char *buf,
-		     size_t len)
+/* Open the ELF image once (for detection and the legacy parser) and check
+ * it: libbpf 1.1 crashes on some corrupt ELFs. 0, or 3 values pushed. */
+static int open_image(lua_State *L, struct lbpf_elf_image *img,
+		      const char *what, const char *buf, size_t len)
 {
-	char msg[256];
+	char msg[512];
+	int ret = lbpf_elf_image_open(img, buf, len, msg, sizeof(msg));
 
-	if (lbpf_elf_check(buf, len, msg, sizeof(msg)) == 0)
+	if (ret < 0) {
+		lbpf_elf_image_close(img);
+		return lbpf_push_error(L, -ret, "open '%s' failed: %s", what, msg);
+	}
+	if (lbpf_elf_check(img, msg, sizeof(msg)) == 0)
 		return 0;
+	lbpf_elf_image_close(img);
 	lua_pushnil(L);
 	lua_pushfstring(L, "open '%s' failed: %s", what, msg);
 	lua_pushinteger(L, EINVAL);
@@ -196,8 +202,11 @@ static int open_common(lua_State *L, const char *path, const char *buf,
 		       size_t len, const char *fname)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	struct lbpf_elf_image img;
 	struct lbpf_object *o;
 	struct bpf_object *obj;
+	const char *what, *bytes;
+	size_t blen;
 	int objidx, bufidx, err;
 
 	lbpf_check_options(L, 2, fname, open_options);
@@ -206,36 +215,32 @@ static int open_common(lua_State *L, const char *path, const char *buf,
 	opts.kconfig = lbpf_opt_string(L, 2, "kconfig", NULL);
 	opts.btf_custom_path = lbpf_opt_string(L, 2, "btf_custom_path", NULL);
 
+	what = buf ? (opts.object_name ? opts.object_name : "<buffer>") : path;
 	if (!buf) {
 		size_t flen;
 		const char *bytes = read_file(L, path, &flen);
 
 		if (!bytes)
 			return lbpf_push_error(L, errno, "open '%s' failed", path);
-		if (check_elf(L, path, bytes, flen))
-			return 3;
-	} else if (check_elf(L, opts.object_name ? opts.object_name
-				     : "<buffer>", buf, len)) {
-		return 3;
 	} else {
 		lua_pushvalue(L, 1);
 	}
 	bufidx = lua_gettop(L);   /* the ELF bytes, kept as the "buf" field */
+	bytes = lua_tolstring(L, bufidx, &blen);
+	if (open_image(L, &img, what, bytes, blen))
+		return 3;
 	o = new_object(L);
 	objidx = lua_gettop(L);
 	lua_getiuservalue(L, objidx, 1);
 	lua_pushvalue(L, bufidx);
 	lua_setfield(L, -2, "buf");
 	lua_pop(L, 1);
-	{
-		size_t blen;
-		const char *bytes = lua_tolstring(L, bufidx, &blen);
-
-		if (lbpf_legacy_detect(bytes, blen) != LBPF_FMT_LIBBPF)
-			return open_legacy(L, o, objidx, bufidx, path,
-					   buf ? (opts.object_name ? opts.object_name
-						  : "<buffer>") : path);
+	if (lbpf_elf_image_format(&img) != LBPF_FMT_LIBBPF) {
+		err = open_legacy(L, o, objidx, &img, path, what);
+		lbpf_elf_image_close(&img);
+		return err;
 	}
+	lbpf_elf_image_close(&img);
 	errno = 0;
 	obj = buf ? bpf_object__open_mem(buf, len, &opts)
 		  : bpf_object__open_file(path, &opts);
@@ -245,10 +250,7 @@ static int open_common(lua_State *L, const char *path, const char *buf,
 		err = err ? -err : (errno ? errno : EINVAL);
 		/* libbpf says EINVAL/ENOEXEC/... for anything that is not a
 		 * usable BPF ELF; keep its errno, say what we opened. */
-		return lbpf_push_error(L, err, "open '%s' failed",
-				       buf ? (opts.object_name ? opts.object_name
-							       : "<buffer>")
-					   : path);
+		return lbpf_push_error(L, err, "open '%s' failed", what);
 	}
 	o->obj = obj;
 	collect_children(L, objidx, obj);
@@ -670,7 +672,7 @@ static int l_sections(lua_State *L)
 		lua_setfield(L, -2, "index");
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
-	lua_pushstring(L, lbpf_legacy_format_name(s->format));
+	lua_pushstring(L, lbpf_elf_format_name(s->format));
 	lbpf_elf_sections_free(s);
 	return 2;
 }
