@@ -429,7 +429,7 @@ const struct lbpf_codec *lbpf_codec_by_name(lua_State *L,
 
 /* ---- decoding ------------------------------------------------------------- */
 
-static __u64 load_uint(const void *p, __u32 size)
+__u64 lbpf_load_uint(const void *p, __u32 size)
 {
 	switch (size) {
 	case 1: return *(const __u8 *)p;
@@ -518,7 +518,7 @@ static void decode_at(lua_State *L, const struct lbpf_codec *c,
 {
 	switch (c->kind) {
 	case K_INT: case K_ENUM: case K_BOOL:
-		push_scalar(L, c, load_uint(p, c->size), c->size * 8);
+		push_scalar(L, c, lbpf_load_uint(p, c->size), c->size * 8);
 		break;
 	case K_FLOAT:
 		if (c->size == 4) {

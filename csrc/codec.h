@@ -31,4 +31,7 @@ int lbpf_codec_int(const struct lbpf_codec *c);
 const struct lbpf_codec *lbpf_codec_by_name(lua_State *L,
 					    const struct btf *btf,
 					    const char *name);
+/* the unsigned integer of `size` bytes at p (1, 2, 4, 8; other sizes: the
+ * first bytes, little-endian) */
+__u64 lbpf_load_uint(const void *p, __u32 size);
 #endif

@@ -148,16 +148,6 @@ static struct view *check_view(lua_State *L)
 	return v;
 }
 
-static lua_Integer load_uint(const unsigned char *p, lua_Integer size)
-{
-	switch (size) {
-	case 1: return *p;
-	case 2: { __u16 x; memcpy(&x, p, 2); return x; }
-	case 4: { __u32 x; memcpy(&x, p, 4); return x; }
-	default: { __u64 x; memcpy(&x, p, 8); return (lua_Integer)x; }
-	}
-}
-
 /* Push field `plan` (see lbpf_ev_push_plan) of the record at data, of
  * `size` bytes; `who` and `name` are for the error. */
 void lbpf_ev_push_field(lua_State *L, lua_Integer plan,
@@ -175,16 +165,16 @@ void lbpf_ev_push_field(lua_State *L, lua_Integer plan,
 				strnlen((const char *)data + off, (size_t)fsize));
 		break;
 	case F_BOOL:
-		lua_pushboolean(L, load_uint(data + off, fsize) != 0);
+		lua_pushboolean(L, (lua_Integer)lbpf_load_uint(data + off, (__u32)fsize) != 0);
 		break;
 	case F_INT:
-		x = load_uint(data + off, fsize);
+		x = (lua_Integer)lbpf_load_uint(data + off, (__u32)fsize);
 		if (fsize < 8)
 			x = (lua_Integer)((__u64)x << (64 - fsize * 8)) >> (64 - fsize * 8);
 		lua_pushinteger(L, x);
 		break;
 	default:
-		lua_pushinteger(L, load_uint(data + off, fsize));
+		lua_pushinteger(L, (lua_Integer)lbpf_load_uint(data + off, (__u32)fsize));
 		break;
 	}
 }

@@ -83,7 +83,7 @@ static int check_pinned(int fd, const struct lbpf_legacy_map *m,
 	return 0;
 }
 
-static int map_create(struct lbpf_legacy *l, struct lbpf_legacy_map *m,
+static int legacy_map_create(struct lbpf_legacy *l, struct lbpf_legacy_map *m,
 		      char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = m->flags);
@@ -106,7 +106,7 @@ static int map_create(struct lbpf_legacy *l, struct lbpf_legacy_map *m,
 	return 0;
 }
 
-static int map_pin(struct lbpf_legacy_map *m, const char *dir,
+static int legacy_map_pin(struct lbpf_legacy_map *m, const char *dir,
 		   const char *path, char *err, size_t errlen)
 {
 	int ret = mkdir_p(dir);
@@ -133,7 +133,7 @@ static int map_obtain(struct lbpf_legacy *l, struct lbpf_legacy_map *m,
 	int fd, ret;
 
 	if (!m->pinning)
-		return map_create(l, m, err, errlen);
+		return legacy_map_create(l, m, err, errlen);
 	if (strchr(m->name, '/') || strcmp(m->name, "..") == 0 ||
 	    strcmp(m->name, ".") == 0)
 		return lbpf_elf_fail(err, errlen, EINVAL,
@@ -157,8 +157,8 @@ static int map_obtain(struct lbpf_legacy *l, struct lbpf_legacy_map *m,
 	if (errno != ENOENT)
 		return lbpf_elf_fail(err, errlen, errno, "map '%s': open pinned %s",
 			    m->name, path);
-	ret = map_create(l, m, err, errlen);
-	return ret < 0 ? ret : map_pin(m, dir, path, err, errlen);
+	ret = legacy_map_create(l, m, err, errlen);
+	return ret < 0 ? ret : legacy_map_pin(m, dir, path, err, errlen);
 }
 
 static int is_map_in_map(const struct lbpf_legacy_map *m)

@@ -117,7 +117,7 @@ static struct lbpf_link *check_bpf_link(lua_State *L, const char *what)
 }
 
 /* link:destroy() -> true | nil, msg, errno; detaches (unless disconnected) */
-static int l_destroy(lua_State *L)
+static int link_destroy(lua_State *L)
 {
 	struct lbpf_link *l = luaL_checkudata(L, 1, LBPF_LINK);
 
@@ -130,7 +130,7 @@ static int l_destroy(lua_State *L)
 }
 
 /* link:detach(): ask the kernel to detach now; the handle stays valid */
-static int l_detach(lua_State *L)
+static int link_detach(lua_State *L)
 {
 	struct lbpf_link *l = check_bpf_link(L, "detach");
 	int err = bpf_link__detach(l->link);
@@ -144,7 +144,7 @@ static int l_detach(lua_State *L)
 
 /* link:disconnect(): destroy() will then close the fd without detaching
  * (a pinned link keeps running after the script exits) */
-static int l_disconnect(lua_State *L)
+static int link_disconnect(lua_State *L)
 {
 	struct lbpf_link *l = check_bpf_link(L, "disconnect");
 
@@ -154,7 +154,7 @@ static int l_disconnect(lua_State *L)
 	return 1;
 }
 
-static int l_pin(lua_State *L)
+static int link_pin(lua_State *L)
 {
 	struct lbpf_link *l = check_bpf_link(L, "pin");
 	const char *path = luaL_checkstring(L, 2);
@@ -167,7 +167,7 @@ static int l_pin(lua_State *L)
 	return 1;
 }
 
-static int l_unpin(lua_State *L)
+static int link_unpin(lua_State *L)
 {
 	struct lbpf_link *l = check_bpf_link(L, "unpin");
 	int err = bpf_link__unpin(l->link);
@@ -180,7 +180,7 @@ static int l_unpin(lua_State *L)
 }
 
 /* link:info() -> {id=, type=, prog_id=} */
-static int l_info(lua_State *L)
+static int link_info(lua_State *L)
 {
 	struct lbpf_link *l = check_bpf_link(L, "info");
 	struct bpf_link_info info;
@@ -229,13 +229,13 @@ static int link_get(lua_State *L)
 
 /* __gc runs only once the object (which holds owned links) is garbage too,
  * or for links that have no object: destroying is then right. */
-static int l_gc(lua_State *L)
+static int link_gc(lua_State *L)
 {
 	lbpf_link_release(luaL_checkudata(L, 1, LBPF_LINK));
 	return 0;
 }
 
-static int l_tostring(lua_State *L)
+static int link_tostring(lua_State *L)
 {
 	struct lbpf_link *l = luaL_checkudata(L, 1, LBPF_LINK);
 
@@ -289,18 +289,18 @@ static int link_read(lua_State *L)
 void lbpf_open_link(lua_State *L)
 {
 	static const luaL_Reg meta[] = {
-		{"__gc", l_gc},
-		{"__close", l_destroy},
-		{"__tostring", l_tostring},
+		{"__gc", link_gc},
+		{"__close", link_destroy},
+		{"__tostring", link_tostring},
 		{NULL, NULL}
 	};
 	static const luaL_Reg methods[] = {
-		{"destroy", l_destroy},
-		{"detach", l_detach},
-		{"disconnect", l_disconnect},
-		{"pin", l_pin},
-		{"unpin", l_unpin},
-		{"info", l_info},
+		{"destroy", link_destroy},
+		{"detach", link_detach},
+		{"disconnect", link_disconnect},
+		{"pin", link_pin},
+		{"unpin", link_unpin},
+		{"info", link_info},
 		{"read", link_read},
 		{NULL, NULL}
 	};

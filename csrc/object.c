@@ -259,7 +259,7 @@ static int open_common(lua_State *L, const char *path, const char *buf,
 }
 
 /* bpf.open(path [, opts]) */
-static int l_open(lua_State *L)
+static int object_open(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
 
@@ -267,7 +267,7 @@ static int l_open(lua_State *L)
 }
 
 /* bpf.open_buffer(bytes [, opts]) */
-static int l_open_buffer(lua_State *L)
+static int object_open_buffer(lua_State *L)
 {
 	size_t len;
 	const char *buf = luaL_checklstring(L, 1, &len);
@@ -447,7 +447,7 @@ static int load_legacy(lua_State *L, struct lbpf_object *o)
 }
 
 /* obj:load([{log_level=}]) -> obj | nil, msg, errno */
-static int l_load(lua_State *L)
+static int object_load(lua_State *L)
 {
 	static const char *const opts[] = {"log_level", NULL};
 	struct lbpf_object *o = lbpf_check_object(L, 1);
@@ -480,7 +480,7 @@ static int l_load(lua_State *L)
 
 /* obj:attach() -> { prog name -> link } for every auto-attachable program,
  * like a skeleton's attach; all or nothing. */
-static int l_attach(lua_State *L)
+static int object_attach(lua_State *L)
 {
 	struct lbpf_object *o = lbpf_check_object(L, 1);
 	int progs, result;
@@ -534,7 +534,7 @@ static int l_attach(lua_State *L)
 
 /* Destroy links first (a link may reference the object's programs and, for
  * USDT, its memory), then the libbpf object. Safe to call twice. */
-static int l_close(lua_State *L)
+static int object_close(lua_State *L)
 {
 	struct lbpf_object *o = luaL_checkudata(L, 1, LBPF_OBJECT);
 
@@ -560,7 +560,7 @@ static int l_close(lua_State *L)
 	return 0;
 }
 
-static int l_tostring(lua_State *L)
+static int object_tostring(lua_State *L)
 {
 	struct lbpf_object *o = luaL_checkudata(L, 1, LBPF_OBJECT);
 	int nmaps = 0, nprogs = 0;
@@ -642,7 +642,7 @@ static int object_get(lua_State *L)
 
 /* obj:sections() -> { {name=, size=, type=, flags=, index=}, ... }, format
  * The ELF view of any object, before or after load. */
-static int l_sections(lua_State *L)
+static int object_sections(lua_State *L)
 {
 	struct lbpf_elf_sections *s;
 	const char *buf;
@@ -680,22 +680,22 @@ static int l_sections(lua_State *L)
 void lbpf_open_object(lua_State *L)
 {
 	static const luaL_Reg meta[] = {
-		{"__gc", l_close},
-		{"__close", l_close},
-		{"__tostring", l_tostring},
+		{"__gc", object_close},
+		{"__close", object_close},
+		{"__tostring", object_tostring},
 		{NULL, NULL}
 	};
 	static const luaL_Reg methods[] = {
-		{"load", l_load},
-		{"attach", l_attach},
-		{"sections", l_sections},
+		{"load", object_load},
+		{"attach", object_attach},
+		{"sections", object_sections},
 		{"btf", object_btf},
-		{"close", l_close},
+		{"close", object_close},
 		{NULL, NULL}
 	};
 	static const luaL_Reg funcs[] = {
-		{"open", l_open},
-		{"open_buffer", l_open_buffer},
+		{"open", object_open},
+		{"open_buffer", object_open_buffer},
 		{NULL, NULL}
 	};
 

@@ -115,7 +115,7 @@ static void perfbuf_lost(void *ctx, int cpu, __u64 cnt)
 }
 
 /* bpf.perfbuf(map, {on_sample=, on_lost=, pages=, type=, raw=, view=}) */
-static int l_perfbuf(lua_State *L)
+static int perfbuf_new(lua_State *L)
 {
 	int fd = lbpf_ev_check_map(L, 1, BPF_MAP_TYPE_PERF_EVENT_ARRAY,
 				  LBPF_PERFBUF);
@@ -246,6 +246,6 @@ void lbpf_open_perfbuf(lua_State *L)
 	};
 
 	lbpf_new_class(L, LBPF_PERFBUF, pb_meta, pb_methods, pb_getter);
-	lua_pushcfunction(L, l_perfbuf);
+	lua_pushcfunction(L, perfbuf_new);
 	lua_setfield(L, -2, "perfbuf");
 }

@@ -334,7 +334,7 @@ static int run_probe(lua_State *L, const char *kind, const char *name,
 /* bpf.probe(name[, kind="attach"[, prog_type="kprobe"]]) -> true |
  * false, reason. kind: "attach" (kprobe, uprobe, fentry, tracepoint,
  * perf_event, ...), "prog", "map" or "helper" (for `prog_type` programs). */
-static int l_probe(lua_State *L)
+static int probe_probe(lua_State *L)
 {
 	const char *name = luaL_checkstring(L, 1);
 	const char *kind = luaL_optstring(L, 2, "attach");
@@ -383,7 +383,7 @@ static void features_of(lua_State *L, const char *kind,
 
 		if (!name)
 			continue;
-		lua_pushcfunction(L, l_probe);
+		lua_pushcfunction(L, probe_probe);
 		lua_pushstring(L, name);
 		lua_pushstring(L, kind);
 		lua_call(L, 2, 1);
@@ -408,7 +408,7 @@ static const char *attach_name_at(int i)
 
 /* bpf.features() -> {attach={kprobe=false, ...}, progs={xdp=true, ...},
  * maps={ringbuf=true, ...}}; helpers: bpf.probe(name, "helper", type) */
-static int l_features(lua_State *L)
+static int probe_features(lua_State *L)
 {
 	int nattach = (int)(sizeof(attach_kinds) / sizeof(attach_kinds[0])) - 1;
 
@@ -428,8 +428,8 @@ static int l_features(lua_State *L)
 void lbpf_open_probe(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
-		{"probe", l_probe},
-		{"features", l_features},
+		{"probe", probe_probe},
+		{"features", probe_features},
 		{NULL, NULL}
 	};
 

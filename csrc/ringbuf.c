@@ -226,7 +226,7 @@ static int ringbuf_add_source(lua_State *L, struct lbpf_ringbuf *r, int ridx,
 }
 
 /* bpf.ringbuf(map, cb [, {type=, raw=, view=, batch=}]) */
-static int l_ringbuf(lua_State *L)
+static int ringbuf_new(lua_State *L)
 {
 	struct lbpf_ringbuf *r;
 	int n;
@@ -595,6 +595,6 @@ void lbpf_open_ringbuf(lua_State *L)
 	lua_pushcclosure(L, batch_index, 1);
 	lua_setfield(L, -2, "__index");
 	lua_pop(L, 1);
-	lua_pushcfunction(L, l_ringbuf);
+	lua_pushcfunction(L, ringbuf_new);
 	lua_setfield(L, -2, "ringbuf");
 }

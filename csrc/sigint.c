@@ -43,7 +43,7 @@ static void on_sigint(int sig)
 }
 
 /* sigint.install() -> true | nil, msg: keep SIGINT from now on */
-static int l_install(lua_State *L)
+static int sigint_install(lua_State *L)
 {
 	struct sigaction sa;
 
@@ -59,7 +59,7 @@ static int l_install(lua_State *L)
 }
 
 /* sigint.arm(on): while on, SIGINT raises "interrupted!" in Lua code */
-static int l_arm(lua_State *L)
+static int sigint_arm(lua_State *L)
 {
 	int on = lua_toboolean(L, 1);
 
@@ -72,7 +72,7 @@ static int l_arm(lua_State *L)
 }
 
 /* sigint.take() -> boolean: whether SIGINT came since the last take */
-static int l_take(lua_State *L)
+static int sigint_take(lua_State *L)
 {
 	lua_pushboolean(L, pending);
 	pending = 0;
@@ -82,9 +82,9 @@ static int l_take(lua_State *L)
 __attribute__((visibility("default"))) int luaopen_libbpf_sigint(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
-		{"install", l_install},
-		{"arm", l_arm},
-		{"take", l_take},
+		{"install", sigint_install},
+		{"arm", sigint_arm},
+		{"take", sigint_take},
 		{NULL, NULL}
 	};
 

@@ -55,7 +55,7 @@ static struct elf_box *push_elf_box(lua_State *L)
 	return b;
 }
 
-static void set_int(lua_State *L, const char *key, lua_Integer v)
+static void syms_set_int(lua_State *L, const char *key, lua_Integer v)
 {
 	lua_pushinteger(L, v);
 	lua_setfield(L, -2, key);
@@ -89,8 +89,8 @@ static void add_section_symbols(lua_State *L, Elf *elf, Elf_Scn *scn,
 			lua_createtable(L, 0, 3);
 			lua_pushstring(L, name);
 			lua_setfield(L, -2, "name");
-			set_int(L, "addr", (lua_Integer)sym.st_value);
-			set_int(L, "size", (lua_Integer)sym.st_size);
+			syms_set_int(L, "addr", (lua_Integer)sym.st_value);
+			syms_set_int(L, "size", (lua_Integer)sym.st_size);
 			lua_rawseti(L, -2, ++*n);
 		}
 	}
@@ -126,10 +126,10 @@ static void push_elf_layout(lua_State *L, Elf *elf, const GElf_Ehdr *eh)
 			if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
 				continue;
 			lua_createtable(L, 0, 5);
-			set_int(L, "vaddr", (lua_Integer)ph.p_vaddr);
-			set_int(L, "offset", (lua_Integer)ph.p_offset);
-			set_int(L, "filesz", (lua_Integer)ph.p_filesz);
-			set_int(L, "memsz", (lua_Integer)ph.p_memsz);
+			syms_set_int(L, "vaddr", (lua_Integer)ph.p_vaddr);
+			syms_set_int(L, "offset", (lua_Integer)ph.p_offset);
+			syms_set_int(L, "filesz", (lua_Integer)ph.p_filesz);
+			syms_set_int(L, "memsz", (lua_Integer)ph.p_memsz);
 			lua_pushboolean(L, (ph.p_flags & PF_X) != 0);
 			lua_setfield(L, -2, "exec");
 			lua_rawseti(L, -2, ++n);
@@ -148,6 +148,8 @@ static void push_elf_layout(lua_State *L, Elf *elf, const GElf_Ehdr *eh)
  *   memsz=, exec=}...}}`, the PT_LOAD segments
  * @return or `nil, message, errno` when the file cannot be read as ELF
  */
+/* named l_elf_symbols, not syms_*: spec/syms_spec.lua resolves this
+ * function's own address to its symbol name */
 static int l_elf_symbols(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);

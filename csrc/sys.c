@@ -22,13 +22,13 @@ typedef int (*fd_by_id_fn)(__u32);
 /* push the info table of the object behind fd, or return 0 */
 typedef int (*push_info_fn)(lua_State *L, int fd);
 
-static void set_int(lua_State *L, const char *k, lua_Integer v)
+static void sys_set_int(lua_State *L, const char *k, lua_Integer v)
 {
 	lua_pushinteger(L, v);
 	lua_setfield(L, -2, k);
 }
 
-static void set_str(lua_State *L, const char *k, const char *v)
+static void sys_set_str(lua_State *L, const char *k, const char *v)
 {
 	lua_pushstring(L, v);
 	lua_setfield(L, -2, k);
@@ -68,18 +68,18 @@ static int push_prog_info(lua_State *L, int fd)
 	for (i = 0; i < BPF_TAG_SIZE; i++)
 		snprintf(tag + 2 * i, 3, "%02x", info.tag[i]);
 	lua_createtable(L, 0, 12);
-	set_int(L, "id", info.id);
-	set_str(L, "name", info.name);
-	set_str(L, "type", lbpf_prog_type_name(info.type));
-	set_str(L, "tag", tag);
-	set_int(L, "uid", info.created_by_uid);
-	set_int(L, "load_time", (lua_Integer)info.load_time);
-	set_int(L, "run_cnt", (lua_Integer)info.run_cnt);
-	set_int(L, "run_time_ns", (lua_Integer)info.run_time_ns);
-	set_int(L, "xlated_len", info.xlated_prog_len);
-	set_int(L, "jited_len", info.jited_prog_len);
-	set_int(L, "verified_insns", info.verified_insns);
-	set_int(L, "btf_id", info.btf_id);
+	sys_set_int(L, "id", info.id);
+	sys_set_str(L, "name", info.name);
+	sys_set_str(L, "type", lbpf_prog_type_name(info.type));
+	sys_set_str(L, "tag", tag);
+	sys_set_int(L, "uid", info.created_by_uid);
+	sys_set_int(L, "load_time", (lua_Integer)info.load_time);
+	sys_set_int(L, "run_cnt", (lua_Integer)info.run_cnt);
+	sys_set_int(L, "run_time_ns", (lua_Integer)info.run_time_ns);
+	sys_set_int(L, "xlated_len", info.xlated_prog_len);
+	sys_set_int(L, "jited_len", info.jited_prog_len);
+	sys_set_int(L, "verified_insns", info.verified_insns);
+	sys_set_int(L, "btf_id", info.btf_id);
 	push_prog_map_ids(L, fd, info.nr_map_ids);
 	lua_setfield(L, -2, "map_ids");
 	return 1;
@@ -94,14 +94,14 @@ static int push_map_info(lua_State *L, int fd)
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return 0;
 	lua_createtable(L, 0, 8);
-	set_int(L, "id", info.id);
-	set_str(L, "name", info.name);
-	set_str(L, "type", lbpf_map_type_name(info.type));
-	set_int(L, "key_size", info.key_size);
-	set_int(L, "value_size", info.value_size);
-	set_int(L, "max_entries", info.max_entries);
-	set_int(L, "flags", info.map_flags);
-	set_int(L, "btf_id", info.btf_id);
+	sys_set_int(L, "id", info.id);
+	sys_set_str(L, "name", info.name);
+	sys_set_str(L, "type", lbpf_map_type_name(info.type));
+	sys_set_int(L, "key_size", info.key_size);
+	sys_set_int(L, "value_size", info.value_size);
+	sys_set_int(L, "max_entries", info.max_entries);
+	sys_set_int(L, "flags", info.map_flags);
+	sys_set_int(L, "btf_id", info.btf_id);
 	return 1;
 }
 
@@ -116,21 +116,21 @@ static int push_link_info(lua_State *L, int fd)
 		return 0;
 	type = libbpf_bpf_link_type_str(info.type);
 	lua_createtable(L, 0, 4);
-	set_int(L, "id", info.id);
-	set_str(L, "type", type ? type : "unknown");
-	set_int(L, "prog_id", info.prog_id);
+	sys_set_int(L, "id", info.id);
+	sys_set_str(L, "type", type ? type : "unknown");
+	sys_set_int(L, "prog_id", info.prog_id);
 	switch (info.type) {
 	case BPF_LINK_TYPE_CGROUP:
-		set_int(L, "cgroup_id", (lua_Integer)info.cgroup.cgroup_id);
+		sys_set_int(L, "cgroup_id", (lua_Integer)info.cgroup.cgroup_id);
 		break;
 	case BPF_LINK_TYPE_NETNS:
-		set_int(L, "netns_ino", info.netns.netns_ino);
+		sys_set_int(L, "netns_ino", info.netns.netns_ino);
 		break;
 	case BPF_LINK_TYPE_XDP:
-		set_int(L, "ifindex", info.xdp.ifindex);
+		sys_set_int(L, "ifindex", info.xdp.ifindex);
 		break;
 	case BPF_LINK_TYPE_TRACING:
-		set_int(L, "target_btf_id", info.tracing.target_btf_id);
+		sys_set_int(L, "target_btf_id", info.tracing.target_btf_id);
 		break;
 	default:
 		break;
@@ -169,28 +169,28 @@ static int list_all(lua_State *L, next_id_fn next, fd_by_id_fn get,
 }
 
 /* bpf.progs() -> {{id=, name=, type=, tag=, map_ids=, ...}, ...} */
-static int l_progs(lua_State *L)
+static int sys_progs(lua_State *L)
 {
 	return list_all(L, bpf_prog_get_next_id, bpf_prog_get_fd_by_id,
 			push_prog_info, "programs");
 }
 
 /* bpf.maps() -> {{id=, name=, type=, key_size=, ...}, ...} */
-static int l_maps(lua_State *L)
+static int sys_maps(lua_State *L)
 {
 	return list_all(L, bpf_map_get_next_id, bpf_map_get_fd_by_id,
 			push_map_info, "maps");
 }
 
 /* bpf.links() -> {{id=, type=, prog_id=, ...}, ...} */
-static int l_links(lua_State *L)
+static int sys_links(lua_State *L)
 {
 	return list_all(L, bpf_link_get_next_id, bpf_link_get_fd_by_id,
 			push_link_info, "links");
 }
 
 /* bpf.prog_from_id(id) -> libbpf.program (fd-backed, owns its fd) */
-static int l_prog_from_id(lua_State *L)
+static int sys_prog_from_id(lua_State *L)
 {
 	lua_Integer id = luaL_checkinteger(L, 1);
 	struct bpf_prog_info info;
@@ -216,7 +216,7 @@ static int l_prog_from_id(lua_State *L)
 
 /* bpf.link_from_id(id) -> libbpf.link; destroy() closes it (the kernel
  * link stays while others hold it) */
-static int l_link_from_id(lua_State *L)
+static int sys_link_from_id(lua_State *L)
 {
 	lua_Integer id = luaL_checkinteger(L, 1);
 	int fd = bpf_link_get_fd_by_id((__u32)id);
@@ -235,7 +235,7 @@ static int l_link_from_id(lua_State *L)
 }
 
 /* bpf.link_from_pinned(path) -> libbpf.link */
-static int l_link_from_pinned(lua_State *L)
+static int sys_link_from_pinned(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
 	struct bpf_link *link = bpf_link__open(path);
@@ -264,12 +264,12 @@ void lbpf_open_sys(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{"num_possible_cpus", sys_num_possible_cpus},
-		{"progs", l_progs},
-		{"maps", l_maps},
-		{"links", l_links},
-		{"prog_from_id", l_prog_from_id},
-		{"link_from_id", l_link_from_id},
-		{"link_from_pinned", l_link_from_pinned},
+		{"progs", sys_progs},
+		{"maps", sys_maps},
+		{"links", sys_links},
+		{"prog_from_id", sys_prog_from_id},
+		{"link_from_id", sys_link_from_id},
+		{"link_from_pinned", sys_link_from_pinned},
 		{NULL, NULL}
 	};
 

@@ -44,7 +44,7 @@ static struct lbpf_user_ringbuf *check_urb(lua_State *L, int idx)
 }
 
 /* bpf.user_ringbuf(map [, {type=}]) */
-static int l_user_ringbuf(lua_State *L)
+static int user_ringbuf_new(lua_State *L)
 {
 	int fd = lbpf_ev_check_map(L, 1, BPF_MAP_TYPE_USER_RINGBUF,
 				  LBPF_USER_RINGBUF);
@@ -272,6 +272,6 @@ void lbpf_open_user_ringbuf(lua_State *L)
 
 	lbpf_new_class(L, LBPF_USER_RINGBUF, urb_meta, urb_methods, NULL);
 	lbpf_new_class(L, LBPF_URB_SAMPLE, sample_meta, none, NULL);
-	lua_pushcfunction(L, l_user_ringbuf);
+	lua_pushcfunction(L, user_ringbuf_new);
 	lua_setfield(L, -2, "user_ringbuf");
 }
