@@ -144,18 +144,13 @@ static int map_lookup(lua_State *L)
 	return 1;
 }
 
-/* "any"|"noexist"|"exist"|"lock" (the messages of luaL_checkoption), a
- * number or a list of names ({"noexist", "lock"}) */
-static __u64 update_flag(lua_State *L, int idx, const char *who)
+/* "any"|"noexist"|"exist"|"lock", a number or a list of names
+ * ({"noexist", "lock"}); none: "any" */
+static __u64 map_update_flags(lua_State *L, int idx, const char *who)
 {
-	static const char *const names[] = {"any", "noexist", "exist", "lock",
-					    NULL};
-	static const __u64 flags[] = {BPF_ANY, BPF_NOEXIST, BPF_EXIST,
-				      BPF_F_LOCK};
-
-	if (lua_type(L, idx) == LUA_TNUMBER || lua_type(L, idx) == LUA_TTABLE)
-		return lbpf_check_flags(L, idx, LBPF_UPDATE_FLAGS, who);
-	return flags[luaL_checkoption(L, idx, "any", names)];
+	if (lua_isnoneornil(L, idx))
+		return BPF_ANY;
+	return lbpf_check_flags(L, idx, LBPF_UPDATE_FLAGS, who);
 }
 
 /* m:update(key, value [, "any"|"noexist"|"exist"|"lock"]) -> true | nil, msg, errno */
@@ -164,7 +159,7 @@ static int map_update(lua_State *L)
 	struct lbpf_map *m = fast_check_map(L);
 	char ksmall[STACK_VALUE], vsmall[STACK_VALUE];
 	int fd = hot_fd(L, 1, m);
-	__u64 flags = lua_isnoneornil(L, 4) ? BPF_ANY : update_flag(L, 4, "update");
+	__u64 flags = map_update_flags(L, 4, "update");
 	size_t total;
 	char *key, *val;
 
@@ -458,7 +453,7 @@ static int map_push(lua_State *L)
 	struct lbpf_map *m = lbpf_check_map(L, 1);
 	char vsmall[STACK_VALUE];
 	int fd = lbpf_map_ready_fd(L, m);
-	__u64 flags = update_flag(L, 3, "push");
+	__u64 flags = map_update_flags(L, 3, "push");
 	size_t total;
 	char *val;
 

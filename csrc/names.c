@@ -122,9 +122,10 @@ static const struct flag_name *const flag_sets[] = {
 	[LBPF_TEST_RUN_FLAGS] = test_run_flags,
 };
 
-/* the value of flag name at `idx` (a string), or raise */
+/* the value of flag name at `idx` (a string), or raise; a name given as an
+ * argument of its own (`arg`) raises as luaL_checkoption does */
 static __u64 flag_value(lua_State *L, int idx, const struct flag_name *names,
-			const char *who)
+			const char *who, int arg)
 {
 	const char *s = lua_tostring(L, idx);
 	int i;
@@ -135,11 +136,14 @@ static __u64 flag_value(lua_State *L, int idx, const struct flag_name *names,
 	for (i = 0; names[i].name; i++)
 		if (strcmp(names[i].name, s) == 0)
 			return names[i].value;
+	if (arg)
+		return (__u64)luaL_argerror(L, idx, lua_pushfstring(L,
+					    "invalid option '%s'", s));
 	return (__u64)luaL_error(L, "%s: unknown flag '%s'", who, s);
 }
 
-__u64 lbpf_check_flags(lua_State *L, int idx, enum lbpf_flag_set set,
-		       const char *who)
+static __u64 check_flags(lua_State *L, int idx, enum lbpf_flag_set set,
+			 const char *who, int arg)
 {
 	const struct flag_name *names = flag_sets[set];
 	__u64 flags = 0;
@@ -150,12 +154,12 @@ __u64 lbpf_check_flags(lua_State *L, int idx, enum lbpf_flag_set set,
 	case LUA_TNUMBER:
 		return (__u64)luaL_checkinteger(L, idx);
 	case LUA_TSTRING:
-		return flag_value(L, idx, names, who);
+		return flag_value(L, idx, names, who, arg);
 	case LUA_TTABLE:
 		n = (lua_Integer)lua_rawlen(L, idx);
 		for (i = 1; i <= n; i++) {
 			lua_rawgeti(L, idx, i);
-			flags |= flag_value(L, -1, names, who);
+			flags |= flag_value(L, -1, names, who, 0);
 			lua_pop(L, 1);
 		}
 		return flags;
@@ -164,6 +168,12 @@ __u64 lbpf_check_flags(lua_State *L, int idx, enum lbpf_flag_set set,
 					 "name or a list of names, got %s", who,
 					 luaL_typename(L, idx));
 	}
+}
+
+__u64 lbpf_check_flags(lua_State *L, int idx, enum lbpf_flag_set set,
+		       const char *who)
+{
+	return check_flags(L, idx, set, who, 1);
 }
 
 __u64 lbpf_opt_flags(lua_State *L, int idx, const char *key,
@@ -178,7 +188,7 @@ __u64 lbpf_opt_flags(lua_State *L, int idx, const char *key,
 		lua_pop(L, 1);
 		return def;
 	}
-	flags = lbpf_check_flags(L, -1, set, who);
+	flags = check_flags(L, -1, set, who, 0);
 	lua_pop(L, 1);
 	return flags;
 }

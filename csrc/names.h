@@ -24,12 +24,15 @@ enum lbpf_flag_set {
 	LBPF_TEST_RUN_FLAGS,  /* BPF_F_TEST_RUN_ON_CPU, ... (prog:test_run) */
 };
 
-/* The flags at `idx`: an integer, one name ("no_prealloc") or a list of
- * names ({"no_prealloc", "rdonly_prog"}), or'ed together; an unknown name
- * raises "<who>: unknown flag '<name>'". */
+/* The flags at argument `idx`: an integer, one name ("no_prealloc") or a
+ * list of names ({"no_prealloc", "rdonly_prog"}), or'ed together; an
+ * unknown name raises "<who>: unknown flag '<name>'" (in a list) or "bad
+ * argument #idx ... (invalid option '<name>')" (alone, as
+ * luaL_checkoption). */
 __u64 lbpf_check_flags(lua_State *L, int idx, enum lbpf_flag_set set,
 		       const char *who);
-/* Same for field `key` of the option table at `idx`; absent: `def`. */
+/* Same for field `key` of the option table at `idx`; absent: `def`; an
+ * unknown name raises "<who>: unknown flag '<name>'". */
 __u64 lbpf_opt_flags(lua_State *L, int idx, const char *key,
 		     enum lbpf_flag_set set, const char *who, __u64 def);
 
