@@ -2,14 +2,16 @@
  * elfimage.c - the one reader of BPF ELF images: libelf opens a private
  * copy once, the sections every reader needs are indexed, and that image
  * serves detection (libbpf or an older loader's convention), the legacy
- * parser (legacy_parse.c), the safety check before libbpf (elfcheck.c) and
- * obj:sections(). Calls nothing else in the module.
+ * parser (legacy_parse.c), the safety check before libbpf (elfcheck.c),
+ * obj:sections() and bpf.elf_symbols (syms.c, on a mapped file). Calls
+ * nothing else in the module.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "elfimage.h"
 
@@ -108,26 +110,13 @@ static int check_bounds(struct lbpf_elf_image *c, char *err, size_t errlen)
 }
 
 /* Open the image and index the sections every reader needs. */
-int lbpf_elf_image_open(struct lbpf_elf_image *c, const void *buf, size_t len,
-			char *err, size_t errlen)
+/* Index the sections every reader needs, once the image is open. */
+static int image_index(struct lbpf_elf_image *c, char *err, size_t errlen)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
 	int ret;
 
-	memset(c, 0, sizeof *c);
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return lbpf_elf_fail(err, errlen, EINVAL, "libelf: %s", elf_errmsg(-1));
-	if (len == 0)
-		return lbpf_elf_fail(err, errlen, EINVAL, "not an ELF object: empty");
-	c->image = malloc(len);
-	if (!c->image)
-		return lbpf_elf_fail(err, errlen, ENOMEM, "out of memory");
-	memcpy(c->image, buf, len);
-	c->len = len;
-	c->elf = elf_memory(c->image, len);
-	if (!c->elf || elf_kind(c->elf) != ELF_K_ELF)
-		return lbpf_elf_fail(err, errlen, EINVAL, "not an ELF object (%zu bytes)", len);
 	ret = check_bounds(c, err, errlen);
 	if (ret < 0)
 		return ret;
@@ -143,6 +132,43 @@ int lbpf_elf_image_open(struct lbpf_elf_image *c, const void *buf, size_t len,
 		note_special_section(c, scn, &sh);
 	}
 	return load_symtab(c, err, errlen);
+}
+
+int lbpf_elf_image_open(struct lbpf_elf_image *c, const void *buf, size_t len,
+			char *err, size_t errlen)
+{
+	memset(c, 0, sizeof *c);
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return lbpf_elf_fail(err, errlen, EINVAL, "libelf: %s", elf_errmsg(-1));
+	if (len == 0)
+		return lbpf_elf_fail(err, errlen, EINVAL, "not an ELF object: empty");
+	c->image = malloc(len);
+	if (!c->image)
+		return lbpf_elf_fail(err, errlen, ENOMEM, "out of memory");
+	memcpy(c->image, buf, len);
+	c->len = len;
+	c->elf = elf_memory(c->image, len);
+	if (!c->elf || elf_kind(c->elf) != ELF_K_ELF)
+		return lbpf_elf_fail(err, errlen, EINVAL, "not an ELF object (%zu bytes)", len);
+	return image_index(c, err, errlen);
+}
+
+/* Executables and libraries can be large: mapped by libelf, not copied. */
+int lbpf_elf_image_open_fd(struct lbpf_elf_image *c, int fd, char *err,
+			   size_t errlen)
+{
+	struct stat st;
+
+	memset(c, 0, sizeof *c);
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return lbpf_elf_fail(err, errlen, EINVAL, "libelf: %s", elf_errmsg(-1));
+	if (fstat(fd, &st) != 0)
+		return lbpf_elf_fail(err, errlen, errno, "fstat failed");
+	c->len = (size_t)st.st_size;
+	c->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!c->elf || elf_kind(c->elf) != ELF_K_ELF)
+		return lbpf_elf_fail(err, errlen, ENOEXEC, "not an ELF file");
+	return image_index(c, err, errlen);
 }
 
 int lbpf_elf_get_sym(struct lbpf_elf_image *c, size_t i, GElf_Sym *sym)

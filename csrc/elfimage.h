@@ -44,6 +44,10 @@ int lbpf_elf_fail(char *err, size_t errlen, int errnum, const char *fmt, ...)
  * with err filled. Close it even when opening failed. */
 int lbpf_elf_image_open(struct lbpf_elf_image *c, const void *buf, size_t len,
 			char *err, size_t errlen);
+/* Same for the ELF file open at `fd` (mapped, not copied; the caller keeps
+ * and closes `fd` after the image). */
+int lbpf_elf_image_open_fd(struct lbpf_elf_image *c, int fd, char *err,
+			   size_t errlen);
 void lbpf_elf_image_close(struct lbpf_elf_image *c);
 /* LBPF_FMT_* of an open image */
 int lbpf_elf_image_format(struct lbpf_elf_image *c);

@@ -2,16 +2,15 @@
  * syms.c - ELF symbol tables for symbolising user stacks: bpf.elf_symbols.
  *
  * Lua does the rest (sorting, binary search, /proc/PID/maps, kallsyms) in
- * lua/libbpf/syms.lua; only reading ELF needs C, and libelf does it.
+ * lua/libbpf/syms.lua; only reading ELF needs C: the image reader of
+ * elfimage.c opens the file.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <gelf.h>
-#include <libelf.h>
-
+#include "elfimage.h"
 #include "lbpf.h"
 #include "open.h"
 
@@ -22,18 +21,16 @@
  * symbol list must not leak the fd). */
 struct elf_box {
 	int fd;
-	Elf *elf;
+	struct lbpf_elf_image img;
 };
 
 static int elf_box_close(lua_State *L)
 {
 	struct elf_box *b = luaL_checkudata(L, 1, ELF_BOX);
 
-	if (b->elf)
-		elf_end(b->elf);
+	lbpf_elf_image_close(&b->img);
 	if (b->fd >= 0)
 		close(b->fd);
-	b->elf = NULL;
 	b->fd = -1;
 	return 0;
 }
@@ -43,7 +40,7 @@ static struct elf_box *push_elf_box(lua_State *L)
 	struct elf_box *b = lua_newuserdatauv(L, sizeof(*b), 0);
 
 	b->fd = -1;
-	b->elf = NULL;
+	memset(&b->img, 0, sizeof(b->img));
 	if (luaL_newmetatable(L, ELF_BOX)) {
 		lua_pushcfunction(L, elf_box_close);
 		lua_setfield(L, -2, "__close");
@@ -157,27 +154,26 @@ static int l_elf_symbols(lua_State *L)
 	Elf_Scn *scn = NULL;
 	GElf_Ehdr eh;
 	lua_Integer n = 0;
+	char err[256];
 
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return lbpf_push_error(L, EINVAL, "libelf: %s", elf_errmsg(-1));
 	b = push_elf_box(L);
 	b->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (b->fd < 0)
 		return lbpf_push_error(L, errno, "open '%s'", path);
-	b->elf = elf_begin(b->fd, ELF_C_READ_MMAP, NULL);
-	if (!b->elf || elf_kind(b->elf) != ELF_K_ELF || !gelf_getehdr(b->elf, &eh))
+	if (lbpf_elf_image_open_fd(&b->img, b->fd, err, sizeof(err)) < 0 ||
+	    !gelf_getehdr(b->img.elf, &eh))
 		return lbpf_push_error(L, ENOEXEC, "'%s' is not an ELF file", path);
 
 	lua_newtable(L);
-	while ((scn = elf_nextscn(b->elf, scn)) != NULL) {
+	while ((scn = elf_nextscn(b->img.elf, scn)) != NULL) {
 		GElf_Shdr sh;
 
 		if (!gelf_getshdr(scn, &sh))
 			continue;
 		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM)
-			add_section_symbols(L, b->elf, scn, &sh, &n);
+			add_section_symbols(L, b->img.elf, scn, &sh, &n);
 	}
-	push_elf_layout(L, b->elf, &eh);
+	push_elf_layout(L, b->img.elf, &eh);
 	return 2;
 }
 
