@@ -107,12 +107,6 @@ static void type_spelling(const struct btf *btf, __u32 id, char *buf,
 	}
 }
 
-static void btf_set_int(lua_State *L, const char *k, lua_Integer v)
-{
-	lua_pushinteger(L, v);
-	lua_setfield(L, -2, k);
-}
-
 static void set_spelling(lua_State *L, const struct btf *btf, __u32 id)
 {
 	char buf[256];
@@ -120,7 +114,7 @@ static void set_spelling(lua_State *L, const struct btf *btf, __u32 id)
 	type_spelling(btf, id, buf, sizeof(buf), 0);
 	lua_pushstring(L, buf);
 	lua_setfield(L, -2, "type");
-	btf_set_int(L, "type_id", id);
+	lbpf_set_int(L, "type_id", id);
 }
 
 static void push_members(lua_State *L, const struct btf *btf,
@@ -137,9 +131,9 @@ static void push_members(lua_State *L, const struct btf *btf,
 		lua_pushstring(L, btf__name_by_offset(btf, m->name_off));
 		lua_setfield(L, -2, "name");
 		set_spelling(L, btf, m->type);
-		btf_set_int(L, "offset", bit / 8);
-		btf_set_int(L, "bit_offset", bit);
-		btf_set_int(L, "bits", btf_member_bitfield_size(t, (__u32)i));
+		lbpf_set_int(L, "offset", bit / 8);
+		lbpf_set_int(L, "bit_offset", bit);
+		lbpf_set_int(L, "bits", btf_member_bitfield_size(t, (__u32)i));
 		lua_rawseti(L, -2, i + 1);
 	}
 	lua_setfield(L, -2, "members");
@@ -158,13 +152,13 @@ static void push_enum_values(lua_State *L, const struct btf *btf,
 
 			lua_pushstring(L, btf__name_by_offset(btf, e->name_off));
 			lua_setfield(L, -2, "name");
-			btf_set_int(L, "value", e->val);
+			lbpf_set_int(L, "value", e->val);
 		} else {
 			const struct btf_enum64 *e = btf_enum64(t) + i;
 
 			lua_pushstring(L, btf__name_by_offset(btf, e->name_off));
 			lua_setfield(L, -2, "name");
-			btf_set_int(L, "value", (lua_Integer)btf_enum64_value(e));
+			lbpf_set_int(L, "value", (lua_Integer)btf_enum64_value(e));
 		}
 		lua_rawseti(L, -2, i + 1);
 	}
@@ -187,7 +181,7 @@ static int btf_type(lua_State *L)
 	if (!t)
 		return 0;
 	lua_createtable(L, 0, 6);
-	btf_set_int(L, "id", id);
+	lbpf_set_int(L, "id", id);
 	lua_pushstring(L, kind_name(btf_kind(t)));
 	lua_setfield(L, -2, "kind");
 	lua_pushstring(L, btf__name_by_offset(b->btf, t->name_off));
@@ -195,22 +189,22 @@ static int btf_type(lua_State *L)
 	switch (btf_kind(t)) {
 	case BTF_KIND_STRUCT:
 	case BTF_KIND_UNION:
-		btf_set_int(L, "size", t->size);
+		lbpf_set_int(L, "size", t->size);
 		push_members(L, b->btf, t);
 		break;
 	case BTF_KIND_ENUM:
 	case BTF_KIND_ENUM64:
-		btf_set_int(L, "size", t->size);
+		lbpf_set_int(L, "size", t->size);
 		push_enum_values(L, b->btf, t);
 		break;
 	case BTF_KIND_INT:
 	case BTF_KIND_FLOAT:
-		btf_set_int(L, "size", t->size);
+		lbpf_set_int(L, "size", t->size);
 		break;
 	case BTF_KIND_ARRAY:
 		set_spelling(L, b->btf, btf_array(t)->type);
-		btf_set_int(L, "nelems", btf_array(t)->nelems);
-		btf_set_int(L, "size", btf__resolve_size(b->btf, (__u32)id));
+		lbpf_set_int(L, "nelems", btf_array(t)->nelems);
+		lbpf_set_int(L, "size", btf__resolve_size(b->btf, (__u32)id));
 		break;
 	case BTF_KIND_PTR:
 	case BTF_KIND_TYPEDEF:
@@ -221,7 +215,7 @@ static int btf_type(lua_State *L)
 	case BTF_KIND_VAR:
 		set_spelling(L, b->btf, t->type);
 		if (btf_kind(t) != BTF_KIND_FUNC)
-			btf_set_int(L, "size", btf__resolve_size(b->btf, (__u32)id));
+			lbpf_set_int(L, "size", btf__resolve_size(b->btf, (__u32)id));
 		break;
 	default:
 		break;

@@ -160,6 +160,20 @@ int lbpf_opt_boolean(lua_State *L, int idx, const char *key, int def)
 	return v;
 }
 
+/* ---- result tables ------------------------------------------------------ */
+
+void lbpf_set_int(lua_State *L, const char *key, lua_Integer v)
+{
+	lua_pushinteger(L, v);
+	lua_setfield(L, -2, key);
+}
+
+void lbpf_set_str(lua_State *L, const char *key, const char *v)
+{
+	lua_pushstring(L, v);
+	lua_setfield(L, -2, key);
+}
+
 /* ---- classes --------------------------------------------------------------- */
 
 /* __index: methods first (upvalue 1), then the type's field getter. */

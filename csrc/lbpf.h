@@ -51,6 +51,11 @@ lua_Integer lbpf_opt_integer(lua_State *L, int idx, const char *key,
 			     lua_Integer def);
 int lbpf_opt_boolean(lua_State *L, int idx, const char *key, int def);
 
+/* ---- result tables: t[key] = v for the table at -1 ---------------------- */
+
+void lbpf_set_int(lua_State *L, const char *key, lua_Integer v);
+void lbpf_set_str(lua_State *L, const char *key, const char *v);
+
 /* ---- classes ----------------------------------------------------------- */
 
 /* Create a metatable `name` with methods, __index dispatching to `getter`

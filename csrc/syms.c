@@ -52,12 +52,6 @@ static struct elf_box *push_elf_box(lua_State *L)
 	return b;
 }
 
-static void syms_set_int(lua_State *L, const char *key, lua_Integer v)
-{
-	lua_pushinteger(L, v);
-	lua_setfield(L, -2, key);
-}
-
 /* Append every named function symbol of symbol section `scn` to the list at
  * the top of the stack; `*n` counts the entries. */
 static void add_section_symbols(lua_State *L, Elf *elf, Elf_Scn *scn,
@@ -86,8 +80,8 @@ static void add_section_symbols(lua_State *L, Elf *elf, Elf_Scn *scn,
 			lua_createtable(L, 0, 3);
 			lua_pushstring(L, name);
 			lua_setfield(L, -2, "name");
-			syms_set_int(L, "addr", (lua_Integer)sym.st_value);
-			syms_set_int(L, "size", (lua_Integer)sym.st_size);
+			lbpf_set_int(L, "addr", (lua_Integer)sym.st_value);
+			lbpf_set_int(L, "size", (lua_Integer)sym.st_size);
 			lua_rawseti(L, -2, ++*n);
 		}
 	}
@@ -123,10 +117,10 @@ static void push_elf_layout(lua_State *L, Elf *elf, const GElf_Ehdr *eh)
 			if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
 				continue;
 			lua_createtable(L, 0, 5);
-			syms_set_int(L, "vaddr", (lua_Integer)ph.p_vaddr);
-			syms_set_int(L, "offset", (lua_Integer)ph.p_offset);
-			syms_set_int(L, "filesz", (lua_Integer)ph.p_filesz);
-			syms_set_int(L, "memsz", (lua_Integer)ph.p_memsz);
+			lbpf_set_int(L, "vaddr", (lua_Integer)ph.p_vaddr);
+			lbpf_set_int(L, "offset", (lua_Integer)ph.p_offset);
+			lbpf_set_int(L, "filesz", (lua_Integer)ph.p_filesz);
+			lbpf_set_int(L, "memsz", (lua_Integer)ph.p_memsz);
 			lua_pushboolean(L, (ph.p_flags & PF_X) != 0);
 			lua_setfield(L, -2, "exec");
 			lua_rawseti(L, -2, ++n);

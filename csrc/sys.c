@@ -22,18 +22,6 @@ typedef int (*fd_by_id_fn)(__u32);
 /* push the info table of the object behind fd, or return 0 */
 typedef int (*push_info_fn)(lua_State *L, int fd);
 
-static void sys_set_int(lua_State *L, const char *k, lua_Integer v)
-{
-	lua_pushinteger(L, v);
-	lua_setfield(L, -2, k);
-}
-
-static void sys_set_str(lua_State *L, const char *k, const char *v)
-{
-	lua_pushstring(L, v);
-	lua_setfield(L, -2, k);
-}
-
 /* the map ids a program uses (a second info call with room for them) */
 static void push_prog_map_ids(lua_State *L, int fd, __u32 n)
 {
@@ -68,18 +56,18 @@ static int push_prog_info(lua_State *L, int fd)
 	for (i = 0; i < BPF_TAG_SIZE; i++)
 		snprintf(tag + 2 * i, 3, "%02x", info.tag[i]);
 	lua_createtable(L, 0, 12);
-	sys_set_int(L, "id", info.id);
-	sys_set_str(L, "name", info.name);
-	sys_set_str(L, "type", lbpf_prog_type_name(info.type));
-	sys_set_str(L, "tag", tag);
-	sys_set_int(L, "uid", info.created_by_uid);
-	sys_set_int(L, "load_time", (lua_Integer)info.load_time);
-	sys_set_int(L, "run_cnt", (lua_Integer)info.run_cnt);
-	sys_set_int(L, "run_time_ns", (lua_Integer)info.run_time_ns);
-	sys_set_int(L, "xlated_len", info.xlated_prog_len);
-	sys_set_int(L, "jited_len", info.jited_prog_len);
-	sys_set_int(L, "verified_insns", info.verified_insns);
-	sys_set_int(L, "btf_id", info.btf_id);
+	lbpf_set_int(L, "id", info.id);
+	lbpf_set_str(L, "name", info.name);
+	lbpf_set_str(L, "type", lbpf_prog_type_name(info.type));
+	lbpf_set_str(L, "tag", tag);
+	lbpf_set_int(L, "uid", info.created_by_uid);
+	lbpf_set_int(L, "load_time", (lua_Integer)info.load_time);
+	lbpf_set_int(L, "run_cnt", (lua_Integer)info.run_cnt);
+	lbpf_set_int(L, "run_time_ns", (lua_Integer)info.run_time_ns);
+	lbpf_set_int(L, "xlated_len", info.xlated_prog_len);
+	lbpf_set_int(L, "jited_len", info.jited_prog_len);
+	lbpf_set_int(L, "verified_insns", info.verified_insns);
+	lbpf_set_int(L, "btf_id", info.btf_id);
 	push_prog_map_ids(L, fd, info.nr_map_ids);
 	lua_setfield(L, -2, "map_ids");
 	return 1;
@@ -94,14 +82,14 @@ static int push_map_info(lua_State *L, int fd)
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return 0;
 	lua_createtable(L, 0, 8);
-	sys_set_int(L, "id", info.id);
-	sys_set_str(L, "name", info.name);
-	sys_set_str(L, "type", lbpf_map_type_name(info.type));
-	sys_set_int(L, "key_size", info.key_size);
-	sys_set_int(L, "value_size", info.value_size);
-	sys_set_int(L, "max_entries", info.max_entries);
-	sys_set_int(L, "flags", info.map_flags);
-	sys_set_int(L, "btf_id", info.btf_id);
+	lbpf_set_int(L, "id", info.id);
+	lbpf_set_str(L, "name", info.name);
+	lbpf_set_str(L, "type", lbpf_map_type_name(info.type));
+	lbpf_set_int(L, "key_size", info.key_size);
+	lbpf_set_int(L, "value_size", info.value_size);
+	lbpf_set_int(L, "max_entries", info.max_entries);
+	lbpf_set_int(L, "flags", info.map_flags);
+	lbpf_set_int(L, "btf_id", info.btf_id);
 	return 1;
 }
 
@@ -116,21 +104,21 @@ static int push_link_info(lua_State *L, int fd)
 		return 0;
 	type = libbpf_bpf_link_type_str(info.type);
 	lua_createtable(L, 0, 4);
-	sys_set_int(L, "id", info.id);
-	sys_set_str(L, "type", type ? type : "unknown");
-	sys_set_int(L, "prog_id", info.prog_id);
+	lbpf_set_int(L, "id", info.id);
+	lbpf_set_str(L, "type", type ? type : "unknown");
+	lbpf_set_int(L, "prog_id", info.prog_id);
 	switch (info.type) {
 	case BPF_LINK_TYPE_CGROUP:
-		sys_set_int(L, "cgroup_id", (lua_Integer)info.cgroup.cgroup_id);
+		lbpf_set_int(L, "cgroup_id", (lua_Integer)info.cgroup.cgroup_id);
 		break;
 	case BPF_LINK_TYPE_NETNS:
-		sys_set_int(L, "netns_ino", info.netns.netns_ino);
+		lbpf_set_int(L, "netns_ino", info.netns.netns_ino);
 		break;
 	case BPF_LINK_TYPE_XDP:
-		sys_set_int(L, "ifindex", info.xdp.ifindex);
+		lbpf_set_int(L, "ifindex", info.xdp.ifindex);
 		break;
 	case BPF_LINK_TYPE_TRACING:
-		sys_set_int(L, "target_btf_id", info.tracing.target_btf_id);
+		lbpf_set_int(L, "target_btf_id", info.tracing.target_btf_id);
 		break;
 	default:
 		break;
