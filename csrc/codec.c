@@ -617,7 +617,7 @@ static __u64 check_scalar(lua_State *L, int idx, const struct lbpf_codec *c,
 	return bits < 64 ? u & (((__u64)1 << bits) - 1) : u;
 }
 
-static void store_uint(void *p, __u32 size, __u64 v)
+void lbpf_store_uint(void *p, __u32 size, __u64 v)
 {
 	switch (size) {
 	case 1: *(__u8 *)p = (__u8)v; break;
@@ -711,7 +711,7 @@ static void encode_at(lua_State *L, int idx, const struct lbpf_codec *c,
 
 	switch (c->kind) {
 	case K_INT: case K_ENUM: case K_BOOL:
-		store_uint(p, c->size, check_scalar(L, idx, c, c->size * 8, path));
+		lbpf_store_uint(p, c->size, check_scalar(L, idx, c, c->size * 8, path));
 		return;
 	case K_FLOAT:
 		if (t != LUA_TNUMBER)
@@ -771,7 +771,7 @@ void lbpf_codec_encode(lua_State *L, int idx, const struct lbpf_codec *c,
 
 		if (bits == 64 || (v >= -((lua_Integer)1 << (bits - 1)) &&
 				   v <= (lua_Integer)(((__u64)1 << bits) - 1))) {
-			store_uint(buf, c->size, (__u64)v);
+			lbpf_store_uint(buf, c->size, (__u64)v);
 			return;
 		}
 	}

@@ -34,4 +34,6 @@ const struct lbpf_codec *lbpf_codec_by_name(lua_State *L,
 /* the unsigned integer of `size` bytes at p (1, 2, 4, 8; other sizes: the
  * first bytes, little-endian) */
 __u64 lbpf_load_uint(const void *p, __u32 size);
+/* store the low `size` bytes of v at p (the inverse) */
+void lbpf_store_uint(void *p, __u32 size, __u64 v);
 #endif

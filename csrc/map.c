@@ -76,6 +76,8 @@ static int store_int(int size, lua_Integer v, void *buf)
 	}
 }
 
+/* signed or unsigned by kind; the hot path keeps its own switch (inlined)
+ * rather than calling the codec's lbpf_load_uint */
 static lua_Integer load_int(int kind, const void *buf)
 {
 	switch (kind) {

@@ -83,12 +83,7 @@ static void map_encode_integer(lua_State *L, int idx, void *buf, size_t size,
 	if (!ok)
 		luaL_error(L, "libbpf.map: %s must be an integer or a string of "
 			   "%d bytes, got %s", what, (int)size, luaL_typename(L, idx));
-	switch (size) {
-	case 1: *(uint8_t *)buf = (uint8_t)v; break;
-	case 2: *(uint16_t *)buf = (uint16_t)v; break;
-	case 4: *(uint32_t *)buf = (uint32_t)v; break;
-	default: *(uint64_t *)buf = (uint64_t)v; break;
-	}
+	lbpf_store_uint(buf, (__u32)size, (__u64)v);
 }
 
 void lbpf_map_encode(lua_State *L, int idx, struct lbpf_codec *c, void *buf,
@@ -125,13 +120,10 @@ void lbpf_map_decode(lua_State *L, struct lbpf_codec *c, const void *buf,
 		lbpf_codec_decode(L, c, buf, size);
 		return;
 	}
-	switch (size) {
-	case 1: lua_pushinteger(L, *(const uint8_t *)buf); break;
-	case 2: lua_pushinteger(L, *(const uint16_t *)buf); break;
-	case 4: lua_pushinteger(L, *(const uint32_t *)buf); break;
-	case 8: lua_pushinteger(L, (lua_Integer)*(const uint64_t *)buf); break;
-	default: lua_pushlstring(L, buf, size); break;
-	}
+	if (size == 1 || size == 2 || size == 4 || size == 8)
+		lua_pushinteger(L, (lua_Integer)lbpf_load_uint(buf, (__u32)size));
+	else
+		lua_pushlstring(L, buf, size);
 }
 
 /* The codec of BTF type `id` when it has the map's key/value size. */
