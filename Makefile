@@ -68,10 +68,14 @@ build/vmlinux.h:
 	@mkdir -p build
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-# -fvisibility=hidden: core.so exports only its luaopen_* (LBPF_EXPORT)
-build/%.o: csrc/%.c csrc/*.h
+# -fvisibility=hidden: core.so exports only its luaopen_* (LBPF_EXPORT).
+# -MMD: each object depends on the private headers its source includes, so
+# editing one header rebuilds only the files that use it.
+build/%.o: csrc/%.c
 	@mkdir -p build
-	$(CC) $(MOD_CFLAGS) -fvisibility=hidden -c $< -o $@
+	$(CC) $(MOD_CFLAGS) -fvisibility=hidden -MMD -MP -c $< -o $@
+
+-include $(C_OBJS:.o=.d)
 
 libbpf/core.so: $(C_OBJS)
 	@mkdir -p libbpf
