@@ -13,7 +13,7 @@
  *
  * Records reach Lua in one of three shapes, chosen once at construction
  * (`struct decoder`): raw bytes (raw=true, or no BTF codec), a fresh value
- * decoded by the BTF codec of btf.c, or a reusable view (view=true): one
+ * decoded by the BTF codec of codec.c, or a reusable view (view=true): one
  * userdata per source whose fields are read on access through a plan
  * compiled from BTF when the poller was made; it is valid only during the
  * callback.

@@ -1,5 +1,5 @@
 /*
- * map.h - the libbpf.map handle: its constructors (map.c), its attributes
+ * map.h - the libbpf.map handle: its constructors (map_new.c), its attributes
  * and key/value conversion (map_conv.c) and its pre-load setters
  * (map_config.c), private to the map files and the files that make maps.
  */
@@ -11,7 +11,7 @@
 /* Values larger than this are staged in a heap buffer. */
 #define STACK_VALUE 256
 
-/* ---- map_new.c (constructors) and map.c ------------------------------------------------------------- */
+/* ---- map_new.c (constructors) and map.c -------------------------------- */
 /* push a new map userdata that wraps libbpf map `map` of object at `objidx` */
 struct lbpf_map *lbpf_push_map(lua_State *L, int objidx, struct bpf_map *map);
 /* push a fd-backed map userdata; takes ownership of `fd` */

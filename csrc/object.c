@@ -122,8 +122,8 @@ static void default_name(char *out, size_t n, const char *path)
 		snprintf(out, n, "legacy");
 }
 
-/* Open bytes at `bufidx` with legacy.c (another loader's convention, or
- * bytes libelf cannot read: its message is better than a bare EINVAL). */
+/* Parse the open image with legacy_parse.c (another loader's
+ * convention). */
 static int open_legacy(lua_State *L, struct lbpf_object *o, int objidx,
 		       struct lbpf_elf_image *img, const char *path,
 		       const char *what)
@@ -375,7 +375,7 @@ static int load_failure(lua_State *L, int objidx, int err)
 			       p ? lbpf_load_hint(p->prog) : "");
 }
 
-/* prog:set_type() on a legacy program changes its handle; tell legacy.c */
+/* prog:set_type() on a legacy program changes its handle; tell legacy_parse.c */
 static void sync_legacy_types(lua_State *L, int objidx, struct lbpf_legacy *l)
 {
 	lbpf_object_field(L, objidx, "progs");
@@ -502,7 +502,7 @@ static int object_attach(lua_State *L)
 			lua_pop(L, 1);
 			continue;
 		}
-		/* fd-backed (iproute2-style) programs: attach.c */
+		/* fd-backed (iproute2-style) programs: attach_trace.c */
 		link = p->prog ? bpf_program__attach(p->prog) :
 		       lbpf_attach_by_section(p);
 		err = libbpf_get_error(link);
