@@ -22,6 +22,7 @@
 #include "attach.h"
 #include "handles.h"
 #include "link.h"
+#include "names.h"
 
 #ifndef SO_ATTACH_BPF
 #define SO_ATTACH_BPF 50
@@ -274,11 +275,6 @@ static int attach_by_fd(lua_State *L, const char *what, const char *kindfmt,
 static enum bpf_attach_type cgroup_attach_type(lua_State *L)
 {
 	static const char *const keys[] = {"attach_type", NULL};
-	static const char *const names[] = {"ingress", "egress", "sock_create",
-					    "sock_ops", NULL};
-	static const enum bpf_attach_type types[] = {BPF_CGROUP_INET_INGRESS,
-		BPF_CGROUP_INET_EGRESS, BPF_CGROUP_INET_SOCK_CREATE,
-		BPF_CGROUP_SOCK_OPS};
 	struct lbpf_prog *p = lbpf_check_prog(L, 1);
 	const char *def = NULL;
 
@@ -299,7 +295,8 @@ static enum bpf_attach_type cgroup_attach_type(lua_State *L)
 			      "'%s' (section '%s') needs {attach_type = "
 			      "\"ingress\" | \"egress\"}", p->name, p->section));
 	lua_pushstring(L, lbpf_opt_string(L, 3, "attach_type", def));
-	return types[luaL_checkoption(L, -1, NULL, names)];
+	return lbpf_cgroup_attach_types[luaL_checkoption(L, -1, NULL,
+							 lbpf_cgroup_attach_names)];
 }
 
 /* prog:attach_cgroup(path | fd[, {attach_type=}]) */

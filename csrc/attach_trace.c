@@ -114,44 +114,10 @@ struct bpf_link *lbpf_attach_by_section(const struct lbpf_prog *p)
 }
 /* ---- perf events ------------------------------------------------------- */
 
-struct perf_name {
-	const char *name;
-	__u64 config;
-};
-
-static const struct perf_name sw_events[] = {
-	{"cpu-clock", PERF_COUNT_SW_CPU_CLOCK},
-	{"task-clock", PERF_COUNT_SW_TASK_CLOCK},
-	{"page-faults", PERF_COUNT_SW_PAGE_FAULTS},
-	{"context-switches", PERF_COUNT_SW_CONTEXT_SWITCHES},
-	{"cpu-migrations", PERF_COUNT_SW_CPU_MIGRATIONS},
-	{"minor-faults", PERF_COUNT_SW_PAGE_FAULTS_MIN},
-	{"major-faults", PERF_COUNT_SW_PAGE_FAULTS_MAJ},
-	{"alignment-faults", PERF_COUNT_SW_ALIGNMENT_FAULTS},
-	{"emulation-faults", PERF_COUNT_SW_EMULATION_FAULTS},
-	{"dummy", PERF_COUNT_SW_DUMMY},
-	{NULL, 0}
-};
-
-static const struct perf_name hw_events[] = {
-	{"cpu-cycles", PERF_COUNT_HW_CPU_CYCLES},
-	{"instructions", PERF_COUNT_HW_INSTRUCTIONS},
-	{"cache-references", PERF_COUNT_HW_CACHE_REFERENCES},
-	{"cache-misses", PERF_COUNT_HW_CACHE_MISSES},
-	{"branch-instructions", PERF_COUNT_HW_BRANCH_INSTRUCTIONS},
-	{"branch-misses", PERF_COUNT_HW_BRANCH_MISSES},
-	{"bus-cycles", PERF_COUNT_HW_BUS_CYCLES},
-	{"stalled-cycles-frontend", PERF_COUNT_HW_STALLED_CYCLES_FRONTEND},
-	{"stalled-cycles-backend", PERF_COUNT_HW_STALLED_CYCLES_BACKEND},
-	{"ref-cpu-cycles", PERF_COUNT_HW_REF_CPU_CYCLES},
-	{NULL, 0}
-};
-
 /* Fill `attr` from the option table at 2; raises on misuse. */
 static void perf_attr_from_options(lua_State *L, struct perf_event_attr *attr)
 {
 	static const char *const types[] = {"software", "hardware", NULL};
-	const struct perf_name *names;
 	lua_Integer freq, period;
 	int i;
 
@@ -161,7 +127,6 @@ static void perf_attr_from_options(lua_State *L, struct perf_event_attr *attr)
 	i = luaL_checkoption(L, -1, "software", types);
 	lua_pop(L, 1);
 	attr->type = i == 0 ? PERF_TYPE_SOFTWARE : PERF_TYPE_HARDWARE;
-	names = i == 0 ? sw_events : hw_events;
 	lua_getfield(L, 2, "config");
 	if (lua_type(L, -1) == LUA_TNUMBER) {
 		attr->config = (__u64)luaL_checkinteger(L, -1);
@@ -169,13 +134,11 @@ static void perf_attr_from_options(lua_State *L, struct perf_event_attr *attr)
 		const char *c = luaL_optstring(L, -1, i == 0 ? "cpu-clock" :
 					       "cpu-cycles");
 
-		for (i = 0; names[i].name && strcmp(names[i].name, c); i++)
-			;
-		if (!names[i].name)
+		if (lbpf_perf_event_config(attr->type == PERF_TYPE_HARDWARE, c,
+					   &attr->config) < 0)
 			luaL_error(L, "attach_perf_event: unknown %s event '%s'",
 				   attr->type == PERF_TYPE_SOFTWARE ? "software" :
 				   "hardware", c);
-		attr->config = names[i].config;
 	}
 	lua_pop(L, 1);
 	freq = lbpf_opt_integer(L, 2, "sample_freq", 0);

@@ -5,6 +5,8 @@
  */
 #include <string.h>
 
+#include <linux/perf_event.h>
+
 #include "names.h"
 
 /* libbpf names its enums ("hash", "percpu_array", "sched_cls"); a name is
@@ -192,3 +194,55 @@ __u64 lbpf_opt_flags(lua_State *L, int idx, const char *key,
 	lua_pop(L, 1);
 	return flags;
 }
+
+/* ---- perf events and cgroup hooks ----------------------------------------- */
+
+static const struct flag_name perf_sw_events[] = {
+	{"cpu-clock", PERF_COUNT_SW_CPU_CLOCK},
+	{"task-clock", PERF_COUNT_SW_TASK_CLOCK},
+	{"page-faults", PERF_COUNT_SW_PAGE_FAULTS},
+	{"context-switches", PERF_COUNT_SW_CONTEXT_SWITCHES},
+	{"cpu-migrations", PERF_COUNT_SW_CPU_MIGRATIONS},
+	{"minor-faults", PERF_COUNT_SW_PAGE_FAULTS_MIN},
+	{"major-faults", PERF_COUNT_SW_PAGE_FAULTS_MAJ},
+	{"alignment-faults", PERF_COUNT_SW_ALIGNMENT_FAULTS},
+	{"emulation-faults", PERF_COUNT_SW_EMULATION_FAULTS},
+	{"dummy", PERF_COUNT_SW_DUMMY},
+	{NULL, 0}
+};
+
+static const struct flag_name perf_hw_events[] = {
+	{"cpu-cycles", PERF_COUNT_HW_CPU_CYCLES},
+	{"instructions", PERF_COUNT_HW_INSTRUCTIONS},
+	{"cache-references", PERF_COUNT_HW_CACHE_REFERENCES},
+	{"cache-misses", PERF_COUNT_HW_CACHE_MISSES},
+	{"branch-instructions", PERF_COUNT_HW_BRANCH_INSTRUCTIONS},
+	{"branch-misses", PERF_COUNT_HW_BRANCH_MISSES},
+	{"bus-cycles", PERF_COUNT_HW_BUS_CYCLES},
+	{"stalled-cycles-frontend", PERF_COUNT_HW_STALLED_CYCLES_FRONTEND},
+	{"stalled-cycles-backend", PERF_COUNT_HW_STALLED_CYCLES_BACKEND},
+	{"ref-cpu-cycles", PERF_COUNT_HW_REF_CPU_CYCLES},
+	{NULL, 0}
+};
+
+int lbpf_perf_event_config(int hardware, const char *name, __u64 *config)
+{
+	const struct flag_name *names = hardware ? perf_hw_events : perf_sw_events;
+	int i;
+
+	for (i = 0; names[i].name; i++) {
+		if (strcmp(names[i].name, name) == 0) {
+			*config = names[i].value;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *const lbpf_cgroup_attach_names[] = {
+	"ingress", "egress", "sock_create", "sock_ops", NULL
+};
+const enum bpf_attach_type lbpf_cgroup_attach_types[] = {
+	BPF_CGROUP_INET_INGRESS, BPF_CGROUP_INET_EGRESS,
+	BPF_CGROUP_INET_SOCK_CREATE, BPF_CGROUP_SOCK_OPS
+};

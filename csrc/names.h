@@ -36,4 +36,12 @@ __u64 lbpf_check_flags(lua_State *L, int idx, enum lbpf_flag_set set,
 __u64 lbpf_opt_flags(lua_State *L, int idx, const char *key,
 		     enum lbpf_flag_set set, const char *who, __u64 def);
 
+/* perf event `name` ("cpu-clock", "cpu-cycles", ...) of the software or
+ * hardware set -> its config; -1 when unknown */
+int lbpf_perf_event_config(int hardware, const char *name, __u64 *config);
+/* the cgroup hooks attach_cgroup{attach_type=} names (NULL-terminated, for
+ * luaL_checkoption) and their attach types, index for index */
+extern const char *const lbpf_cgroup_attach_names[];
+extern const enum bpf_attach_type lbpf_cgroup_attach_types[];
+
 #endif
