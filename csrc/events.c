@@ -1,7 +1,7 @@
 /*
  * events.c - what the event streams share: decoding plans (BTF -> codec or
  * view plan), the record view `libbpf.event_view`, and poll bookkeeping
- * (traceback handler, the count, "interrupted", closed objects). The
+ * (events_traceback handler, the count, "interrupted", closed objects). The
  * pollers are in ringbuf.c, perfbuf.c and user_ringbuf.c; see events.h.
  */
 #include <errno.h>
@@ -216,8 +216,8 @@ static int view_tostring(lua_State *L)
 
 
 
-/* message handler: string errors get a traceback; other values pass */
-static int traceback(lua_State *L)
+/* message handler: string errors get a events_traceback; other values pass */
+static int events_traceback(lua_State *L)
 {
 	const char *msg = lua_tostring(L, 1);
 
@@ -258,7 +258,7 @@ void lbpf_ev_begin_poll(lua_State *L, struct stream *s)
 	if (s->in_poll)
 		luaL_error(L, "%s: poll/consume called from one of its own "
 			   "callbacks", s->tname);
-	lua_pushcfunction(L, traceback);
+	lua_pushcfunction(L, events_traceback);
 	s->msgh = lua_gettop(L);
 	s->L = L;
 	s->in_poll = 1;

@@ -238,7 +238,7 @@ static int map_lookup_and_delete(lua_State *L)
 }
 
 /* Iterator state: the map and the previous key, as a userdata upvalue. */
-static int pairs_next(lua_State *L)
+static int map_pairs_next(lua_State *L)
 {
 	struct lbpf_map *m = lbpf_check_map(L, lua_upvalueindex(1));
 	char *prev = lua_touserdata(L, lua_upvalueindex(2));
@@ -284,7 +284,7 @@ static int map_pairs(lua_State *L)
 	lua_settop(L, 1);
 	lua_newuserdatauv(L, 2 * (lbpf_map_key_size(m) ? lbpf_map_key_size(m) : 1), 0);
 	lua_pushboolean(L, 0);
-	lua_pushcclosure(L, pairs_next, 3);
+	lua_pushcclosure(L, map_pairs_next, 3);
 	return 1;
 }
 
