@@ -1,7 +1,7 @@
 /*
  * events.c - what the event streams share: decoding plans (BTF -> codec or
  * view plan), the record view `libbpf.event_view`, and poll bookkeeping
- * (events_traceback handler, the count, "interrupted", closed objects). The
+ * (traceback handler, the count, "interrupted", closed objects). The
  * pollers are in ringbuf.c, perfbuf.c and user_ringbuf.c; see events.h.
  */
 #include <errno.h>
@@ -216,7 +216,7 @@ static int view_tostring(lua_State *L)
 
 
 
-/* message handler: string errors get a events_traceback; other values pass */
+/* message handler: string errors get a traceback; other values pass */
 static int events_traceback(lua_State *L)
 {
 	const char *msg = lua_tostring(L, 1);
