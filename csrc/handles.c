@@ -2,6 +2,8 @@
  * handles.c - the handle checkers (liolib's tofile()): each raises on a
  * wrong type and on a closed handle, so every method starts with one.
  */
+#include <string.h>
+
 #include "handles.h"
 
 struct lbpf_object *lbpf_check_object(lua_State *L, int idx)
@@ -90,4 +92,21 @@ int lbpf_prog_loaded_fd(lua_State *L, const struct lbpf_prog *p,
 			   what, lbpf_prog_name(p), p->owner && !p->owner->loaded
 			   ? " (call obj:load())" : " (autoload is off)");
 	return fd;
+}
+
+/* The checks before a pre-load setter, shared by maps and programs: the
+ * handle needs a libbpf handle to change, and its object must not be
+ * loaded yet. */
+void lbpf_check_settable(lua_State *L, const struct lbpf_object *owner,
+			 int has_handle, const char *cls, const char *what,
+			 const char *name, const char *done)
+{
+	const char *kind = strcmp(cls, LBPF_MAP) == 0 ? "map" : "program";
+
+	if (!has_handle)
+		luaL_error(L, "%s: %s: %s '%s' is not part of a libbpf object",
+			   cls, what, kind, name);
+	if (owner && owner->loaded)
+		luaL_error(L, "%s: %s: %s '%s' is already %s (call it before "
+			   "obj:load())", cls, what, kind, name, done);
 }

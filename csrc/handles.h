@@ -90,6 +90,13 @@ int lbpf_prog_loaded_fd(lua_State *L, const struct lbpf_prog *p,
 /* raise "<what>: object is not loaded"/"... is already loaded" */
 void lbpf_require_loaded(lua_State *L, struct lbpf_object *o, const char *what,
 			 int want_loaded);
+/* Raise unless a pre-load setter `what` may change the handle `name` of
+ * class `cls` (LBPF_MAP, LBPF_PROG): it needs a libbpf handle
+ * (`has_handle`) and its object must not be loaded (`done`: what the load
+ * did to it, "created" or "loaded"). */
+void lbpf_check_settable(lua_State *L, const struct lbpf_object *owner,
+			 int has_handle, const char *cls, const char *what,
+			 const char *name, const char *done);
 /* object's user value table field (maps, progs, links...) pushed on the stack */
 void lbpf_object_field(lua_State *L, int objidx, const char *field);
 

@@ -15,12 +15,8 @@ static struct lbpf_map *map_check_settable(lua_State *L, const char *what)
 {
 	struct lbpf_map *m = lbpf_check_map(L, 1);
 
-	if (!m->map)
-		luaL_error(L, "libbpf.map: %s: map '%s' is not part of a libbpf "
-			   "object", what, lbpf_map_name(m));
-	if (m->owner && m->owner->loaded)
-		luaL_error(L, "libbpf.map: %s: map '%s' is already created "
-			   "(call it before obj:load())", what, lbpf_map_name(m));
+	lbpf_check_settable(L, m->owner, m->map != NULL, LBPF_MAP, what,
+			    lbpf_map_name(m), "created");
 	return m;
 }
 

@@ -29,13 +29,9 @@ static struct lbpf_prog *prog_check_settable(lua_State *L, const char *what)
 {
 	struct lbpf_prog *p = lbpf_check_prog(L, 1);
 
-	if (p->owner && p->owner->loaded)
-		luaL_error(L, "libbpf.program: %s: program '%s' is already "
-			   "loaded (call it before obj:load())", what,
-			   lbpf_prog_name(p));
-	if (!p->prog && strcmp(what, "set_type") != 0)
-		luaL_error(L, "libbpf.program: %s: program '%s' is not part of "
-			   "a libbpf object", what, lbpf_prog_name(p));
+	/* set_type also changes fd-backed programs (legacy objects) */
+	lbpf_check_settable(L, p->owner, p->prog || strcmp(what, "set_type") == 0,
+			    LBPF_PROG, what, lbpf_prog_name(p), "loaded");
 	return p;
 }
 
