@@ -9,7 +9,6 @@
 
 #include "attach.h"
 #include "handles.h"
-#include "link.h"
 
 /* prog:attach_uprobe{path=, func= | offset=, pid=, retprobe=, cookie=}
  * `path` may be a library name ("libc.so.6"): libbpf searches for it. */
