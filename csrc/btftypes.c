@@ -48,6 +48,10 @@ __s32 lbpf_btf_find(const struct btf *btf, const char *name)
 	return btf__find_by_name(btf, name);
 }
 
+/* Process-wide rather than a registry entry: the running kernel's BTF is
+ * the same for every Lua state and read-only once parsed, and bpf.probe's
+ * checks and load hints that need it run where no Lua state is at hand.
+ * Parsing it costs tens of milliseconds, so it is done once. */
 const struct btf *lbpf_kernel_btf(void)
 {
 	static struct btf *kbtf;
