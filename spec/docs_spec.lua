@@ -255,6 +255,21 @@ describe("make docs", function()
       io.stderr:write("\n[docs] " .. table.concat(counts, ", ") .. "\n")
     end)
 
+    it("documents every function of the Lua modules (lua/libbpf/*.lua)", function()
+      local expected, n = {}, 0
+      for path in io.popen("ls lua/libbpf/*.lua"):lines() do
+        local mod = "libbpf." .. path:match("([%w_]+)%.lua$")
+        local page = assert(read("docs/html/modules/" .. mod .. ".html"), mod .. ": no page")
+        local items = parse_page(page)
+        for _, k in ipairs(sorted_keys(require(mod))) do
+          expected[#expected + 1] = {name = k, page = items, what = mod}
+        end
+        n = n + 1
+      end
+      assert.is_true(n >= 5 and #expected >= 30, "too few Lua modules or functions found")
+      check(expected)
+    end)
+
     it("finds every classic class and its methods in the registry", function()
       -- guards the enumeration itself: were __index to change shape, the
       -- checks above would see no methods and pass on nothing
