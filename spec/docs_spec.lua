@@ -325,6 +325,27 @@ describe("make docs", function()
       assert(#stale == 0, "not answered by any getter in csrc:\n  " .. table.concat(stale, "\n  "))
     end)
 
+    it("has examples in api.luadoc that call only functions and methods that exist", function()
+      -- Lua's own methods the examples use (files, strings, luasocket)
+      local known = {read = true, write = true, close = true, gmatch = true, rep = true,
+                     getfd = true}
+      for _, mt in pairs(classes()) do
+        for _, m in ipairs(methods_of(mt)) do known[m] = true end
+      end
+      local unknown = {}
+      for _, u in ipairs(usages(assert(read("docs/api.luadoc")))) do
+        local code = u.code:gsub('"[^"\n]*"', '""')
+        for m in code:gmatch(":([%a_][%w_]*)%s*[%(%{\"]") do
+          if not known[m] then unknown[#unknown + 1] = ("line %d: :%s"):format(u.line, m) end
+        end
+        for f in code:gmatch("%f[%w_]bpf%.([%a_][%w_]*)") do
+          if bpf[f] == nil then unknown[#unknown + 1] = ("line %d: bpf.%s"):format(u.line, f) end
+        end
+      end
+      assert(#unknown == 0, "examples use names the module does not have:\n  "
+             .. table.concat(unknown, "\n  "))
+    end)
+
     it("has examples that are valid Lua", function()
       local files = {"docs/api.luadoc", "lua/libbpf.lua"}
       for path in io.popen("ls lua/libbpf/*.lua"):lines() do files[#files + 1] = path end
