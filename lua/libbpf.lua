@@ -17,6 +17,7 @@ local M = {}
 for k, v in pairs(core) do M[k] = v end
 
 --- The version of this module.
+-- @usage print(require("libbpf")._VERSION)   --> lua-libbpf scm
 M._VERSION = "lua-libbpf scm"
 
 return M

@@ -58,6 +58,7 @@ end
 --- Convert a 1-based list of counts (a decoded C array) to slot-keyed counts.
 -- @tparam {integer,...} list counts, `list[1]` being slot 0
 -- @treturn table counts keyed by slot number from 0
+-- @usage local counts = hist.slots({0, 3, 5})   --> {[0] = 0, [1] = 3, [2] = 5}
 function M.slots(list)
   local t = {}
   for i, v in ipairs(list) do t[i - 1] = v end
@@ -68,6 +69,7 @@ end
 -- @tparam table|userdata counts slot (0-based) -> count, or a map handle
 -- @tparam[opt="value"] string val_type unit shown in the header ("usecs", "msecs", "kbytes")
 -- @treturn string the histogram, `""` when every count is zero
+-- @usage io.write(hist.log2(obj.maps.hist, "usecs"))
 function M.log2(counts, val_type)
   val_type = val_type or "value"
   local vals, max, _, idx_max = collect(counts)
@@ -94,6 +96,7 @@ end
 -- @tparam[opt=1] integer step width of a slot
 -- @tparam[opt="value"] string val_type unit shown in the header
 -- @treturn string the histogram, `""` when every count is zero
+-- @usage io.write(hist.linear({[0] = 2, [3] = 1}, 0, 10, "msecs"))
 function M.linear(counts, base, step, val_type)
   base, step, val_type = base or 0, step or 1, val_type or "value"
   local vals, max, idx_min, idx_max = collect(counts)
@@ -112,6 +115,7 @@ end
 -- @tparam table|userdata counts slot -> count, or a map handle
 -- @tparam[opt] string val_type unit shown in the header
 -- @tparam[opt=io.stdout] file file where to write
+-- @usage hist.print_log2(hist.slots(value.slots), "usecs")
 function M.print_log2(counts, val_type, file)
   (file or io.stdout):write(M.log2(counts, val_type))
 end
@@ -122,6 +126,7 @@ end
 -- @tparam[opt=1] integer step width of a slot
 -- @tparam[opt] string val_type unit shown in the header
 -- @tparam[opt=io.stdout] file file where to write
+-- @usage hist.print_linear(counts, 0, 5, "kbytes", io.stderr)
 function M.print_linear(counts, base, step, val_type, file)
   (file or io.stdout):write(M.linear(counts, base, step, val_type))
 end

@@ -22,6 +22,7 @@ end
 --- The metatable name of a value (`"libbpf.map"`), or nil.
 -- @param v any value
 -- @treturn ?string
+-- @usage if pretty.typename(v) == "libbpf.map" then print(pretty.map(v)) end
 function M.typename(v)
   local mt = getmetatable(v)
   local name = type(mt) == "table" and rawget(mt, "__name")
@@ -123,6 +124,7 @@ end
 --   `items` (default 200) entries per table or map, `indent` (default two
 --   spaces), `maps` (default false) print `libbpf.map` handles as their contents
 -- @treturn string
+-- @usage print(pretty.format({pid = 1, comm = "init"}, {depth = 2}))
 function M.format(v, opts)
   opts = opts or {}
   local o = {
@@ -140,6 +142,7 @@ end
 -- @param m a `libbpf.map`
 -- @tparam[opt] table opts as for `format`
 -- @treturn string
+-- @usage print(pretty.map(obj.maps.exec_counts, {items = 20}))
 function M.map(m, opts)
   local o = {}
   for k, v in pairs(opts or {}) do o[k] = v end
@@ -149,6 +152,7 @@ end
 
 --- Print values like `print`, each formatted with `format`.
 -- @param ... values
+-- @usage pretty.print(obj, obj.maps, {1, 2, 3})
 function M.print(...)
   local n = select("#", ...)
   local parts = {}

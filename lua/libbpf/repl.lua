@@ -124,6 +124,7 @@ end
 -- @tparam table env the REPL environment
 -- @tparam string word e.g. `"obj.maps.ex"` or `"obj:lo"`
 -- @treturn {string,...} full words, sorted
+-- @usage local words = repl.complete(state.env, "obj.maps.ex")
 function M.complete(env, word)
   local head, sep, partial = word:match("^(.-)([.:]?)([%w_]*)$")
   local names
@@ -302,6 +303,8 @@ end
 -- @tparam table state the session (from `new`)
 -- @tparam string src Lua source or a `:command`
 -- @treturn boolean true when more lines are needed to complete `src`
+-- @usage local state = repl.new{obj = obj, plain = true}
+-- repl.eval(state, "obj:load()")
 function M.eval(state, src)
   if src:match("^%s*$") then return false end
   if src:match("^:") then command(state, src) return false end
@@ -320,6 +323,7 @@ end
 --   `obj` (an object for `obj`), `out`/`err` (files, default io.stdout/io.stderr),
 --   `tty` (force prompts on or off), `plain` (true: never use readline)
 -- @treturn table the session: `env`, `out`, `err`, `done`
+-- @usage local state = repl.new{obj = assert(bpf.open("spec/bpf/counter.bpf.o"))}
 function M.new(opts)
   opts = opts or {}
   local bpf = opts.bpf or require "libbpf"
@@ -340,6 +344,7 @@ end
 --- Read, evaluate and print until EOF or `:quit`.
 -- @tparam table state a session from `new`
 -- @treturn integer the exit status (0)
+-- @usage os.exit(repl.loop(repl.new{plain = true}))
 function M.loop(state)
   local reader = new_reader(state.env, state.opts)
   state.sig = state.sig or load_sigint()
@@ -380,6 +385,7 @@ options:
 --- Entry point of the `lbpf` launcher.
 -- @tparam {string,...} args command-line arguments
 -- @treturn integer exit status
+-- @usage os.exit(require("libbpf.repl").main(arg))
 function M.main(args)
   local path, load_now, plain, code = nil, false, false, {}
   local i = 1

@@ -37,7 +37,7 @@ local function by_addr(a, b)
   return ult(a.addr, b.addr)
 end
 
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 -- Kernel symbols
 
 local KSyms = {}
@@ -47,6 +47,8 @@ KSyms.__index = KSyms
 -- @tparam[opt="/proc/kallsyms"] string path
 -- @treturn KSyms table of symbols sorted by address, or `nil, message`
 --   (also when every address reads 0, i.e. `kptr_restrict` hides them)
+-- @usage local ks = assert(syms.load_kallsyms())
+-- print(ks:resolve(ks:addr("do_nanosleep") + 4))
 function M.load_kallsyms(path)
   path = path or "/proc/kallsyms"
   local f, err = io.open(path, "r")
@@ -76,6 +78,7 @@ end
 -- @treturn string|nil name, or nil below the first symbol
 -- @treturn integer offset of `addr` from the symbol
 -- @treturn string|nil module name for module symbols
+-- @usage local name, off, module = ks:resolve(addr)
 function KSyms:resolve(addr)
   local i = floor_index(self.list, addr)
   if not i then return nil end
@@ -86,6 +89,7 @@ end
 --- Address of kernel symbol `name` (first one when several share it).
 -- @tparam string name
 -- @treturn integer|nil address
+-- @usage local a = ks:addr("do_sys_openat2")
 function KSyms:addr(name)
   local s = self.by_name[name]
   return s and s.addr
@@ -98,6 +102,7 @@ local default_ksyms
 -- @treturn string|nil name
 -- @treturn integer offset
 -- @treturn string|nil module
+-- @usage print(syms.format(syms.ksym(addr)))
 function M.ksym(addr)
   if not default_ksyms then
     default_ksyms = assert(M.load_kallsyms())
@@ -108,6 +113,7 @@ end
 --- Address of a kernel symbol from the cached `/proc/kallsyms` table.
 -- @tparam string name
 -- @treturn integer|nil
+-- @usage local a = syms.ksym_addr("do_nanosleep")
 function M.ksym_addr(name)
   if not default_ksyms then
     default_ksyms = assert(M.load_kallsyms())
@@ -115,7 +121,7 @@ function M.ksym_addr(name)
   return default_ksyms:addr(name)
 end
 
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 -- ELF symbols
 
 local Elf = {}
@@ -126,6 +132,8 @@ local elf_cache = {}
 -- @tparam string path executable or shared library
 -- @treturn Elf with `:resolve(vaddr)`, `.type` ("exec", "dyn") and `.loads`
 --   (PT_LOAD segments), or `nil, message, errno`
+-- @usage local e = assert(syms.elf("/bin/sh"))
+-- print(e.type, #e.loads)
 function M.elf(path)
   local cached = elf_cache[path]
   if cached then return cached end
@@ -152,6 +160,7 @@ end
 -- @tparam integer vaddr
 -- @treturn string|nil name
 -- @treturn integer offset from the start of the function
+-- @usage local name, off = e:resolve(vaddr)
 function Elf:resolve(vaddr)
   local i = floor_index(self.list, vaddr)
   if not i then return nil end
@@ -167,6 +176,7 @@ end
 --- ELF virtual address of a byte at `file_offset` in the file.
 -- @tparam integer file_offset
 -- @treturn integer|nil vaddr, nil when no PT_LOAD segment maps that offset
+-- @usage local vaddr = e:vaddr_of(file_offset)
 function Elf:vaddr_of(file_offset)
   for _, seg in ipairs(self.loads) do
     if file_offset >= seg.offset and file_offset < seg.offset + seg.filesz then
@@ -176,12 +186,13 @@ function Elf:vaddr_of(file_offset)
   return nil
 end
 
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 -- /proc/PID/maps
 
 --- Parse the text of a `/proc/PID/maps` file.
 -- @tparam string text
 -- @treturn {table,...} list of `{start=, finish=, perms=, offset=, inode=, path=}`
+-- @usage for _, m in ipairs(syms.parse_maps(io.open("/proc/self/maps"):read("a"))) do print(m.path) end
 function M.parse_maps(text)
   local maps = {}
   for line in text:gmatch("[^\n]+") do
@@ -203,6 +214,8 @@ Proc.__index = Proc
 -- The maps are read now: call again after the process maps new code.
 -- @tparam integer pid
 -- @treturn Proc with `:resolve(addr)`, or `nil, message`
+-- @usage local p = assert(syms.process(pid))
+-- print(p:resolve(addr))
 function M.process(pid)
   local f, err = io.open(("/proc/%d/maps"):format(pid), "r")
   if not f then return nil, err end
@@ -225,6 +238,7 @@ end
 -- @treturn string|nil function name (nil when unknown)
 -- @treturn integer|nil offset from the function, or from the mapping when unnamed
 -- @treturn string|nil path of the mapped file
+-- @usage local name, off, path = p:resolve(addr)
 function Proc:resolve(addr)
   for _, m in ipairs(self.maps) do
     if not ult(addr, m.start) and ult(addr, m.finish) then
@@ -244,7 +258,7 @@ function Proc:resolve(addr)
   return nil
 end
 
----------------------------------------------------------------------------
+-- -------------------------------------------------------------------------
 -- Stack traces
 
 --- Addresses of a stack-trace map value, innermost first.
@@ -252,6 +266,8 @@ end
 -- integers a BTF-decoded `__u64[N]` value gives; stops at the first 0.
 -- @tparam string|{integer,...} value
 -- @treturn {integer,...} addresses
+-- @usage local raw = obj.maps.stacks:lookup(id, {raw = true})
+-- for _, a in ipairs(syms.stack(raw)) do print(syms.format(syms.ksym(a))) end
 function M.stack(value)
   local addrs = {}
   if type(value) == "string" then
@@ -275,6 +291,7 @@ end
 -- @tparam string|nil name
 -- @tparam[opt] integer offset
 -- @treturn string
+-- @usage print(syms.format("do_nanosleep", 0x1c))   --> do_nanosleep+0x1c
 function M.format(name, offset)
   if not name then return "[unknown]" end
   if offset and offset ~= 0 then return ("%s+0x%x"):format(name, offset) end

@@ -17,6 +17,7 @@ local M = {}
 
 --- Directory of the running script (from `arg[0]`), `"."` when it has none.
 -- @treturn string
+-- @usage package.path = tool.script_dir() .. "/?.lua;" .. package.path
 function M.script_dir()
   local script = arg and arg[0] or ""
   return script:match("^(.*)/[^/]*$") or "."
@@ -25,6 +26,7 @@ end
 --- Path of a file that ships next to the running script, e.g. its `.bpf.o`.
 -- @tparam string name file name
 -- @treturn string path
+-- @usage local obj = assert(bpf.open(tool.beside("opensnoop.bpf.o")))
 function M.beside(name)
   return M.script_dir() .. "/" .. name
 end
@@ -82,6 +84,9 @@ end
 -- @tparam table spec `{name=, summary=, options={...}, positional="[interval] [count]", examples=}`
 -- @treturn table option values by key (the long name without dashes,
 --   `-` turned into `_`), positional arguments in the list part
+-- @usage local opts = tool.parse(arg, {name = "runqlat", summary = "Run queue latency",
+--   options = {{"-m", "--milliseconds", help = "show msecs"}}})
+-- if opts.milliseconds then print("msecs") end
 function M.parse(argv, spec)
   local opts, by_flag = {}, {}
   for _, o in ipairs(spec.options or {}) do
@@ -121,8 +126,9 @@ function M.parse(argv, spec)
   return opts
 end
 
---- Monotonic-enough wall clock in seconds (fractional when `date` helps).
--- @treturn number
+--- Wall clock in whole seconds (`os.time()`), for durations of a tool's run.
+-- @treturn integer
+-- @usage local started = tool.now()
 function M.now()
   return os.time()
 end
@@ -137,6 +143,7 @@ end
 -- any other), so a tool can still print its final histogram.
 -- @tparam function fn
 -- @return `true` plus the results of `fn`, or `false` when interrupted
+-- @usage local finished = tool.interruptible(function() while true do rb:poll(100) end end)
 function M.interruptible(fn, ...)
   local res = table.pack(pcall(fn, ...))
   if res[1] then return table.unpack(res, 1, res.n) end
@@ -147,6 +154,7 @@ end
 --- Sleep `seconds` (whole seconds or fractions) in a child `sleep`.
 -- @tparam number seconds
 -- @treturn boolean false when a signal (Ctrl-C) ended the sleep
+-- @usage if not tool.sleep(0.5) then print("interrupted") end
 function M.sleep(seconds)
   local ok, slept = M.interruptible(function()
     local done, how = os.execute(("sleep %s"):format(seconds))
@@ -161,6 +169,7 @@ end
 -- @tparam[opt] number duration seconds
 -- @tparam[opt=100] integer timeout_ms poll timeout per round
 -- @treturn boolean true when the duration passed, false when interrupted
+-- @usage tool.poll_for(rb, opts.duration)
 function M.poll_for(buf, duration, timeout_ms)
   local deadline = duration and (os.time() + duration)
   local ok, finished = M.interruptible(function()
@@ -181,6 +190,7 @@ end
 -- swallowed (to-be-closed objects have already detached), any other error is
 -- reported on stderr with exit status 1.
 -- @tparam function main
+-- @usage tool.run(function() main(arg) end)
 function M.run(main)
   local ok, err = xpcall(main, function(e)
     if is_interrupt(e) then return "interrupted" end
@@ -195,6 +205,7 @@ end
 --- Die with a message (for `nil, message` results of the library).
 -- @tparam string name tool name
 -- @param ... message parts
+-- @usage local obj = bpf.open(path) or tool.die("opensnoop", "cannot open", path)
 function M.die(name, ...)
   local parts = table.pack(...)
   for k = 1, parts.n do parts[k] = tostring(parts[k]) end
@@ -204,12 +215,14 @@ end
 
 --- Time of day as `HH:MM:SS`, for TIME columns.
 -- @treturn string
+-- @usage print(tool.clock(), "event")
 function M.clock()
   return os.date("%H:%M:%S")
 end
 
 --- Number of possible CPUs, from `/sys/devices/system/cpu/possible`.
 -- @treturn integer
+-- @usage local per_cpu_len = tool.ncpus()
 function M.ncpus()
   local f = io.open("/sys/devices/system/cpu/possible")
   local text = f and f:read("l") or "0"
