@@ -93,6 +93,14 @@ function M.qdiscs(dev)
   return out
 end
 
+--- What `tc filter show dev <dev> <hook>` prints ("" without a clsact qdisc).
+function M.tc_filters(dev, hook)
+  local p = io.popen(("tc filter show dev %s %s 2>/dev/null"):format(dev, hook))
+  local out = p:read("a")
+  p:close()
+  return out
+end
+
 --- Seconds since some fixed point, with sub-second resolution.
 function M.now() return require("socket").gettime() end
 

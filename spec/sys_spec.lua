@@ -60,6 +60,7 @@ describe("the system view", function()
     assert.truthy(by_id(bpf.links(), info.id))
 
     local pin = "/sys/fs/bpf/lua_libbpf_sys_spec_" .. H.pid()
+    finally(function() os.remove(pin) end)
     assert(link:pin(pin))
     local pinned = assert(bpf.link_from_pinned(pin))
     assert.equal(info.id, pinned:info().id)
