@@ -1,6 +1,12 @@
 -- spec/examples_spec.lua: each example tool runs for a few seconds while the
 -- spec triggers what it traces, and the marked event must show in its output.
-local ROOT = os.getenv("PWD")
+-- the checkout (busted runs there; $PWD is wrong under `make -C`)
+local ROOT = (function()
+  local p = io.popen("pwd")
+  local dir = p:read("l")
+  p:close()
+  return dir
+end)()
 local LUA = "lua5.4"
 local TMP = os.tmpname()
 os.remove(TMP)

@@ -14,7 +14,13 @@ local function tmpdir()
   return (out:gsub("%s+$", ""))
 end
 
-local checkout = os.getenv("PWD")
+-- the checkout (busted runs there; $PWD is wrong under `make -C`)
+local checkout = (function()
+  local p = io.popen("pwd")
+  local dir = p:read("l")
+  p:close()
+  return dir
+end)()
 local counter = checkout .. "/spec/bpf/counter.bpf.o"
 
 describe("the rock", function()
