@@ -44,7 +44,19 @@ describe("attach_perf_event", function()
   it("attaches on one CPU and to a perf event fd, and rejects unknown events", function()
     local obj <close> = load()
     local l = assert(obj.progs.on_perf:attach_perf_event{config = "cpu-clock", sample_period = 100000, cpu = 0})
-    assert.equal("userdata", type(l))
+    assert.matches("perf_event cpu%-clock", tostring(l))
+    -- the program counts this process only: run it on CPU 0 for a while
+    local p = io.popen("taskset -p " .. H.pid())
+    local mask = p:read("a"):match("affinity mask: (%x+)")
+    p:close()
+    finally(function() os.execute(("taskset -p %s %d >/dev/null"):format(mask, H.pid())) end)
+    assert(os.execute(("taskset -p -c 0 %d >/dev/null"):format(H.pid())))
+    H.wait_until(function()
+      local t = os.clock()
+      while os.clock() - t < 0.05 do end
+      return count(obj, PERF) > 0
+    end, 5, "a cpu-clock sample of this process on CPU 0")
+    assert(l:destroy())
     assert.error_matches(function()
       obj.progs.on_perf:attach_perf_event{config = "no-such-event", sample_freq = 1}
     end, "unknown software event 'no%-such%-event'")

@@ -14,11 +14,19 @@ describe("a BTF codec", function()
     btf:close()
   end)
 
-  it("finds types by C name", function()
-    assert.is_number(btf:find("struct event"))
-    assert.is_number(btf:find("__u32"))
-    assert.is_number(btf:find("int"))
-    assert.is_number(btf:find("enum color"))
+  it("finds types by C name, with the ids bpftool gives them", function()
+    local ids = {}
+    local p = io.popen("bpftool btf dump file " .. OBJ)
+    for l in p:lines() do
+      local id, kind, name = l:match("^%[(%d+)%] (%u+) '([^']*)'")
+      if id then ids[kind .. " " .. name] = tonumber(id) end
+    end
+    p:close()
+    assert.equal(ids["STRUCT event"], btf:find("struct event"))
+    assert.equal(ids["TYPEDEF __u32"], btf:find("__u32"))
+    assert.equal(ids["INT int"], btf:find("int"))
+    assert.equal(ids["ENUM color"], btf:find("enum color"))
+    assert.is_number(ids["STRUCT event"])
     assert.is_nil(btf:find("struct no_such_thing"))
     assert.equal(72, btf:sizeof("struct event"))
     assert.equal(4, btf:sizeof("u32"))      -- builtin name absent from the object

@@ -29,6 +29,14 @@ function M.fd_count()
   return n
 end
 
+--- What fd `n` of this process is ("anon_inode:[eventpoll]", a path...).
+function M.fd_target(n)
+  local p = io.popen(("readlink /proc/%d/fd/%d"):format(M.pid(), n))
+  local s = p:read("l")
+  p:close()
+  return s
+end
+
 --- Number of mappings of BPF maps (ring buffers, mmap'ed globals) in this
 -- process.
 function M.bpf_mappings()
