@@ -119,7 +119,7 @@ test: all trace-mounts
 	@$(MAKE) --no-print-directory lint
 	@mkdir -p build; rm -f build/test.tap; \
 	export LBPF_SPEC_RUN=run$$(date +%s%N)x$$$$ LBPF_HOST_PID=$$$$ \
-	  LBPF_HOST_BEFORE=$(CURDIR)/build/host-before.txt LBPF_SPEC_PROGS=$(CURDIR)/build/spec-progs.txt \
+	  LBPF_HOST_BEFORE=$(CURDIR)/build/host-before.txt LBPF_SPEC_IDS=$(CURDIR)/build/spec-ids.txt \
 	  LBPF_FRESH_BPFFS=$(CURDIR)/build/bpffs-fresh.txt; \
 	$(TESTENV) $(LUA) spec/host_state.lua > build/host-before.txt || exit 1; \
 	$(TESTENV) unshare --net --mount --propagation private -- bash -c '$(SPEC_NS_RUN)'; rc=$$?; \
