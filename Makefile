@@ -102,11 +102,13 @@ lint:
 # /sys/fs/bpf, so XDP, tc and pins never touch the host's, and two runs at
 # once never collide (cgroups, which are not namespaced here, get names with
 # LBPF_SPEC_RUN in them). tracefs, debugfs and cgroup2 stay the host's.
-# spec/track_progs.lua records the programs the specs load; then
-# spec/host_state_check.lua, in a busted run of its own so that it runs last,
-# checks that none is left loaded and that the host's lo and bpffs are as the
-# snapshot taken before the run (seen through nsenter into this shell's
-# namespaces, LBPF_HOST_PID).
+# spec/track_progs.lua records the ids of the programs and maps the specs
+# create; then spec/host_state_check.lua, in a busted run of its own so that
+# it runs last, checks that no such program is still loaded, that none of
+# them is pinned in the host's bpffs or attached to the host's lo (compared
+# with a snapshot taken before the run, seen through nsenter into this
+# shell's namespaces, LBPF_HOST_PID), that no cgroup of the run is left and
+# that the run's own lo and bpffs are clean.
 SPEC_NS_RUN = set -o pipefail; \
 	ip link set lo up && mount -t bpf -o mode=0700 bpf /sys/fs/bpf || exit 1; \
 	find /sys/fs/bpf ! -type d | sort > $$LBPF_FRESH_BPFFS; \
