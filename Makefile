@@ -119,7 +119,7 @@ SPEC_NS_RUN = set -o pipefail; \
 
 test: all trace-mounts
 	@$(MAKE) --no-print-directory lint
-	@mkdir -p build; rm -f build/test.tap; \
+	@mkdir -p build; : > build/test.tap; \
 	export LBPF_SPEC_RUN=run$$(date +%s%N)x$$$$ LBPF_HOST_PID=$$$$ \
 	  LBPF_HOST_BEFORE=$(CURDIR)/build/host-before.txt LBPF_SPEC_IDS=$(CURDIR)/build/spec-ids.txt \
 	  LBPF_FRESH_BPFFS=$(CURDIR)/build/bpffs-fresh.txt; \
