@@ -117,6 +117,10 @@ SPEC_NS_RUN = set -o pipefail; \
 	busted --lua=$(LUA) -o TAP spec/host_state_check.lua 2>&1 | tee -a build/test.tap || rc=1; \
 	exit $$rc
 
+# strace: spec/maps_spec.lua tells which syscalls m:dump() made
+DEB_PKGS   += strace
+NEED_TOOLS += strace
+
 test: all trace-mounts
 	@$(MAKE) --no-print-directory lint
 	@mkdir -p build; : > build/test.tap; \

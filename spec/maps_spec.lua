@@ -84,6 +84,42 @@ describe("a map", function()
   end)
 end)
 
+describe("m:dump()", function()
+  it("reads with BPF_MAP_LOOKUP_BATCH where the map type has it, by iteration where not", function()
+    -- the bpf(2) calls of a child process, as strace sees them, between the
+    -- markers it writes: a hash map (batch ops), then a devmap_hash (none)
+    local script, trace = os.tmpname(), os.tmpname()
+    finally(function() os.remove(script); os.remove(trace) end)
+    local f = assert(io.open(script, "w"))
+    f:write([[
+      local bpf = require "libbpf"
+      local function make(t) return assert(bpf.map_create{type = t, key_size = 4, value_size = 4,
+                                                          max_entries = 256}) end
+      local h, d = make("hash"), make("devmap_hash")
+      for k = 1, 100 do h[k] = k; d[k] = 1 end
+      io.stderr:write("PHASE hash\n")
+      assert(h:dump()[100] == 100)
+      io.stderr:write("PHASE devmap_hash\n")
+      assert(d:dump()[100] == 1)
+      io.stderr:write("PHASE end\n")
+    ]])
+    f:close()
+    assert.is_true(os.execute(("LUA_PATH='lua/?.lua;;' LUA_CPATH='./?.so;;' strace -f " ..
+      "-e trace=bpf,write -o %s lua5.4 %s 2>/dev/null"):format(trace, script)))
+    local phase, calls = nil, {hash = {}, devmap_hash = {}, ["end"] = {}}
+    for line in io.lines(trace) do
+      phase = line:match('write%(2, "PHASE (%S+)\\n"') or phase
+      local cmd = line:match("bpf%(BPF_([%u_]+)")
+      if phase and cmd then calls[phase][cmd] = (calls[phase][cmd] or 0) + 1 end
+    end
+    assert.is_true((calls.hash.MAP_LOOKUP_BATCH or 0) >= 1)
+    assert.is_nil(calls.hash.MAP_GET_NEXT_KEY)
+    assert.is_nil(calls.hash.MAP_LOOKUP_ELEM)
+    assert.equal(101, calls.devmap_hash.MAP_GET_NEXT_KEY)   -- 100 keys, then ENOENT
+    assert.equal(100, calls.devmap_hash.MAP_LOOKUP_ELEM)
+  end)
+end)
+
 describe("a standalone map", function()
   it("is created with map_create and works like any map", function()
     local m <close> = assert(bpf.map_create{type = "hash", key_size = 4, value_size = 8,
