@@ -194,7 +194,8 @@ function M.spawn(cmd)
   local h = {dir = dir, out = dir .. "/out", rcfile = dir .. "/rc"}
   assert(os.execute(("(%s <%s/in >%s 2>&1 & echo $! >%s/pid; wait $!; echo $? >%s) " ..
     ">/dev/null 2>&1 &"):format(cmd, dir, h.out, dir, h.rcfile)))
-  h.stdin = assert(io.open(dir .. "/in", "w"))   -- blocks until the child opens it
+  -- read-write: opening a FIFO so does not wait for the reader to come
+  h.stdin = assert(io.open(dir .. "/in", "r+"))
   h.pid = M.wait_until(function() return tonumber(M.slurp(dir .. "/pid"):match("%d+")) end,
                        10, "the pid of " .. cmd)
   function h.output() return M.slurp(h.out) end

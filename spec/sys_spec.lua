@@ -160,3 +160,16 @@ describe("BTF introspection", function()
     assert.equal(1, e.values[2].value)
   end)
 end)
+
+describe("make mounts", function()
+  it("mounts bpffs for root only (mode 0700, not bpffs' default 1777)", function()
+    -- in a mount namespace of its own, with every bpffs on /sys/fs/bpf
+    -- unmounted there first (the host's and this run's stay as they are)
+    local p = io.popen("unshare --mount --propagation private -- sh -c '" ..
+      "while mountpoint -q /sys/fs/bpf; do umount /sys/fs/bpf || exit 1; done; " ..
+      "make --no-print-directory -s mounts && stat -c %a /sys/fs/bpf && stat -f -c %T /sys/fs/bpf' 2>&1")
+    local out = p:read("a")
+    p:close()
+    assert.equal("1700\nbpf_fs\n", out)       -- the kernel always adds the sticky bit
+  end)
+end)
