@@ -83,8 +83,8 @@ spec/bpf/legacy/%.o: spec/bpf/legacy/%.c $(wildcard spec/bpf/legacy/*.h)
 	clang -O2 -target bpf -Wall -I/usr/include/$(shell uname -m)-linux-gnu -c $< -o $@
 
 # bpffs, tracefs and debugfs are needed by pins, tracepoints and uprobes.
-# bpffs is root's only (mode 0700, not bpffs' default 1777): pins are not for
-# other users to read or replace.
+# bpffs is root's only (mode=0700, which the kernel shows as 1700; its default is
+# 1777): pins are not for other users to read or replace.
 mounts: trace-mounts
 	@mountpoint -q /sys/fs/bpf || mount -t bpf -o mode=0700 bpf /sys/fs/bpf
 
