@@ -88,8 +88,13 @@ spec/bpf/legacy/%.o: spec/bpf/legacy/%.c $(wildcard spec/bpf/legacy/*.h)
 	clang -O2 -target bpf -Wall -I/usr/include/$(shell uname -m)-linux-gnu -c $< -o $@
 
 # bpffs, tracefs and debugfs are needed by pins, tracepoints and uprobes.
-mounts:
-	@mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+# bpffs is root's only (mode=0700, which the kernel shows as 1700; its default is
+# 1777): pins are not for other users to read or replace.
+mounts: trace-mounts
+	@mountpoint -q /sys/fs/bpf || mount -t bpf -o mode=0700 bpf /sys/fs/bpf
+
+.PHONY: trace-mounts
+trace-mounts:
 	@mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing
 	@mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug
 
@@ -97,10 +102,38 @@ lint:
 	luacheck -q $(wildcard lua spec examples bench lua/lbpf)
 
 # Runs every spec; the last line is "N passed, N failed, N skipped".
-test: all mounts
+# The specs run in a network and mount namespace of their own (unshare): lo
+# there is the run's own and a fresh bpffs (mode 0700) is mounted on
+# /sys/fs/bpf, so XDP, tc and pins never touch the host's, and two runs at
+# once never collide (cgroups, which are not namespaced here, get names with
+# LBPF_SPEC_RUN in them). tracefs, debugfs and cgroup2 stay the host's.
+# spec/track_progs.lua records the ids of the programs and maps the specs
+# create; then spec/host_state_check.lua, in a busted run of its own so that
+# it runs last, checks that no such program is still loaded, that none of
+# them is pinned in the host's bpffs or attached to the host's lo (compared
+# with a snapshot taken before the run, seen through nsenter into this
+# shell's namespaces, LBPF_HOST_PID), that no cgroup of the run is left and
+# that the run's own lo and bpffs are clean.
+SPEC_NS_RUN = set -o pipefail; \
+	ip link set lo up && mount -t bpf -o mode=0700 bpf /sys/fs/bpf || exit 1; \
+	find /sys/fs/bpf ! -type d | sort > $$LBPF_FRESH_BPFFS; \
+	busted --lua=$(LUA) -o TAP --helper=spec/track_progs.lua spec 2>&1 | tee build/test.tap; \
+	rc=$$?; \
+	busted --lua=$(LUA) -o TAP spec/host_state_check.lua 2>&1 | tee -a build/test.tap || rc=1; \
+	exit $$rc
+
+# strace: spec/maps_spec.lua tells which syscalls m:dump() made
+DEB_PKGS   += strace
+NEED_TOOLS += strace
+
+test: all trace-mounts
 	@$(MAKE) --no-print-directory lint
-	@mkdir -p build; set -o pipefail; \
-	$(TESTENV) busted --lua=$(LUA) -o TAP spec 2>&1 | tee build/test.tap; rc=$$?; \
+	@mkdir -p build; : > build/test.tap; \
+	export LBPF_SPEC_RUN=run$$(date +%s%N)x$$$$ LBPF_HOST_PID=$$$$ \
+	  LBPF_HOST_BEFORE=$(CURDIR)/build/host-before.txt LBPF_SPEC_IDS=$(CURDIR)/build/spec-ids.txt \
+	  LBPF_FRESH_BPFFS=$(CURDIR)/build/bpffs-fresh.txt; \
+	$(TESTENV) $(LUA) spec/host_state.lua > build/host-before.txt || exit 1; \
+	$(TESTENV) unshare --net --mount --propagation private -- bash -c '$(SPEC_NS_RUN)'; rc=$$?; \
 	awk '/^ok .*# SKIP/ {s++; next} /^ok / {p++} /^not ok / {f++} \
 	     END {printf "%d passed, %d failed, %d skipped\n", p, f, s}' build/test.tap; \
 	exit $$rc

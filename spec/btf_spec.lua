@@ -14,11 +14,19 @@ describe("a BTF codec", function()
     btf:close()
   end)
 
-  it("finds types by C name", function()
-    assert.is_number(btf:find("struct event"))
-    assert.is_number(btf:find("__u32"))
-    assert.is_number(btf:find("int"))
-    assert.is_number(btf:find("enum color"))
+  it("finds types by C name, with the ids bpftool gives them", function()
+    local ids = {}
+    local p = io.popen("bpftool btf dump file " .. OBJ)
+    for l in p:lines() do
+      local id, kind, name = l:match("^%[(%d+)%] (%u+) '([^']*)'")
+      if id then ids[kind .. " " .. name] = tonumber(id) end
+    end
+    p:close()
+    assert.equal(ids["STRUCT event"], btf:find("struct event"))
+    assert.equal(ids["TYPEDEF __u32"], btf:find("__u32"))
+    assert.equal(ids["INT int"], btf:find("int"))
+    assert.equal(ids["ENUM color"], btf:find("enum color"))
+    assert.is_number(ids["STRUCT event"])
     assert.is_nil(btf:find("struct no_such_thing"))
     assert.equal(72, btf:sizeof("struct event"))
     assert.equal(4, btf:sizeof("u32"))      -- builtin name absent from the object
@@ -107,12 +115,34 @@ describe("a BTF codec", function()
   end)
 
   it("compiles a plan once per type and reuses it", function()
-    local bytes = btf:encode("struct event", {pid = 1})
-    collectgarbage()
-    local before = collectgarbage("count")
-    for _ = 1, 1000 do btf:decode("struct event", bytes) end
-    -- decoding allocates only results: the plan itself is not rebuilt
-    assert.is_true(collectgarbage("count") - before < 2000)
+    -- the plans are kept in the registry table "libbpf.codecs", one table
+    -- {type id -> plan} per BTF (keyed by its address)
+    local function tables()
+      local set = {}
+      for _, t in pairs(debug.getregistry()["libbpf.codecs"] or {}) do set[t] = true end
+      return set
+    end
+    local old = tables()
+    local fresh = assert(bpf.btf_parse(OBJ))   -- no plan compiled for it yet
+    finally(function() fresh:close() end)
+    local id = fresh:find("struct event")
+    local bytes = fresh:encode("struct event", {pid = 1})
+    assert.equal(1, fresh:decode("struct event", bytes).pid)
+    local mine
+    for t in pairs(tables()) do
+      if not old[t] then assert.is_nil(mine, "two new plan tables"); mine = t end
+    end
+    assert.is_table(mine, "no plan table in the registry's libbpf.codecs for a new BTF")
+    local plan = mine[id]
+    assert.equal("userdata", type(plan), "struct event's plan is not cached")
+    local n = 0
+    for _ in pairs(mine) do n = n + 1 end
+    for _ = 1, 1000 do fresh:decode("struct event", bytes) end
+    fresh:encode("struct event", {pid = 2})
+    assert.is_true(rawequal(plan, mine[id]), "struct event's plan was compiled again")
+    local m = 0
+    for _ in pairs(mine) do m = m + 1 end
+    assert.equal(n, m)                      -- and no plan of its members either
   end)
 end)
 

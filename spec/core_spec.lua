@@ -150,8 +150,8 @@ describe("a map", function()
   end)
 
   it("pins and unpins", function()
-    local path = "/sys/fs/bpf/lua_libbpf_spec_pin"
-    os.remove(path)
+    local path = "/sys/fs/bpf/lua_libbpf_spec_pin_" .. H.pid()
+    finally(function() os.remove(path) end)
     assert(obj.maps.exec_counts:pin(path))
     assert.truthy(io.open(path))
     assert(obj.maps.exec_counts:unpin(path))

@@ -52,7 +52,9 @@ describe("the system view", function()
     assert.truthy(l)
     assert.equal("netns", l.type)
     assert.equal("lookup_count", by_id(bpf.progs(), l.prog_id).name)
-    assert.is_number(l.netns_ino)
+    local p = io.popen("readlink /proc/" .. H.pid() .. "/ns/net")
+    assert.equal(p:read("l"), ("net:[%d]"):format(l.netns_ino))   -- this process's netns
+    p:close()
 
     local again = assert(bpf.link_from_id(info.id))
     assert.equal(info.id, again:info().id)
@@ -60,6 +62,7 @@ describe("the system view", function()
     assert.truthy(by_id(bpf.links(), info.id))
 
     local pin = "/sys/fs/bpf/lua_libbpf_sys_spec_" .. H.pid()
+    finally(function() os.remove(pin) end)
     assert(link:pin(pin))
     local pinned = assert(bpf.link_from_pinned(pin))
     assert.equal(info.id, pinned:info().id)
@@ -155,5 +158,18 @@ describe("BTF introspection", function()
     local e = assert(v:type("enum bpf_map_type"))
     assert.equal("BPF_MAP_TYPE_HASH", e.values[2].name)
     assert.equal(1, e.values[2].value)
+  end)
+end)
+
+describe("make mounts", function()
+  it("mounts bpffs for root only (mode 0700, not bpffs' default 1777)", function()
+    -- in a mount namespace of its own, with every bpffs on /sys/fs/bpf
+    -- unmounted there first (the host's and this run's stay as they are)
+    local p = io.popen("unshare --mount --propagation private -- sh -c '" ..
+      "while mountpoint -q /sys/fs/bpf; do umount /sys/fs/bpf || exit 1; done; " ..
+      "make --no-print-directory -s mounts && stat -c %a /sys/fs/bpf && stat -f -c %T /sys/fs/bpf' 2>&1")
+    local out = p:read("a")
+    p:close()
+    assert.equal("1700\nbpf_fs\n", out)       -- the kernel always adds the sticky bit
   end)
 end)
