@@ -7,7 +7,7 @@
 local child = require "fuzz.child"
 
 local SEED = child.seeds({1})[1]
-local MUTANTS = child.env_number("FUZZ_MUTANTS", 300)
+local MUTANTS = child.env_number("FUZZ_MUTANTS", 1000)
 local CHUNK = 500
 
 describe("the BTF fuzzer", function()

@@ -88,9 +88,19 @@ end
 
 --- A failure message: how it ended, the calls before the end, the output.
 function M.report(what, r)
-  local asan = r.out:match("(==%d+==ERROR.-)\n\n") or ""
-  return ("%s ended: %s\n-- last calls:\n%s\n-- output tail:\n%s\n%s"):format(
-    what, r.status, tail(r.log, 12), tail(r.out, 15), tail(asan, 20))
+  -- ASan's report: its first line and the top frames
+  local asan = ""
+  local at = r.out:find("==%d+==ERROR")
+  if at then
+    local lines = {}
+    for l in r.out:sub(at):gmatch("[^\n]+") do
+      lines[#lines + 1] = l
+      if #lines >= 14 then break end
+    end
+    asan = "-- ASan:\n" .. table.concat(lines, "\n")
+  end
+  return ("%s ended: %s\n-- last calls:\n%s\n%s\n-- output tail:\n%s"):format(
+    what, r.status, tail(r.log, 12), asan, tail(r.out, 6))
 end
 
 return M

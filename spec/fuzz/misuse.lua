@@ -403,11 +403,15 @@ local function log(line)
   LOG:flush()
 end
 
-local function keep(...)
+-- results worth reusing; functions are named after the call that gave them
+-- (an iterator from `libbpf.vars.__pairs` says so in later call lines)
+local function keep(label, ...)
   for i = 1, math.min(select("#", ...), 4) do
     local v = select(i, ...)
-    if type(v) == "userdata" or type(v) == "function" or type(v) == "table" then
+    if type(v) == "userdata" or type(v) == "table" then
       add(v)
+    elseif type(v) == "function" then
+      add(v, label)
     end
   end
 end
@@ -428,7 +432,7 @@ local function call(label, fn, args, n)
   depth = depth + 1
   local res = table.pack(pcall(fn, table.unpack(args, 1, n)))
   depth = depth - 1
-  if res[1] then keep(table.unpack(res, 2, res.n)) end
+  if res[1] then keep(label, table.unpack(res, 2, res.n)) end
 end
 
 local function method_call()
@@ -507,8 +511,9 @@ local function gc_op()
     for _ = 1, R(1, 8) do
       if #pool > 0 then table.remove(pool, R(#pool)) end
     end
-    for _, l in pairs(byclass) do
-      if #l > 0 and R(2) == 1 then table.remove(l, R(#l)) end
+    for _, cls in ipairs(CLASSES) do   -- in order: the seed's sequence stays the same
+      local l = byclass[cls]
+      if l and #l > 0 and R(2) == 1 then table.remove(l, R(#l)) end
     end
     call("collectgarbage", collectgarbage, {"collect"}, 1)
   else
