@@ -29,7 +29,7 @@ local OBJS = {"spec/bpf/typed.bpf.o", "spec/bpf/events.bpf.o",
 
 -- A private copy of the USDT target: a uprobe at a hostile offset must not
 -- land in a binary that other processes (or other specs) run.
-local UPROBE_BIN = TMP .. "/uprobe_target"
+local UPROBE_BIN = os.tmpname()    -- not on bpffs: it holds no plain files
 os.execute("cp spec/usdt/usdt_target " .. UPROBE_BIN .. " 2>/dev/null")
 
 ---------------------------------------------------------------------------
@@ -629,5 +629,6 @@ end
 pool, byclass, iters = nil, nil, nil
 log("final collectgarbage")
 collectgarbage()
+os.remove(UPROBE_BIN)
 print("FUZZ DONE " .. ncall)
 LOG:close()
