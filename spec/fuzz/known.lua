@@ -23,6 +23,8 @@ return {
   {id = "F11", pattern = "tostring%(libbpf%.perfbuf#",
    why = "tostring() of a perf buffer read a freed map name (strlen in pb_tostring), seed 19"},
   {id = "F11", pattern = "libbpf%.perfbuf%.__tostring%(", why = "the same, through the metamethod"},
+  {id = "F11", pattern = "tostring%(libbpf%.user_ringbuf#", why = "the same for a user ring buffer, seed 65"},
+  {id = "F11", pattern = "libbpf%.user_ringbuf%.__tostring%(", why = "the same, through the metamethod"},
   {id = "F6", pattern = "libbpf%.map:set_max_entries%(",
    why = "resizing a global-data map (.bss/.data/.rodata) before load: libbpf 1.1 later munmaps "
       .. "the new size, unmapping whatever follows (library code): crashes anywhere later"},

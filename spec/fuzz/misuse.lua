@@ -208,10 +208,21 @@ end
 
 -- an object's maps and programs, in name order (pairs order is not stable
 -- from run to run, the seed's sequence should be)
+-- the programs that fill a map's ring (events.bpf.o), by map: for sources
+-- whose callbacks should run
+local filler = setmetatable({}, {__mode = "k"})
+local fed = {}      -- {ring=, prog=, which=}: rings with a program to fill them
+
 local function add_members(o)
   for _, what in ipairs({"maps", "progs"}) do
     local t = o[what]
     for _, n in ipairs(sorted_keys(t)) do add(t[n], n) end
+  end
+  local p = o.progs
+  if p.emit then
+    filler[o.maps.events] = {p.emit, 0}
+    filler[o.maps.events2] = {p.emit, 1}
+    filler[o.maps.samples] = {p.perf_emit}
   end
 end
 
@@ -220,6 +231,8 @@ local function repr(v, depth)
   if t == "string" then
     if #v > 24 then return ("<str %d bytes>"):format(#v) end
     return ("%q"):format(v):gsub("\\\n", "\\n")
+  elseif t == "boolean" or t == "nil" then
+    return tostring(v)
   elseif t == "number" then
     if v ~= v then return "0/0" end
     if math.type(v) == "integer" then
@@ -277,6 +290,22 @@ local function random_handle(cls)
   if l and #l > 0 then return l[R(#l)] end
   if #pool > 0 then return pool[R(#pool)].v end
   return nil
+end
+
+-- a handle of a class for which pred(h) holds (in pcall), if one turns up
+local function find_handle(cls, pred)
+  local l = byclass[cls]
+  if not l or #l == 0 then return nil end
+  for _ = 1, 12 do
+    local h = l[R(#l)]
+    local ok, yes = pcall(pred, h)
+    if ok and yes then return h end
+  end
+  return nil
+end
+
+local function map_of_type(t)
+  return function(m) return m.type == t and m.fd >= 0 end
 end
 
 -- a handle to close or otherwise disturb from inside a metamethod
@@ -538,7 +567,9 @@ local function scenario()
     if o then call("libbpf.object:load", function(x) return x:load() end, {o}, 1) end
   elseif r == 3 then
     -- events into the rings of a loaded events object
-    local p = random_handle("libbpf.program")
+    local p = find_handle("libbpf.program", function(x)
+      return x.fd >= 0 and (x.name == "emit" or x.name == "perf_emit" or x.name == "drain")
+    end) or random_handle("libbpf.program")
     if p then
       call("emit", function(pr)
         if pr.name == "emit" then
@@ -549,24 +580,53 @@ local function scenario()
           return pr:test_run{}
         end
       end, {p}, 1)
+      -- and read them at once, in callbacks
+      local h = find_handle(pick({"libbpf.ringbuf", "libbpf.perfbuf"}), function() return true end)
+      if h then call("consume", function(x) return x:consume() end, {h}, 1) end
     end
   elseif r == 4 then
-    local m = random_handle("libbpf.map")
+    local m = find_handle("libbpf.map", map_of_type("ringbuf")) or random_handle("libbpf.map")
     local opts = pick({{}, {type = "struct event"}, {raw = true}, {view = true},
                        {batch = true}, {batch = R(1, 5), type = "struct event"},
                        {batch = 2, raw = true}, option_table()})
-    call("func ringbuf", bpf.ringbuf, {m, callback(), opts}, 3)
+    call("func ringbuf", function(...)
+      local rb = bpf.ringbuf(...)
+      if rb and filler[m] then
+        if #fed >= 8 then table.remove(fed, 1) end
+        fed[#fed + 1] = {ring = rb, prog = filler[m][1], which = filler[m][2]}
+      end
+      return rb
+    end, {m, callback(), opts}, 3)
   elseif r == 5 then
-    local m = random_handle("libbpf.map")
+    local m = find_handle("libbpf.map", map_of_type("perf_event_array")) or random_handle("libbpf.map")
     local opts = pick({{on_sample = callback()}, {on_sample = callback(), on_lost = callback(),
                        type = "struct event"}, {on_sample = callback(), view = true},
                        {on_sample = callback(), raw = true}, option_table()})
-    call("func perfbuf", bpf.perfbuf, {m, opts}, 2)
+    call("func perfbuf", function(...)
+      local pb = bpf.perfbuf(...)
+      if pb and filler[m] then
+        if #fed >= 8 then table.remove(fed, 1) end
+        fed[#fed + 1] = {ring = pb, prog = filler[m][1]}
+      end
+      return pb
+    end, {m, opts}, 2)
   elseif r == 6 then
-    local m = random_handle("libbpf.map")
+    local m = find_handle("libbpf.map", map_of_type("user_ringbuf")) or random_handle("libbpf.map")
     call("func user_ringbuf", bpf.user_ringbuf, {m, pick({nil, {type = "struct command"}})}, 2)
+  elseif r == 7 and #fed > 0 and R(2) == 1 then
+    -- fill a ring through its program, then read it: the callbacks run
+    local f = pick(fed)
+    call("fill", function(e)
+      if e.which then
+        e.prog:test_run{ctx = string.pack("I4I4I4I4", R(1, 20), 0, 0, e.which)}
+      else
+        e.prog:test_run{ctx = string.pack("I8I8I8", R(1, 5), 0, R(0, 300))}
+      end
+    end, {f}, 1)
+    call("poll0", function(x) return x:poll(0) end, {f.ring}, 1)
   elseif r == 7 then
-    local h = random_handle(pick({"libbpf.ringbuf", "libbpf.perfbuf"}))
+    local h = find_handle("libbpf.ringbuf", function() return true end) or
+              find_handle("libbpf.perfbuf", function() return true end) or random_handle()
     if h then call("poll/consume", function(x)
       if R(2) == 1 then return x:poll(R(0, 5)) end
       return x:consume()
