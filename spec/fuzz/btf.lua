@@ -229,7 +229,7 @@ end
 
 local function try_object(bytes, tag, R, load)
   local obj
-  if not step(tag .. " open_buffer", function() obj = bpf.open_buffer(bytes, "fuzz") end) or not obj then
+  if not step(tag .. " open_buffer", function() obj = bpf.open_buffer(bytes, {name = "fuzz"}) end) or not obj then
     return
   end
   local function vars()

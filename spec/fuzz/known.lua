@@ -38,6 +38,11 @@ local KNOWN_CRASHES = {
    why = "btf:encode of a type with a grown array count: stack buffer overflow"},
   {id = "F7", pattern = "^mutant %d+ <[^>]*>[%w ]* find/decode",
    why = "the same, through type names"},
+  {id = "F7", pattern = "^mutant %d+ <[^>]*> vars$",
+   why = "obj.vars reads and writes globals through the same codec (F7 reads, F9 writes)"},
+  {id = "F13", pattern = "^mutant %d+ <[^>]*> typed map ops$",
+   why = "typed lookup/update decode the map's value buffer with the BTF type's size, larger "
+      .. "than the map's value_size: stack buffer overflow"},
   {id = "F10", pattern = "^mutant %d+ <[^>]*header[^>]*>[%w ]* sizeof%(",
    why = "btf:sizeof with string offsets past the string section: NULL name in is_char_name"},
   {id = "F10", pattern = "^mutant %d+ <[^>]*field[^>]*>[%w ]* sizeof%(",
