@@ -187,3 +187,27 @@ bench-ringbuf: all mounts bench/ringbuf_bench.so
 
 bench/ringbuf_bench.so: bench/ringbuf_bench.c bench/clock.h
 	$(CC) $(MOD_CFLAGS) -shared -o $@ $< $(MOD_LIBS)
+
+# ---- fuzz (issue 13): the API-misuse and BTF fuzzers at length, the module
+# built with AddressSanitizer (build/asan/libbpf/core.so, preloaded into the
+# fuzzers' child processes). `make test` runs both with a fixed seed and a
+# short count against the normal build. Knobs: FUZZ_SEEDS (list or count),
+# FUZZ_CALLS, FUZZ_MUTANTS, FUZZ_ALL=1 (also the calls of spec/fuzz/known.lua).
+.PHONY: fuzz
+ASAN_OBJS = $(patsubst csrc/%.c,build/asan/%.o,$(C_SRCS))
+FUZZ_SEEDS   ?= 1 2 3 4 5 6 7 8 9 10
+FUZZ_CALLS   ?= 3000
+FUZZ_MUTANTS ?= 5000
+
+build/asan/%.o: csrc/%.c csrc/*.h
+	@mkdir -p build/asan
+	$(CC) $(MOD_CFLAGS) -O1 -fsanitize=address -fno-omit-frame-pointer -c $< -o $@
+
+build/asan/libbpf/core.so: $(ASAN_OBJS)
+	@mkdir -p build/asan/libbpf
+	$(CC) -shared -fsanitize=address -o $@ $^ $(MOD_LIBS)
+
+fuzz: all mounts build/asan/libbpf/core.so
+	$(TESTENV) FUZZ_ASAN="$(CURDIR)/build/asan" FUZZ_SEEDS="$(FUZZ_SEEDS)" \
+	  FUZZ_CALLS=$(FUZZ_CALLS) FUZZ_MUTANTS=$(FUZZ_MUTANTS) FUZZ_ALL=$(FUZZ_ALL) \
+	  busted --lua=$(LUA) spec/fuzz_misuse_spec.lua spec/fuzz_btf_spec.lua

@@ -1,0 +1,56 @@
+--- Call patterns the fuzzers avoid for now, because today's C core crashes
+-- on them (issue 13). Each entry names its finding (F<n> in the fuzz
+-- findings notes) and a Lua pattern matched against the logged line of a
+-- call (what the child writes before making it, e.g.
+-- `12 libbpf.map:update(libbpf.map#3[events], 1, {...})`). Remove an entry
+-- when its crash is fixed; FUZZ_ALL=1 (`make fuzz FUZZ_ALL=1`) ignores the
+-- whole list.
+local KNOWN_CRASHES = {
+  {id = "F1", pattern = "libbpf%.kernel_btf%.mt%.__gc%(",
+   why = "the kernel BTF cache's __gc called by hand frees whatever it is given"},
+  {id = "F2", pattern = "iter<libbpf%.vars",
+   why = "pairs(obj.vars)'s iterator called by hand with wrong arguments"},
+  {id = "F2", pattern = "function#%d+%[libbpf%.vars%.__pairs%]",
+   why = "the same iterator, got from the metamethod, passed on as a callback"},
+  {id = "F3", pattern = "libbpf%.perfbuf%.__index%(",
+   why = "perfbuf's __index called by hand on a non-perfbuf reads it as one (field 'lost')"},
+  {id = "F4", pattern = "libbpf%.map:clear%(libbpf%.map#%d+%[samples%]",
+   why = "map:clear() on a perf_event_array never returns (hang, not a crash)"},
+  {id = "F4", pattern = "libbpf%.map:clear%(libbpf%.map#%d+%[outer%]",
+   why = "the same on an array_of_maps"},
+  {id = "F5", pattern = "tostring%(libbpf%.ringbuf#",
+   why = "tostring() of a ring buffer after its object was closed"},
+  {id = "F5", pattern = "libbpf%.ringbuf%.__tostring%(",
+   why = "the same, through the metamethod"},
+  {id = "F11", pattern = "tostring%(libbpf%.perfbuf#",
+   why = "tostring() of a perf buffer after obj:close() reads the freed libbpf map's name"},
+  {id = "F11", pattern = "libbpf%.perfbuf%.__tostring%(", why = "the same, through the metamethod"},
+  {id = "F11", pattern = "tostring%(libbpf%.user_ringbuf#", why = "the same for a user ring buffer, seed 65"},
+  {id = "F11", pattern = "libbpf%.user_ringbuf%.__tostring%(", why = "the same, through the metamethod"},
+  {id = "F6", pattern = "libbpf%.map:set_max_entries%(",
+   why = "resizing a global-data map (.bss/.data/.rodata) before load: libbpf 1.1 later munmaps "
+      .. "the new size, unmapping whatever follows (library code): crashes anywhere later"},
+  {id = "F6", pattern = "libbpf%.map:set_value_size%(", why = "the same"},
+  -- BTF fuzzer (spec/fuzz/btf.lua): the codec trusts the type records
+  {id = "F7", pattern = "^mutant %d+ <[^>]*>[%w ]* decode%(",
+   why = "btf:decode of a struct whose members lie outside its size: OOB read (also F8: NULL deref)"},
+  {id = "F9", pattern = "^mutant %d+ <[^>]*>[%w ]* encode%(",
+   why = "btf:encode of a type with a grown array count: stack buffer overflow"},
+  {id = "F7", pattern = "^mutant %d+ <[^>]*>[%w ]* find/decode",
+   why = "the same, through type names"},
+  {id = "F7", pattern = "^mutant %d+ <[^>]*> vars$",
+   why = "obj.vars reads and writes globals through the same codec (F7 reads, F9 writes)"},
+  {id = "F13", pattern = "^mutant %d+ <[^>]*> typed map ops$",
+   why = "typed lookup/update decode the map's value buffer with the BTF type's size, larger "
+      .. "than the map's value_size: stack buffer overflow"},
+  {id = "F10", pattern = "^mutant %d+ <[^>]*header[^>]*>[%w ]* sizeof%(",
+   why = "btf:sizeof with string offsets past the string section: NULL name in is_char_name"},
+  {id = "F10", pattern = "^mutant %d+ <[^>]*field[^>]*>[%w ]* sizeof%(",
+   why = "the same, a type's name offset overwritten"},
+  {id = "F10", pattern = "^mutant %d+ <[^>]*flip[^>]*>[%w ]* sizeof%(",
+   why = "the same, a name offset's bits flipped"},
+  {id = "F12", pattern = "^mutant %d+ <[^>]*self[^>]*>[%w ]* sizeof%(",
+   why = "a struct with an anonymous member of its own type: fill_members overruns the member array"},
+}
+
+return KNOWN_CRASHES
