@@ -100,6 +100,7 @@ trace-mounts:
 
 lint:
 	luacheck -q $(wildcard lua spec examples bench lua/lbpf)
+	$(LUA) spec/tools/layers.lua csrc
 
 # Runs every spec; the last line is "N passed, N failed, N skipped".
 # The specs run in a network and mount namespace of their own (unshare): lo

@@ -406,6 +406,9 @@ static int btf_vmlinux(lua_State *L)
 
 void lbpf_open_btf(lua_State *L)
 {
+	static const char *const fields[] = {
+		"count", NULL
+	};
 	static const luaL_Reg meta[] = {
 		{"__gc", btf_gc},
 		{"__close", btf_gc},
@@ -429,5 +432,6 @@ void lbpf_open_btf(lua_State *L)
 	};
 
 	lbpf_new_class(L, LBPF_BTF, meta, methods, btf_get);
+	lbpf_class_fields(L, LBPF_BTF, fields);
 	luaL_setfuncs(L, funcs, 0);
 }

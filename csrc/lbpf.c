@@ -220,6 +220,21 @@ void lbpf_new_class(lua_State *L, const char *name, const luaL_Reg *meta,
 	lbpf_new_class_tables(L, name, meta, tables, getter);
 }
 
+void lbpf_class_fields(lua_State *L, const char *name,
+		       const char *const fields[])
+{
+	int i;
+
+	luaL_getmetatable(L, name);
+	lua_newtable(L);
+	for (i = 0; fields[i]; i++) {
+		lua_pushstring(L, fields[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
+	lua_setfield(L, -2, "__fields");
+	lua_pop(L, 1);
+}
+
 /* ---- pre-load setters (maps and programs) ------------------------------- */
 
 int lbpf_setter_result(lua_State *L, int err, const char *what,

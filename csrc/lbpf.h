@@ -70,6 +70,12 @@ void lbpf_new_class_tables(lua_State *L, const char *name,
 			   const luaL_Reg *const methods[],
 			   lua_CFunction getter);
 
+/* Record the names the getter of class `name` answers (NULL-terminated) as
+ * the metatable's `__fields` list: the REPL's completion, the docs spec and
+ * the misuse fuzzer enumerate fields from it. */
+void lbpf_class_fields(lua_State *L, const char *name,
+		       const char *const fields[]);
+
 /* The result of a pre-load setter (maps and programs): on error
  * `nil, "<what> of <kind> '<name>' failed: ...", errno`, else the handle
  * at 1, so setters chain. */

@@ -288,6 +288,9 @@ static int link_read(lua_State *L)
 
 void lbpf_open_link(lua_State *L)
 {
+	static const char *const fields[] = {
+		"fd", "kind", "pin_path", "destroyed", NULL
+	};
 	static const luaL_Reg meta[] = {
 		{"__gc", link_gc},
 		{"__close", link_destroy},
@@ -306,4 +309,5 @@ void lbpf_open_link(lua_State *L)
 	};
 
 	lbpf_new_class(L, LBPF_LINK, meta, methods, link_get);
+	lbpf_class_fields(L, LBPF_LINK, fields);
 }

@@ -664,6 +664,9 @@ static int map_tostring(lua_State *L)
 
 void lbpf_open_map(lua_State *L)
 {
+	static const char *const fields[] = {
+		"name", "type", "key_size", "value_size", "max_entries", "flags", "fd", "pin_path", "autocreate", NULL
+	};
 	static const luaL_Reg meta[] = {
 		{"__gc", map_close},
 		{"__close", map_close},
@@ -703,6 +706,7 @@ void lbpf_open_map(lua_State *L)
 	};
 
 	lbpf_new_class_tables(L, LBPF_MAP, meta, tables, map_get);
+	lbpf_class_fields(L, LBPF_MAP, fields);
 	/* re-register the hot methods with the metatable as upvalue, for
 	 * fast_check_map (the methods table is __index's upvalue 1) */
 	luaL_getmetatable(L, LBPF_MAP);

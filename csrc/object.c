@@ -679,6 +679,9 @@ static int object_sections(lua_State *L)
 
 void lbpf_open_object(lua_State *L)
 {
+	static const char *const fields[] = {
+		"name", "format", "loaded", "maps", "progs", "vars", NULL
+	};
 	static const luaL_Reg meta[] = {
 		{"__gc", object_close},
 		{"__close", object_close},
@@ -700,5 +703,6 @@ void lbpf_open_object(lua_State *L)
 	};
 
 	lbpf_new_class(L, LBPF_OBJECT, meta, methods, object_get);
+	lbpf_class_fields(L, LBPF_OBJECT, fields);
 	luaL_setfuncs(L, funcs, 0);
 }

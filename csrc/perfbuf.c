@@ -236,6 +236,9 @@ static int pb_getter(lua_State *L)
 
 void lbpf_open_perfbuf(lua_State *L)
 {
+	static const char *const fields[] = {
+		"lost", NULL
+	};
 	static const luaL_Reg pb_meta[] = {
 		{"__gc", pb_close}, {"__close", pb_close},
 		{"__tostring", pb_tostring}, {NULL, NULL}
@@ -246,6 +249,7 @@ void lbpf_open_perfbuf(lua_State *L)
 	};
 
 	lbpf_new_class(L, LBPF_PERFBUF, pb_meta, pb_methods, pb_getter);
+	lbpf_class_fields(L, LBPF_PERFBUF, fields);
 	lua_pushcfunction(L, perfbuf_new);
 	lua_setfield(L, -2, "perfbuf");
 }

@@ -273,6 +273,9 @@ struct lbpf_prog *lbpf_push_prog(lua_State *L, int objidx,
 
 void lbpf_open_prog(lua_State *L)
 {
+	static const char *const fields[] = {
+		"name", "section", "type", "fd", "autoload", "autoattach", "log_level", "insn_count", NULL
+	};
 	static const luaL_Reg meta[] = {
 		{"__gc", prog_gc},
 		{"__tostring", prog_tostring},
@@ -297,4 +300,5 @@ void lbpf_open_prog(lua_State *L)
 	};
 
 	lbpf_new_class_tables(L, LBPF_PROG, meta, tables, prog_get);
+	lbpf_class_fields(L, LBPF_PROG, fields);
 }

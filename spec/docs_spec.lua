@@ -11,7 +11,7 @@
 --    table, else `__index`'s upvalue 1 (lbpf_index in csrc/util.c, and the
 --    batch's own closure, keep the methods there);
 --  * fields (read-only properties answered by the getter, `map.fd`...):
---    `mt.__fields` when the class has it, else FALLBACK_FIELDS below.
+--    `mt.__fields` (set by csrc/lbpf.c lbpf_class_fields for every class with a getter).
 --
 -- Naming in the reference (docs/api.luadoc): class `libbpf.X` is the LDoc
 -- `@type X`; its methods are `X:method`, its fields `X.field` (an `@field`
@@ -34,25 +34,8 @@ local function read(path)
   return s
 end
 
--- Fields the C getters answer, per class. FALLBACK ONLY: used while a
--- class metatable has no `__fields` (the list of names its getter answers);
--- remove this table once every class has `__fields`. Each name is checked
--- against csrc (a `strcmp(k, "name")` in some getter) so that it cannot
--- outlive the code.
-local FALLBACK_FIELDS = {
-  ["libbpf.object"] = {"name", "format", "loaded", "maps", "progs", "vars"},
-  ["libbpf.map"] = {"name", "type", "key_size", "value_size", "max_entries",
-                    "flags", "fd", "pin_path", "autocreate"},
-  ["libbpf.program"] = {"name", "section", "type", "fd", "autoload",
-                        "autoattach", "log_level", "insn_count"},
-  ["libbpf.link"] = {"fd", "kind", "pin_path", "destroyed"},
-  ["libbpf.btf"] = {"count"},
-  ["libbpf.perfbuf"] = {"lost"},
-}
-
 -- Metatables in the registry that users never get a handle of.
 local INTERNAL = {
-  ["libbpf.kernel_btf.mt"] = "holder of the shared kernel BTF (csrc/btf.c)",
   ["libbpf.elf_file"] = "elf_symbols' ELF file, closed before it returns (csrc/syms.c)",
 }
 
@@ -94,9 +77,9 @@ local function methods_of(mt)
 end
 
 local function fields_of(name, mt)
-  local f = rawget(mt, "__fields")
-  if f ~= nil then return f, "__fields" end
-  return FALLBACK_FIELDS[name] or {}, "fallback"
+  -- csrc/lbpf.c lbpf_class_fields: the names the class's getter answers
+  local _ = name
+  return rawget(mt, "__fields") or {}, "__fields"
 end
 
 -- Every class metatable in the registry, by name.
@@ -310,13 +293,13 @@ describe("make docs", function()
       assert(#extra == 0, "documented but not in the module:\n  " .. table.concat(extra, "\n  "))
     end)
 
-    it("uses fallback field names that the C getters answer", function()
+    it("lists in __fields only names that a C getter answers", function()
       local csrc = {}
       for path in io.popen("ls csrc/*.c"):lines() do csrc[#csrc + 1] = read(path) end
       csrc = table.concat(csrc, "\n")
       local stale = {}
-      for class, fields in pairs(FALLBACK_FIELDS) do
-        for _, f in ipairs(fields) do
+      for class, mt in pairs(classes()) do
+        for _, f in ipairs(rawget(mt, "__fields") or {}) do
           if not csrc:find('strcmp%(%w+, "' .. f .. '"%)') then
             stale[#stale + 1] = class .. "." .. f
           end

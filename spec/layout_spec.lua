@@ -102,3 +102,51 @@ describe("bpf.num_possible_cpus", function()
     assert.is_true(math.type(n) == "integer" and n >= 1)
   end)
 end)
+
+describe("spec/tools/layers.lua (run by make lint)", function()
+  local function run(dir)
+    local p = io.popen("lua5.4 spec/tools/layers.lua " .. dir .. " 2>&1; echo rc=$?")
+    local out = p:read("a")
+    p:close()
+    return out
+  end
+
+  local function tree(files)
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir))
+    for name, text in pairs(files) do
+      local f = assert(io.open(dir .. "/" .. name, "w"))
+      f:write(text)
+      f:close()
+    end
+    return dir
+  end
+
+  it("finds no circle in csrc/", function()
+    assert.matches("no call or include circle\nrc=0\n$", run("csrc"))
+  end)
+
+  it("fails on a call circle and names the functions", function()
+    local dir = tree{
+      ["a.c"] = '#include "a.h"\nint a_f(void)\n{\n\treturn b_g();\n}\n',
+      ["b.c"] = "static int helper(void) { return 1; }\nint b_g(void)\n{\n\treturn a_f() + helper();\n}\n",
+      ["a.h"] = "int a_f(void);\nint b_g(void);\n",
+    }
+    finally(function() os.execute("rm -rf " .. dir) end)
+    local out = run(dir)
+    assert.matches("call circle: a%.c %-%(b_g%)%-> b%.c %-%(a_f%)%-> a%.c", out)
+    assert.matches("rc=1\n$", out)
+  end)
+
+  it("fails on an include circle", function()
+    local dir = tree{
+      ["x.h"] = '#include "y.h"\n', ["y.h"] = '#include "x.h"\n',
+      ["m.c"] = '#include "x.h"\nstatic int f(void) { return 0; }\n',
+    }
+    finally(function() os.execute("rm -rf " .. dir) end)
+    local out = run(dir)
+    assert.matches("include circle: x%.h %-> y%.h %-> x%.h", out)
+    assert.matches("rc=1\n$", out)
+  end)
+end)
