@@ -139,6 +139,10 @@ end)
 
 describe("attach_uprobe", function()
   it("fires on malloc in libc.so.6", function()
+    if os.getenv("LBPF_ASAN") then -- make asan: ASan's malloc replaces libc's, which is never called
+      pending("libc.so.6's malloc is not called under ASan: runs in make test")
+      return
+    end
     local obj <close> = load()
     local l = assert(obj.progs.on_malloc:attach_uprobe{path = "libc.so.6", func = "malloc", pid = H.pid()})
     finally(function() l:destroy() end)
