@@ -266,6 +266,7 @@ static struct lbpf_btf *push_btf(lua_State *L, struct btf *btf,
 {
 	struct lbpf_btf *b = lua_newuserdatauv(L, sizeof(*b), 1);
 
+	memset(b, 0, sizeof(*b)); /* userdata memory is not zeroed: `shared` */
 	b->btf = btf;
 	b->owner = owner;
 	b->owned = owner == NULL;
