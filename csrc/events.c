@@ -81,6 +81,11 @@ void lbpf_ev_setup_decoder(lua_State *L, struct decoder *d,
 
 	memset(d, 0, sizeof(*d));
 	d->viewref = LUA_NOREF;
+	/* the options are read last: an __index there may have closed the
+	 * map's object (its BTF, and its fd number, which may be reused) */
+	if (!map_usable(m))
+		luaL_error(L, "%s: the object of its map was closed while "
+			   "the options were read", who);
 	if (raw && want_view)
 		luaL_error(L, "%s: raw=true and view=true exclude each other",
 			   who);

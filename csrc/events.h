@@ -114,7 +114,9 @@ struct source {
 void lbpf_ev_push_plan(lua_State *L, const struct btf *btf, __u32 id,
 		       const char *who, const char *tname);
 /* Fill `d` from the options at `optidx` ({type=, raw=, view=}) for records
- * of map `m`; `uvidx` is the poller's user value table (holds views). */
+ * of map `m`; `uvidx` is the poller's user value table (holds views).
+ * Called after every other option was read: raises when an option's
+ * metamethod closed the map's object. */
 void lbpf_ev_setup_decoder(lua_State *L, struct decoder *d,
 			   const struct lbpf_map *m, int optidx, int uvidx,
 			   const char *who);

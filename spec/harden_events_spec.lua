@@ -77,6 +77,44 @@ describe("an event stream whose object was closed", function()
   end)
 end)
 
+describe("an event stream made with options whose __index closes the object", function()
+  -- item 14: the map's BTF and fd number died with it
+  it("raises instead of using the closed object's BTF or fd", function()
+    local makers = {
+      ringbuf = function(o, opts) return bpf.ringbuf(o.maps.events, function() end, opts) end,
+      add = function(o, opts)
+        local rb = assert(bpf.ringbuf(o.maps.events2, function() end))
+        return rb:add(o.maps.events, function() end, opts)
+      end,
+      perfbuf = function(o, opts)
+        rawset(opts, "on_sample", print)
+        return bpf.perfbuf(o.maps.samples, opts)
+      end,
+      user_ringbuf = function(o, opts) return bpf.user_ringbuf(o.maps.commands, opts) end,
+    }
+    local whats = {ringbuf = "ringbuf", add = "ringbuf", perfbuf = "perfbuf",
+                   user_ringbuf = "user_ringbuf"}
+    for what, make in pairs(makers) do
+      for _, key in ipairs{"type", "batch", "pages", "on_lost"} do
+        local o = loaded()
+        local closed = false
+        local opts = setmetatable({}, {__index = function(_, k)
+          if k == key then o:close(); closed = true end
+        end})
+        local ok, err = pcall(make, o, opts)
+        if closed then
+          assert.is_false(ok, what .. " " .. key)
+          assert.equal(("libbpf.%s: the object of its map was closed while the options were read")
+                       :format(whats[what]), err:match("libbpf%.[%w_]+: .*"))
+        else
+          assert.is_true(ok, err)
+          o:close()
+        end
+      end
+    end
+  end)
+end)
+
 describe("a perf buffer", function()
   -- item 2
   it("gives libbpf its own fd: freed after its object, it leaves a recycled fd's map alone", function()
