@@ -5,6 +5,7 @@
  * pollers are in ringbuf.c, perfbuf.c and user_ringbuf.c; see events.h.
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "btftypes.h"
@@ -16,7 +17,9 @@
 
 /* Compile the field table of struct `id` (integers, bools, char arrays at
  * any byte offset; nested aggregates and bitfields are left out) and push
- * it. */
+ * it. An entry is offset << 32 | size << 4 | kind: BTF bit offsets are
+ * u32, so a byte offset takes 29 bits; a size takes 28 (char arrays of
+ * 256 MiB and more are left out). */
 void lbpf_ev_push_plan(lua_State *L, const struct btf *btf, __u32 id,
 		       const char *who, const char *tname)
 {
@@ -54,10 +57,12 @@ void lbpf_ev_push_plan(lua_State *L, const struct btf *btf, __u32 id,
 				continue;
 			size = a->nelems;
 			kind = F_CHARS;
+			if (size > PLAN_MAX_SIZE)
+				continue;
 		} else {
 			continue;
 		}
-		lua_pushinteger(L, off << 16 | size << 4 | kind);
+		lua_pushinteger(L, off << 32 | size << 4 | kind);
 		lua_setfield(L, -2, name);
 	}
 }
@@ -76,6 +81,11 @@ void lbpf_ev_setup_decoder(lua_State *L, struct decoder *d,
 
 	memset(d, 0, sizeof(*d));
 	d->viewref = LUA_NOREF;
+	/* the options are read last: an __index there may have closed the
+	 * map's object (its BTF, and its fd number, which may be reused) */
+	if (!map_usable(m))
+		luaL_error(L, "%s: the object of its map was closed while "
+			   "the options were read", who);
 	if (raw && want_view)
 		luaL_error(L, "%s: raw=true and view=true exclude each other",
 			   who);
@@ -154,7 +164,7 @@ void lbpf_ev_push_field(lua_State *L, lua_Integer plan,
 			const unsigned char *data, size_t size,
 			const char *who, const char *name)
 {
-	lua_Integer off = plan >> 16, fsize = (plan >> 4) & 0xfff, x;
+	lua_Integer off = plan >> 32, fsize = (plan >> 4) & PLAN_MAX_SIZE, x;
 
 	if ((size_t)(off + fsize) > size)
 		luaL_error(L, "%s: record of %d bytes is too short for field "
@@ -320,6 +330,17 @@ void lbpf_ev_release_source(lua_State *L, struct source *src)
 	src->cbref = src->batchref = LUA_NOREF;
 	src->batch = NULL;
 	lbpf_ev_release_decoder(L, &src->dec);
+}
+
+/* The poll timeout at idx in ms: none or nil or negative = wait until
+ * records come (-1), beyond an int raises. */
+int lbpf_ev_check_timeout(lua_State *L, int idx)
+{
+	lua_Integer ms = luaL_optinteger(L, idx, -1);
+
+	luaL_argcheck(L, ms >= INT_MIN && ms <= INT_MAX, idx,
+		      "timeout out of range");
+	return ms < 0 ? -1 : (int)ms;
 }
 
 /* Check that `idx` is a loaded map of `type`; returns its fd. */

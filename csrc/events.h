@@ -52,7 +52,8 @@ struct view {
 	char type[64];
 };
 
-/* plan entries: offset << 16 | size << 4 | kind */
+/* plan entries: offset << 32 | size << 4 | kind (size < 2^28) */
+#define PLAN_MAX_SIZE 0xfffffff
 enum field_kind { F_UINT, F_INT, F_BOOL, F_CHARS };
 
 static inline const char *map_name(const struct lbpf_map *m)
@@ -109,11 +110,13 @@ struct source {
 };
 
 /* Compile the field plan of struct `id` and push it (a table name ->
- * offset << 16 | size << 4 | kind). */
+ * offset << 32 | size << 4 | kind). */
 void lbpf_ev_push_plan(lua_State *L, const struct btf *btf, __u32 id,
 		       const char *who, const char *tname);
 /* Fill `d` from the options at `optidx` ({type=, raw=, view=}) for records
- * of map `m`; `uvidx` is the poller's user value table (holds views). */
+ * of map `m`; `uvidx` is the poller's user value table (holds views).
+ * Called after every other option was read: raises when an option's
+ * metamethod closed the map's object. */
 void lbpf_ev_setup_decoder(lua_State *L, struct decoder *d,
 			   const struct lbpf_map *m, int optidx, int uvidx,
 			   const char *who);
@@ -137,6 +140,9 @@ void lbpf_ev_check_sources(lua_State *L, struct source *src, int n,
 			   struct stream *s, void *p,
 			   void (*release)(lua_State *, void *));
 void lbpf_ev_release_source(lua_State *L, struct source *src);
+/* The poll timeout (ms) at idx: -1 for none, nil or negative; raises
+ * beyond an int. */
+int lbpf_ev_check_timeout(lua_State *L, int idx);
 /* Check that `idx` is a loaded map of `type`; returns its fd. */
 int lbpf_ev_check_map(lua_State *L, int idx, __u32 type, const char *who);
 void lbpf_ev_check_callable(lua_State *L, int idx, const char *what);

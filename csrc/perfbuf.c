@@ -1,18 +1,27 @@
 /*
  * perfbuf.c - `libbpf.perfbuf`: perf event array maps read through
- * perf_buffer__poll. Each sample callback runs inside libbpf's loop under
- * lua_pcall; an error is left on the Lua stack, the rest of libbpf's batch
- * is skipped (perf buffers cannot be stopped) and poll() raises it once
- * libbpf has returned, so no longjmp ever crosses libbpf's frames.
+ * perf_buffer__poll. Each sample is decoded and its callback run inside
+ * libbpf's loop under one lua_pcall (decoding allocates: a memory error
+ * must not longjmp either); an error is left on the Lua stack, the rest of
+ * libbpf's batch is skipped (perf buffers cannot be stopped) and poll()
+ * raises it once libbpf has returned, so no longjmp ever crosses libbpf's
+ * frames.
+ *
+ * libbpf keeps the map fd it is given and, in perf_buffer__free, deletes
+ * keys 0..ncpu-1 through it: it gets its own duplicate, closed after the
+ * free, so that a map which later gets the number back is left alone.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "events.h"
 
 struct lbpf_perfbuf {
 	struct stream s;
 	struct perf_buffer *pb;
+	int map_fd;           /* libbpf's duplicate of the map fd, or -1 */
 	struct source src;
 	int lostref;
 	lua_Integer lost;     /* samples the kernel dropped, all polls */
@@ -22,12 +31,42 @@ static const char *const perfbuf_options[] = {
 	"type", "raw", "view", "pages", "on_sample", "on_lost", NULL
 };
 
-/* Call `ref` with (cpu,) record; returns non-zero when libbpf should stop. */
+/* one sample, handed to deliver_protected */
+struct delivery {
+	struct source *src;
+	int cpu;
+	const void *data;
+	size_t size;
+};
+
+/* lua_pcall'ed by deliver: (delivery) -> the callback's result */
+static int deliver_protected(lua_State *L)
+{
+	struct delivery *d = lua_touserdata(L, 1);
+	struct source *src = d->src;
+	int nargs = 1;
+
+	lua_rawgeti(L, LUA_REGISTRYINDEX, src->cbref);
+	if (d->cpu >= 0) {
+		lua_pushinteger(L, d->cpu);
+		nargs = 2;
+	}
+	if (!lbpf_ev_push_record(L, &src->dec, d->data, d->size,
+				 src->s->tname))
+		return lua_error(L);
+	lua_call(L, nargs, 1);
+	return 1;
+}
+
+/* Call the source's callback with (cpu,) record; returns non-zero when
+ * libbpf should stop. Only pushes that cannot allocate happen outside the
+ * protected call. */
 static int deliver(struct stream *s, struct source *src, int cpu,
 		   const void *data, size_t size)
 {
 	lua_State *L = s->L;
-	int nargs = 1, status, isnum;
+	struct delivery d = {src, cpu, data, size};
+	int status, isnum;
 	lua_Integer ret;
 
 	if (s->failed || s->stopped || s->close_pending || s->object_closed)
@@ -36,17 +75,9 @@ static int deliver(struct stream *s, struct source *src, int cpu,
 		s->object_closed = 1;
 		return 1;
 	}
-	lua_rawgeti(L, LUA_REGISTRYINDEX, src->cbref);
-	if (cpu >= 0) {
-		lua_pushinteger(L, cpu);
-		nargs = 2;
-	}
-	if (!lbpf_ev_push_record(L, &src->dec, data, size, s->tname)) {
-		lua_remove(L, -1 - nargs);
-		s->failed = 1;
-		return 1;
-	}
-	status = lua_pcall(L, nargs, 1, s->msgh);
+	lua_pushcfunction(L, deliver_protected);
+	lua_pushlightuserdata(L, &d);
+	status = lua_pcall(L, 1, 1, s->msgh);
 	if (src->dec.view)
 		src->dec.view->data = NULL;
 	s->count++;
@@ -72,6 +103,9 @@ static void perfbuf_release(lua_State *L, void *p)
 	if (pb->pb)
 		perf_buffer__free(pb->pb);
 	pb->pb = NULL;
+	if (pb->map_fd >= 0)
+		close(pb->map_fd);
+	pb->map_fd = -1;
 	lbpf_ev_release_source(L, &pb->src);
 	luaL_unref(L, LUA_REGISTRYINDEX, pb->lostref);
 	pb->lostref = LUA_NOREF;
@@ -141,6 +175,7 @@ static int perfbuf_new(lua_State *L)
 	pb->src.cbref = pb->src.dec.viewref = pb->lostref = LUA_NOREF;
 	pb->src.batchref = LUA_NOREF;
 	pb->s.closed = 1;          /* until perf_buffer__new succeeds */
+	pb->map_fd = -1;
 	luaL_setmetatable(L, LBPF_PERFBUF);
 	pbidx = lua_gettop(L);
 	lua_createtable(L, 2, 0);
@@ -152,12 +187,22 @@ static int perfbuf_new(lua_State *L)
 	pb->src.map = lua_touserdata(L, 1);
 	lbpf_ev_setup_decoder(L, &pb->src.dec, pb->src.map, 2, lua_gettop(L),
 		      LBPF_PERFBUF);
+	pb->map_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (pb->map_fd < 0) {
+		int err = -errno;
+
+		lbpf_ev_release_decoder(L, &pb->src.dec);
+		return lbpf_push_error(L, err, "libbpf.perfbuf: perf buffer on "
+				       "map '%s' failed", map_name(pb->src.map));
+	}
 	errno = 0;
-	pb->pb = perf_buffer__new(fd, (size_t)pages, perfbuf_sample,
+	pb->pb = perf_buffer__new(pb->map_fd, (size_t)pages, perfbuf_sample,
 				  perfbuf_lost, pb, NULL);
 	if (!pb->pb) {
 		int err = lbpf_errno(0);
 
+		close(pb->map_fd);
+		pb->map_fd = -1;
 		lbpf_ev_release_decoder(L, &pb->src.dec);
 		return lbpf_push_error(L, err, "libbpf.perfbuf: perf buffer on "
 				       "map '%s' failed", map_name(pb->src.map));
@@ -176,7 +221,7 @@ static int perfbuf_new(lua_State *L)
 static int pb_poll(lua_State *L)
 {
 	struct lbpf_perfbuf *pb = check_perfbuf(L, 1);
-	int ms = (int)luaL_optinteger(L, 2, -1);
+	int ms = lbpf_ev_check_timeout(L, 2);
 	int ret;
 
 	lbpf_ev_begin_poll(L, &pb->s);
@@ -210,7 +255,8 @@ static int pb_tostring(lua_State *L)
 {
 	struct lbpf_perfbuf *pb = luaL_checkudata(L, 1, LBPF_PERFBUF);
 
-	if (pb->s.closed || !pb->pb)
+	/* a closed object took its map's name with it */
+	if (pb->s.closed || !pb->pb || !map_usable(pb->src.map))
 		lua_pushliteral(L, "libbpf.perfbuf (closed)");
 	else
 		lua_pushfstring(L, "libbpf.perfbuf(%s, %d cpus, lost=%I)",
@@ -222,7 +268,7 @@ static int pb_tostring(lua_State *L)
 /* pb.lost: samples the kernel dropped so far */
 static int pb_getter(lua_State *L)
 {
-	struct lbpf_perfbuf *pb = lua_touserdata(L, 1);
+	struct lbpf_perfbuf *pb = luaL_checkudata(L, 1, LBPF_PERFBUF);
 	const char *key = lua_tostring(L, 2);
 
 	if (key && strcmp(key, "lost") == 0) {

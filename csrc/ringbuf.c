@@ -335,6 +335,12 @@ static void drain_ring(lua_State *L, struct lbpf_ringbuf *r,
 	unsigned long cons, prod;
 	int cbidx, more;
 
+	/* an earlier source's callback may have closed this map's object: its
+	 * codec went with it */
+	if (!map_usable(src->map)) {
+		r->s.object_closed = 1;
+		return;
+	}
 	lua_rawgeti(L, LUA_REGISTRYINDEX, src->cbref);
 	cbidx = lua_gettop(L);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, src->batchref);  /* cbidx + 1 */
@@ -423,7 +429,7 @@ static void run_drain(lua_State *L, struct lbpf_ringbuf *r)
 static int rb_poll(lua_State *L)
 {
 	struct lbpf_ringbuf *r = check_ringbuf(L, 1);
-	int ms = (int)luaL_optinteger(L, 2, -1);
+	int ms = lbpf_ev_check_timeout(L, 2);
 	struct epoll_event ev[MAX_SOURCES];
 	int ret;
 
@@ -464,7 +470,11 @@ static int rb_tostring(lua_State *L)
 	luaL_Buffer b;
 	int i;
 
-	if (r->s.closed || !r->rb) {
+	/* a closed object took its maps' names with it */
+	for (i = 0; i < r->nsrc && !r->s.closed && r->rb; i++)
+		if (!map_usable(r->src[i].map))
+			break;
+	if (r->s.closed || !r->rb || i < r->nsrc) {
 		lua_pushliteral(L, "libbpf.ringbuf (closed)");
 		return 1;
 	}
@@ -483,21 +493,26 @@ static int rb_tostring(lua_State *L)
 
 /* ---- the batch --------------------------------------------------------------- */
 
-static struct batch *check_batch(lua_State *L)
+/* the batch at 1, in its callback; `decoding`: its records are read, which
+ * needs its object (a closed object freed the codec) */
+static struct batch *check_batch(lua_State *L, int decoding)
 {
 	struct batch *b = luaL_checkudata(L, 1, LBPF_BATCH);
 
 	if (!b->src)
 		luaL_error(L, "libbpf.ringbuf_batch: used outside its callback");
+	if (decoding && !map_usable(b->src->map))
+		luaL_error(L, "libbpf.ringbuf_batch: the object of its map was "
+			   "closed");
 	return b;
 }
 
 /* b[i]: record i in the source's shape; nil past the end (ipairs stops) */
 static int batch_index(lua_State *L)
 {
-	struct batch *b = check_batch(L);
 	int isnum;
 	lua_Integer i = lua_tointegerx(L, 2, &isnum);
+	struct batch *b = check_batch(L, isnum);
 
 	if (!isnum) {   /* a method: the closure's upvalue holds them */
 		lua_pushvalue(L, 2);
@@ -516,17 +531,19 @@ static int batch_index(lua_State *L)
  * (reused: its entries past #b are cleared) or a new table */
 static int batch_column(lua_State *L)
 {
-	struct batch *b = check_batch(L);
+	struct batch *b = check_batch(L, 1);
 	const char *name = luaL_checkstring(L, 2);
 	const char *who = "libbpf.ringbuf_batch";
 	lua_Integer plan;
 	int i;
 
-	if (lua_isnoneornil(L, 3))
-		lua_createtable(L, b->n, 0);
-	else
-		luaL_checktype(L, 3, LUA_TTABLE);
 	lua_settop(L, 3);
+	if (lua_isnil(L, 3)) {
+		lua_createtable(L, b->n, 0);
+		lua_replace(L, 3);
+	} else {
+		luaL_checktype(L, 3, LUA_TTABLE);
+	}
 	if (lua_getiuservalue(L, 1, 1) != LUA_TTABLE)
 		return luaL_error(L, "%s: column() needs records of a struct "
 				  "type (type=..., not raw=true)", who);
@@ -551,7 +568,7 @@ static int batch_column(lua_State *L)
 
 static int batch_len(lua_State *L)
 {
-	lua_pushinteger(L, check_batch(L)->n);
+	lua_pushinteger(L, check_batch(L, 0)->n);
 	return 1;
 }
 

@@ -13,6 +13,7 @@ struct lbpf_user_ringbuf {
 	struct user_ring_buffer *urb;
 	struct lbpf_map *map;      /* kept by user value 1 */
 	struct decoder enc;        /* codec + type size for tables */
+	size_t ring_size;          /* bytes of the ring (max_entries) */
 };
 
 struct urb_sample {
@@ -49,6 +50,8 @@ static int user_ringbuf_new(lua_State *L)
 	int fd = lbpf_ev_check_map(L, 1, BPF_MAP_TYPE_USER_RINGBUF,
 				  LBPF_USER_RINGBUF);
 	struct lbpf_user_ringbuf *u;
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
 	int err;
 
 	lua_settop(L, 2);
@@ -64,6 +67,11 @@ static int user_ringbuf_new(lua_State *L)
 	lua_newtable(L);   /* views are not offered here: a scratch table */
 	lbpf_ev_setup_decoder(L, &u->enc, u->map, 2, lua_gettop(L), LBPF_USER_RINGBUF);
 	lua_pop(L, 1);
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return lbpf_push_error(L, -errno, "libbpf.user_ringbuf: map '%s'",
+				       map_name(u->map));
+	u->ring_size = info.max_entries;
 	errno = 0;
 	u->urb = user_ring_buffer__new(fd, NULL);
 	if (!u->urb) {
@@ -120,7 +128,15 @@ static int urb_write(lua_State *L)
 
 	luaL_checkany(L, 2);
 	size = record_size(L, u, 2);
-	/* encode first: an encoding error must not leave a reservation */
+	/* libbpf takes a u32: check before it, and before encoding */
+	if (size > u->ring_size - BPF_RINGBUF_HDR_SZ) {
+		lua_pushnil(L);
+		lua_pushfstring(L, "libbpf.user_ringbuf: record of %I bytes does "
+				"not fit in map '%s' (%I bytes)", (lua_Integer)size,
+				map_name(u->map), (lua_Integer)u->ring_size);
+		lua_pushinteger(L, E2BIG);
+		return 3;
+	}	/* encode first: an encoding error must not leave a reservation */
 	tmp = lua_newuserdatauv(L, size ? size : 1, 0);
 	encode_record(L, u, 2, tmp, size);
 	errno = 0;
@@ -211,7 +227,8 @@ static int urb_tostring(lua_State *L)
 {
 	struct lbpf_user_ringbuf *u = luaL_checkudata(L, 1, LBPF_USER_RINGBUF);
 
-	if (!u->urb)
+	/* a closed object took its map's name with it */
+	if (!u->urb || !map_usable(u->map))
 		lua_pushliteral(L, "libbpf.user_ringbuf (closed)");
 	else
 		lua_pushfstring(L, "libbpf.user_ringbuf(%s)", map_name(u->map));
