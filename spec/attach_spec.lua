@@ -175,12 +175,13 @@ end)
 
 describe("attach_cgroup", function()
   it("sees the UDP traffic of a process moved into a cgroup the spec makes", function()
-    local cg, r, port, obj = H.make_cgroup("attach"), nil, nil, nil
+    local cg, r, obj = H.make_cgroup("attach"), nil, nil
     finally(function()
       if obj then obj:close() end         -- detaches before the cgroup goes
       H.remove_cgroup(cg)
       if r then r:close() end
     end)
+    local port
     r, port = receiver()
     obj = load(port)
     local link = assert(obj.progs.cg_egress:attach_cgroup(cg))
