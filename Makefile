@@ -157,6 +157,7 @@ install: all
 	install -m 755 libbpf/core.so $(DESTDIR)$(LUA_LIBDIR)/libbpf/core.so
 	install -m 644 lua/libbpf.lua $(DESTDIR)$(LUA_SHAREDIR)/libbpf.lua
 	install -m 644 lua/libbpf/*.lua $(DESTDIR)$(LUA_SHAREDIR)/libbpf/
+	install -m 644 docs/api.luadoc $(DESTDIR)$(LUA_SHAREDIR)/libbpf/api.luadoc
 	install -m 755 lua/lbpf $(DESTDIR)$(BINDIR)/lbpf
 	install -d $(DESTDIR)$(EXAMPLESDIR)
 	install -m 755 examples/*.lua $(DESTDIR)$(EXAMPLESDIR)/
