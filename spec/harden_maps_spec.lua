@@ -167,6 +167,20 @@ describe("m:dump()", function()
     for k, v in pairs(d) do n = n + 1; assert.equal(val(k), v) end
     assert.equal(1000, n)
   end)
+
+  -- a 256 KiB value makes the chunk one element: a bucket of two or more
+  -- (48 keys in 64 buckets: some share one) returns ENOSPC and the chunk grows
+  it("reads hash buckets larger than its first chunk", function()
+    local m <close> = assert(bpf.map_create{type = "hash", key_size = 4, value_size = 262144,
+                                            max_entries = 64})
+    for k = 1, 48 do m[k] = ("%-8d"):format(k):rep(32768) end
+    local n = 0
+    for k, v in pairs(assert(m:dump())) do
+      n = n + 1
+      assert.equal(("%-8d"):format(k):rep(32768), v)
+    end
+    assert.equal(48, n)
+  end)
 end)
 
 describe("per-CPU maps", function()
