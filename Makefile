@@ -161,6 +161,8 @@ install: all
 	install -d $(DESTDIR)$(EXAMPLESDIR)
 	install -m 755 examples/*.lua $(DESTDIR)$(EXAMPLESDIR)/
 	install -m 644 examples/*.bpf.o $(DESTDIR)$(EXAMPLESDIR)/
+	install -d $(DESTDIR)$(EXAMPLESDIR)/exporter
+	install -m 644 examples/exporter/*.lua $(DESTDIR)$(EXAMPLESDIR)/exporter/
 
 clean:
 	rm -rf build libbpf $(BPF_OBJS) $(LEGACY_BPF_OBJS) bench/cbench.so bench/ringbuf_bench.so
@@ -178,6 +180,13 @@ build: build/load_c
 build/load_c: spec/compat/load_c.c
 	@mkdir -p build
 	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror $< -o $@ $(MOD_LIBS)
+
+# ---- exporter (issue 18): examples/exporter.lua serves metrics with lua-http
+# on a cqueues loop; spec/exporter_spec.lua checks its output with promtool and
+# has a real prometheus server scrape it (queried through its HTTP API, JSON
+# read with dkjson).
+DEB_PKGS     += lua-http lua-cqueues prometheus lua-dkjson
+NEED_TOOLS   += prometheus promtool
 
 # ring buffer bench (events, bench/ringbuf.lua): the C consumer, then the
 # Lua-vs-C lines, printed by `make bench` before the other benches

@@ -48,8 +48,10 @@ do
 end
 
 --- Content type of the Prometheus text format (version 0.0.4).
+-- @usage h:append("content-type", metrics.PROMETHEUS)
 M.PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8"
 --- Content type of the OpenMetrics text format (1.0.0).
+-- @usage if ctype == metrics.OPENMETRICS then print("openmetrics") end
 M.OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 --- The format a scraper asks for in its `Accept` header.
@@ -80,8 +82,8 @@ end
 --- Escape a label value for the exposition formats (`\`, `"`, newline).
 -- @tparam string s
 -- @treturn string
--- @usage metrics.escape('a"b')   --> a\"b
-M.escape = escape_label
+-- @usage print(metrics.escape('a"b'))   --> a\"b
+function M.escape(s) return escape_label(s) end
 
 -- shortest text that reads back as the same number
 local function num(v)
@@ -96,7 +98,13 @@ local function num(v)
   end
   return ("%.17g"):format(v)
 end
-M.number = num
+
+--- A number as the exposition formats write it: integers as such, floats in
+-- the shortest form that reads back the same, `+Inf`, `-Inf`, `NaN`.
+-- @tparam number v
+-- @treturn string
+-- @usage print(metrics.number(2^-20))   --> 9.5367431640625e-07
+function M.number(v) return num(v) end
 
 local function check_name(what, s, pattern)
   if type(s) ~= "string" or not s:match(pattern) then
@@ -112,6 +120,8 @@ local LABEL_NAME = "^[%a_][%w_]*$"
 local decoders = {}
 --- The named label decoders: `name -> function(value) -> string|nil`; add
 -- your own to use them by name.
+-- @usage metrics.decoders.upper = function(v) return tostring(v):upper() end
+-- print(metrics.decoders.errno(-13))   --> EACCES
 -- @table decoders
 M.decoders = decoders
 
