@@ -218,6 +218,21 @@ describe("libbpf.metrics", function()
     assert.are.equal(3, samples(reg:render())['ringbuf_lost_samples_total{ringbuf="events"}'])
   end)
 
+  it("reads a map larger than batch_max by iteration, yielding between steps, to the same text", function()
+    local m = hash(2000)
+    for i = 1, 1500 do m[i] = i * 3 end
+    local reg = metrics.new{batch_max = 1000}
+    reg:gauge{name = "g", map = m, labels = {"k"}}
+    local yields = 0
+    local with_yield = samples(reg:render("prometheus", function() yields = yields + 1 end))
+    local batch = samples(reg:render())
+    assert.are.equal(1500 * 3, with_yield['g{k="1500"}'])
+    with_yield.scrape_duration_seconds, batch.scrape_duration_seconds = nil, nil
+    assert.are.same(batch, with_yield)
+    -- 1500 elements read in steps of 256, and a yield every 500 series rendered
+    assert.is_true(yields >= 1500 // 256 + 1500 // 500, "only " .. yields .. " yields")
+  end)
+
   it("rejects bad metric and label names", function()
     local reg = metrics.new()
     assert.has_error(function() reg:counter{name = "bad-name", map = hash()} end)

@@ -490,13 +490,17 @@ end
 
 --- A new registry.
 -- @tparam[opt] table opts `prefix` (prepended to every metric name,
---   default `""`), `max_series` (per-metric series limit, default 10000)
+--   default `""`), `max_series` (per-metric series limit, default 10000),
+--   `batch_max` (maps of up to this many entries, default 4096, are read
+--   with one batch read even when `render` has a `yield`; larger ones by
+--   iteration, yielding every 256 elements)
 -- @treturn table the registry
 -- @usage local reg = metrics.new{prefix = "ebpf_exporter_"}
 function M.new(opts)
   opts = opts or {}
   local self = setmetatable({
     prefix = opts.prefix or "", max_series = opts.max_series or 10000,
+    batch_max = opts.batch_max or 4096,
     defs = {}, by_name = {}, self_defs = {},
   }, Registry)
   local function own(name, help, kind, labels)
@@ -563,6 +567,7 @@ local function labels_of(def, key)
 end
 
 local YIELD_EVERY = 500
+local read_map
 
 -- series of a counter or gauge: list of {labeltext, value}
 local function collect_simple(self, def, dump, out, tick)
@@ -674,9 +679,33 @@ local function render_custom(def, out, om)
   for lt, v in pairs(def.values) do out[#out + 1] = def.sample .. lt .. " " .. num(v) end
 end
 
+-- Every element of a map. One batch read (`map:dump()`) is one C call that
+-- holds the loop for as long as the whole map takes to read and decode
+-- (about 2 us an element): with a `yield` and a map larger than
+-- `batch_max`, the map is read by iteration instead, yielding every
+-- `ITER_STEP` elements, so that ring buffers are polled in between.
+local ITER_STEP = 256
+function read_map(self, map, yield)
+  local max = map.max_entries
+  if not yield or type(max) ~= "number" or max <= self.batch_max then
+    return map:dump()
+  end
+  local t, n = {}, 0
+  local ok, err = pcall(function()
+    for k, v in pairs(map) do
+      t[k] = v
+      n = n + 1
+      if n % ITER_STEP == 0 then yield() end
+    end
+  end)
+  if not ok then return nil, tostring(err) end
+  return t
+end
+
 --- Read every map and render the metrics.
 -- @tparam[opt="prometheus"] string fmt `"prometheus"` or `"openmetrics"`
--- @tparam[opt] function yield called every few hundred series, so that an
+-- @tparam[opt] function yield called every few hundred series (and, for
+--   maps larger than `batch_max`, every 256 elements read), so that an
 --   event loop can run other work (ring buffer polling) during a big scrape
 -- @treturn string the body
 -- @treturn string its content type
@@ -694,7 +723,7 @@ function Registry:render(fmt, yield)
     if def.kind == "custom" then
       render_custom(def, out, om)
     else
-      local dump, err = def.map:dump()
+      local dump, err = read_map(self, def.map, yield)
       if not dump then
         self:_err(self.read_errors, def)
         def.last_error = err
