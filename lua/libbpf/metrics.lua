@@ -595,22 +595,19 @@ local function collect_hist(self, def, dump, tick)
   local names = def.label_names
   for k, v in pairs(dump) do
     local vals = labels_of(def, k)
-    local slots, sum
+    -- slots: a dense list of counts (slot 0 first); or one slot and its count
+    local slots, sum, slot, count
     if vals and def.slots then
       slots = slots_of(def, v)
       if slots and def.sum then
         sum = value_of({percpu = def.percpu, value = def.sum}, v)
       end
     elseif vals then
-      local slot = def.bucket and pick(k, def.bucket) or k
-      slot = math.tointeger(slot)
-      local c = value_of(def, v)
-      if slot and c and slot >= 0 and slot < 128 then
-        slots = {}
-        slots[slot + 1] = c
-      end
+      slot = math.tointeger(def.bucket and pick(k, def.bucket) or k)
+      count = value_of(def, v)
+      if not (slot and count and slot >= 0 and slot < 128) then slot = nil end
     end
-    if not slots then
+    if not slots and not slot then
       self:_err(self.decode_errors, def)
     else
       local lt = label_text(names, vals)
@@ -624,14 +621,14 @@ local function collect_hist(self, def, dump, tick)
           order[#order + 1] = lt
         end
       end
-      if g then
-        local max = def.slots and #slots or def.nbuckets
-        for i = 1, math.max(max, #slots) do
-          local c = slots[i]
-          if c then g.counts[i] = (g.counts[i] or 0) + c end
-        end
+      if g and slots then
+        local gc = g.counts
+        for i = 1, #slots do gc[i] = (gc[i] or 0) + slots[i] end
         if #slots > g.n then g.n = #slots end
         if sum then g.sum = g.sum + sum; g.has_sum = true end
+      elseif g then
+        g.counts[slot + 1] = (g.counts[slot + 1] or 0) + count
+        if slot + 1 > g.n then g.n = slot + 1 end
       end
     end
     tick()
