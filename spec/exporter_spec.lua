@@ -140,6 +140,30 @@ describe("examples/exporter.lua", function()
     h = nil
   end)
 
+  it("counts ring buffer records the kernel had no room for as lost samples", function()
+    local dir = tmpdir()
+    local h
+    finally(function()
+      if h then pcall(h.signal, h, "CONT") end
+      stop(h)
+      os.execute("rm -rf " .. dir)
+    end)
+    h = start(19505, "examples/exporter/execs.lua")
+    local exe = exec_binary(dir, "lbpfx_lost")
+    -- the exporter stopped: nobody consumes the 64 KiB ring (2048 records)
+    h:signal("STOP")
+    assert(os.execute(("for i in $(seq 2500); do %s; done"):format(exe)))
+    h:signal("CONT")
+    local s = H.wait_until(function()
+      local t = samples(metrics_of(19505))
+      return t['ebpf_exporter_exec_total{comm="lbpfx_lost"}'] == 2500 and t
+    end, 20, "2500 execs of lbpfx_lost in /metrics")
+    local lost = s['ebpf_exporter_ringbuf_lost_samples_total{ringbuf="execs.exec_events"}']
+    local seen = s['ebpf_exporter_exec_events_total{comm="lbpfx_lost"}'] or 0
+    assert.is_true(lost >= 2500 - seen and seen < 2500,
+      ("lost %s, seen %s of 2500"):format(tostring(lost), tostring(seen)))
+  end)
+
   it("is scraped by a real Prometheus server whose API finds the exec counter growing", function()
     local dir = tmpdir()
     local h, prom
