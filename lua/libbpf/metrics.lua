@@ -493,7 +493,7 @@ end
 --   default `""`), `max_series` (per-metric series limit, default 10000),
 --   `batch_max` (maps of up to this many entries, default 4096, are read
 --   with one batch read even when `render` has a `yield`; larger ones by
---   iteration, yielding every 256 elements)
+--   iteration, yielding every 128 elements)
 -- @treturn table the registry
 -- @usage local reg = metrics.new{prefix = "ebpf_exporter_"}
 function M.new(opts)
@@ -566,7 +566,7 @@ local function labels_of(def, key)
   return vals
 end
 
-local YIELD_EVERY = 500
+local YIELD_EVERY = 200
 local read_map
 
 -- series of a counter or gauge: list of {labeltext, value}
@@ -681,7 +681,7 @@ end
 -- (about 2 us an element): with a `yield` and a map larger than
 -- `batch_max`, the map is read by iteration instead, yielding every
 -- `ITER_STEP` elements, so that ring buffers are polled in between.
-local ITER_STEP = 256
+local ITER_STEP = 128
 function read_map(self, map, yield)
   local max = map.max_entries
   if not yield or type(max) ~= "number" or max <= self.batch_max then
@@ -702,7 +702,7 @@ end
 --- Read every map and render the metrics.
 -- @tparam[opt="prometheus"] string fmt `"prometheus"` or `"openmetrics"`
 -- @tparam[opt] function yield called every few hundred series (and, for
---   maps larger than `batch_max`, every 256 elements read), so that an
+--   maps larger than `batch_max`, every 128 elements read), so that an
 --   event loop can run other work (ring buffer polling) during a big scrape
 -- @treturn string the body
 -- @treturn string its content type
