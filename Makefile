@@ -130,7 +130,7 @@ NEED_TOOLS += strace
 test: all trace-mounts
 	@$(MAKE) --no-print-directory lint
 	@mkdir -p build; : > build/test.tap; \
-	export LBPF_SPEC_RUN=run$$(date +%s%N)x$$$$ LBPF_HOST_PID=$$$$ \
+	export LBPF_SPEC_RUN=run$$(date +%s%N)x$$$$ LBPF_HOST_PID=$$$$ LBPF_SPECS="$(SPECS)" \
 	  LBPF_HOST_BEFORE=$(CURDIR)/build/host-before.txt LBPF_SPEC_IDS=$(CURDIR)/build/spec-ids.txt \
 	  LBPF_FRESH_BPFFS=$(CURDIR)/build/bpffs-fresh.txt; \
 	$(TESTENV) $(LUA) spec/host_state.lua > build/host-before.txt || exit 1; \
