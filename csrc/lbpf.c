@@ -267,9 +267,19 @@ static int check_near_miss(lua_State *L, lua_CFunction getter)
 	const char *key = lua_tostring(L, 2);
 	int mt, is_method, top = lua_gettop(L);
 
-	if (!lua_getmetatable(L, 1))
+	if (lua_type(L, 1) != LUA_TUSERDATA || !lua_getmetatable(L, 1))
 		return 0;
 	mt = lua_gettop(L);
+	/* only for this class's own handles (its __index has our methods):
+	 * the metamethod may be called by hand with anything */
+	if (lua_getfield(L, mt, "__index") != LUA_TFUNCTION ||
+	    !lua_getupvalue(L, -1, 1) ||
+	    !lua_rawequal(L, -1, lua_upvalueindex(1)) ||
+	    lua_getfield(L, mt, "__name") != LUA_TSTRING) {
+		lua_settop(L, top);
+		return 0;
+	}
+	lua_settop(L, mt);
 	if (is_field(L, mt, key) || !push_near_miss(L, lua_upvalueindex(1),
 						    mt, key)) {
 		lua_settop(L, top);
