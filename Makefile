@@ -250,6 +250,7 @@ ASANENV     = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/s
               LBPF_ASAN_PIDS="$(CURDIR)/$(ASAN_DIR)/pids" \
               LUAROCKS_CONFIG_5_4="$(CURDIR)/$(ASAN_DIR)/luarocks-5.4.lua" \
               ASAN_OPTIONS="log_path=$(ASAN_LOG)/asan:detect_leaks=1:fast_unwind_on_malloc=0:print_suppressions=0" \
+              LSAN_OPTIONS="suppressions=$(CURDIR)/spec/asan/lsan.supp:print_suppressions=0" \
               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
 $(ASAN_DIR)/obj/%.o: csrc/%.c csrc/*.h
