@@ -175,7 +175,8 @@ end)
 
 describe("attach_cgroup", function()
   it("sees the UDP traffic of a process moved into a cgroup the spec makes", function()
-    local cg, r, port, obj = H.make_cgroup("attach"), nil, nil, nil
+    local cg, r, obj = H.make_cgroup("attach"), nil, nil
+    local port
     finally(function()
       if obj then obj:close() end         -- detaches before the cgroup goes
       H.remove_cgroup(cg)
