@@ -228,7 +228,9 @@ static int is_link_fd(int fd)
 	if (n < 0)
 		return 0;
 	target[n] = '\0';
-	return strcmp(target, "anon_inode:bpf_link") == 0;
+	/* "bpf_link" when made, "bpf-link" when opened from a pin */
+	return strcmp(target, "anon_inode:bpf_link") == 0 ||
+	       strcmp(target, "anon_inode:bpf-link") == 0;
 }
 
 /* bpf.link_from_pinned(path) -> libbpf.link; opened without following a
