@@ -119,8 +119,13 @@ static void uprobe_check_offset(lua_State *L, const char *path,
 		return;
 	luaL_argcheck(L, offset > 0, 2, "attach_uprobe: 'offset' must not be "
 		      "negative");
-	if (uprobe_resolve(path, file, sizeof(file)) < 0)
-		return; /* libbpf will say it cannot find the file */
+	if (uprobe_resolve(path, file, sizeof(file)) < 0) {
+		if (unchecked)
+			return; /* libbpf searches on its own */
+		luaL_error(L, "attach_uprobe: cannot find '%s' to check offset %I "
+			   "into '%s' (give the full path, or unchecked_offset = "
+			   "true)", path, offset, func);
+	}
 	size = uprobe_func_size(file, func);
 	if (size > 0 && offset >= size)
 		luaL_error(L, "attach_uprobe: offset %I is past the end of '%s' in "
