@@ -86,7 +86,7 @@ int lbpf_attach_by_section(const struct lbpf_prog *p)
 
 	if (strncmp(sec, "tracepoint/", 11) == 0 && strchr(sec + 11, '/')) {
 		struct perf_event_attr attr;
-		int id = tracepoint_id(sec + 11), pfd, err, link;
+		int id = tracepoint_id(sec + 11), pfd, err, lfd;
 
 		if (id < 0)
 			return -1;
@@ -101,11 +101,11 @@ int lbpf_attach_by_section(const struct lbpf_prog *p)
 		if (pfd < 0)
 			return -1;
 		/* the kernel link holds the event: our fd is not needed */
-		link = lbpf_attach_create_link(prog_fd, pfd, BPF_PERF_EVENT);
+		lfd = lbpf_attach_create_link(prog_fd, pfd, BPF_PERF_EVENT);
 		err = errno;
 		close(pfd);
 		errno = err;
-		return link;
+		return lfd;
 	}
 	if (strncmp(sec, "raw_tracepoint/", 15) == 0 && sec[15]) {
 		return bpf_raw_tracepoint_open(sec + 15, prog_fd);

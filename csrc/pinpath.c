@@ -36,6 +36,14 @@ static int fail(char *msg, size_t len, int err, const char *fmt, ...)
 	return -err;
 }
 
+/* Directories are made only inside bpffs, never elsewhere on the way. */
+static int on_bpffs(int fd)
+{
+	struct statfs sfs;
+
+	return fstatfs(fd, &sfs) == 0 && sfs.f_type == BPF_FS_MAGIC;
+}
+
 /* Owned by root or us, not writable by others unless sticky. */
 static int dir_trusted(const struct stat *st)
 {
@@ -68,7 +76,7 @@ static int open_component(int dfd, const char *path, const char *comp,
 	struct stat st;
 	int fd = openat(dfd, comp, flags);
 
-	if (fd < 0 && errno == ENOENT && create) {
+	if (fd < 0 && errno == ENOENT && create && on_bpffs(dfd)) {
 		if (mkdirat(dfd, comp, 0700) < 0 && errno != EEXIST)
 			return fail(msg, len, errno, "pin path '%s': cannot make "
 				    "directory '%s'", path, comp);
@@ -98,7 +106,6 @@ static int open_parent(const char *path, int create, const char **name,
 {
 	char comp[256];
 	const char *p = path, *slash;
-	struct statfs sfs;
 	int dfd = open(*path == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY |
 		       O_CLOEXEC);
 
@@ -130,7 +137,7 @@ static int open_parent(const char *path, int create, const char **name,
 		close(dfd);
 		return fail(msg, len, EINVAL, "pin path '%s': no file name", path);
 	}
-	if (fstatfs(dfd, &sfs) < 0 || sfs.f_type != BPF_FS_MAGIC) {
+	if (!on_bpffs(dfd)) {
 		close(dfd);
 		return fail(msg, len, EINVAL, "pin path '%s': not on bpffs", path);
 	}

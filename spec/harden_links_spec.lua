@@ -218,15 +218,16 @@ end)
 
 describe("attach_uprobe with func and offset (item 15)", function()
   -- a private copy of libc: nothing runs it, so a probe in it corrupts nothing
-  local libc, copy
+  local libc, base, copy
   before_each(function()
     local p = io.popen("ldconfig -p | awk '/libc.so.6 .*x86-64|libc.so.6 .*AArch64/ {print $NF; exit}'")
     libc = p:read("l")
     p:close()
-    copy = os.tmpname() .. ".so.6"
+    base = os.tmpname()
+    copy = base .. ".so.6"
     assert(os.execute(("cp %s %s"):format(libc, copy)))
   end)
-  after_each(function() os.remove(copy) end)
+  after_each(function() os.remove(copy); os.remove(base) end)
 
   it("refuses an offset past the function's end or inside it, unless unchecked_offset", function()
     local obj <close> = loaded("attach")
