@@ -208,6 +208,12 @@ describe("attach_tc options (item 14)", function()
       assert.matches("'priority' must be an integer in 0..65535", err)
       assert.not_matches("clsact", H.qdiscs("lo"))
     end
+    -- the kernel refuses the attach (an XDP program is no classifier) after
+    -- the qdisc was added: the qdisc goes again
+    local none, err = obj.progs.xdp_udp:attach_tc{ifname = "lo", priority = 7}
+    assert.is_nil(none)
+    assert.matches("attach 'xdp_udp' to tc lo ingress failed", err)
+    assert.not_matches("clsact", H.qdiscs("lo"))
     -- a good one still attaches, and destroy removes the qdisc it added
     local l = assert(obj.progs.tc_udp:attach_tc{ifname = "lo", priority = 7})
     assert.matches("clsact", H.qdiscs("lo"))
