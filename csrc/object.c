@@ -531,20 +531,26 @@ static int object_attach(lua_State *L)
 			lua_pop(L, 1);
 			continue;
 		}
+		const char *sec = p->prog ? bpf_program__section_name(p->prog)
+					  : p->section;
+		const char *why = lbpf_section_unavailable(sec);
+
 		/* the handle first: an attached link never lacks one */
 		lbpf_link_new(L, -1);
 		lidx = lua_gettop(L);
 		/* fd-backed (iproute2-style) programs: attach_trace.c */
-		if (p->prog)
+		if (why)
+			err = EOPNOTSUPP;
+		else if (p->prog)
 			link = bpf_program__attach(p->prog);
 		else
 			fd = lbpf_attach_by_section(p);
 		if (link)
 			err = (int)-libbpf_get_error(link);
-		if (p->prog ? !link || err : fd < 0) {
+		if (why || (p->prog ? !link || err : fd < 0)) {
 			err = err ? err : errno;
 			lbpf_link_discard(L, lidx);
-			if (err == EOPNOTSUPP) { /* no auto-attach for section */
+			if (err == EOPNOTSUPP && !why) { /* no auto-attach */
 				lua_pop(L, 2);
 				continue;
 			}
@@ -553,12 +559,12 @@ static int object_attach(lua_State *L)
 				lbpf_link_release(lua_touserdata(L, -1));
 				lua_pop(L, 1);
 			}
-			return lbpf_push_error(L, err, "attach '%s' (%s) failed",
+			return lbpf_push_error(L, err, "attach '%s' (%s) failed%s%s",
 					       p->prog ? bpf_program__name(p->prog) : p->name,
-					       p->prog ? bpf_program__section_name(p->prog) : p->section);
+					       sec, why ? ": kprobes are not available: " : "",
+					       why ? why : "");
 		}
-		lbpf_link_set(lua_touserdata(L, lidx), link, fd, p->prog ?
-			      bpf_program__section_name(p->prog) : p->section);
+		lbpf_link_set(lua_touserdata(L, lidx), link, fd, sec);
 		lua_setfield(L, result, p->prog ? bpf_program__name(p->prog) : p->name);
 		lua_pop(L, 1);
 	}

@@ -13,6 +13,7 @@
 #include "handles.h"
 #include "link.h"
 #include "names.h"
+#include "probe.h"
 #include "prog.h"
 
 static const char *prog_section(const struct lbpf_prog *p)
@@ -121,9 +122,15 @@ static int prog_attach(lua_State *L)
 {
 	struct lbpf_prog *p = lbpf_check_prog(L, 1);
 	struct bpf_link *link = NULL;
+	const char *why;
 	int lidx, fd = -1;
 
 	lbpf_prog_loaded_fd(L, p, "attach");
+	why = lbpf_section_unavailable(prog_section(p));
+	if (why)
+		return lbpf_push_error(L, EOPNOTSUPP, "attach '%s' (%s) failed: "
+				       "kprobes are not available: %s",
+				       lbpf_prog_name(p), prog_section(p), why);
 	lidx = lbpf_attach_prepare(L);
 	if (p->prog)
 		link = bpf_program__attach(p->prog);

@@ -176,12 +176,12 @@ end)
 describe("attach_cgroup", function()
   it("sees the UDP traffic of a process moved into a cgroup the spec makes", function()
     local cg, r, obj = H.make_cgroup("attach"), nil, nil
-    local port
     finally(function()
       if obj then obj:close() end         -- detaches before the cgroup goes
       H.remove_cgroup(cg)
       if r then r:close() end
     end)
+    local port
     r, port = receiver()
     obj = load(port)
     local link = assert(obj.progs.cg_egress:attach_cgroup(cg))
