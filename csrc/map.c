@@ -24,6 +24,7 @@
 #include "codec.h"
 #include "map.h"
 #include "names.h"
+#include "pinpath.h"
 
 
 /* int_key/int_value of a codec (NULL: the integer default of 1/2/4/8) */
@@ -389,16 +390,25 @@ static int map_pin(lua_State *L)
 {
 	struct lbpf_map *m = lbpf_check_map(L, 1);
 	const char *path = luaL_optstring(L, 2, NULL);
+	char msg[512] = "";
 	int err;
 
+	/* never through a symbolic link or another user's directory
+	 * (pinpath.c); libbpf pins in the directories checked here */
 	if (m->map) {
 		if (!path && !bpf_map__pin_path(m->map))
 			luaL_argerror(L, 2, "a path is needed (no pin_path set)");
-		err = bpf_map__pin(m->map, path);
+		err = lbpf_pin_check_dir(path ? path : bpf_map__pin_path(m->map),
+					 1, msg, sizeof(msg));
+		if (!err)
+			err = bpf_map__pin(m->map, path);
 	} else {
 		luaL_checkstring(L, 2);
-		err = bpf_obj_pin(lbpf_map_ready_fd(L, m), path) ? -errno : 0;
+		err = lbpf_pin_fd(lbpf_map_ready_fd(L, m), path, 1, msg, sizeof(msg));
 	}
+	if (err && *msg)
+		return lbpf_push_error(L, lbpf_errno(err), "pin of map '%s' "
+				       "failed: %s", lbpf_map_name(m), msg);
 	if (err)
 		return lbpf_push_error(L, lbpf_errno(err),
 				       "pin of map '%s' at '%s' failed",
