@@ -138,8 +138,10 @@ static int map_lookup(lua_State *L)
 	    lua_isinteger(L, 2) &&
 	    store_int(abs(m->int_key), lua_tointeger(L, 2), ksmall)) {
 		if (bpf_map_lookup_elem(fd, ksmall, vsmall)) {
-			if (errno == ENOENT)
-				return 0;
+			if (errno == ENOENT) { /* absent: one nil, not none */
+				lua_pushnil(L);
+				return 1;
+			}
 			return lbpf_push_error(L, errno, "lookup in map '%s' "
 					       "failed", lbpf_map_name(m));
 		}
@@ -151,8 +153,10 @@ static int map_lookup(lua_State *L)
 	val = lbpf_map_value_buffer(L, m, vsmall, &total);
 	lbpf_map_encode(L, 2, o.kc, key, lbpf_map_key_size(m), "key");
 	if (bpf_map_lookup_elem(fd, lbpf_map_key_size(m) ? key : NULL, val)) {
-		if (errno == ENOENT)
-			return 0;
+		if (errno == ENOENT) {
+			lua_pushnil(L);
+			return 1;
+		}
 		return lbpf_push_error(L, errno, "lookup in map '%s' failed",
 				       lbpf_map_name(m));
 	}
@@ -241,8 +245,10 @@ static int map_lookup_and_delete(lua_State *L)
 	lbpf_map_encode(L, 2, o.kc, key, lbpf_map_key_size(m), "key");
 	if (bpf_map_lookup_and_delete_elem(fd, lbpf_map_key_size(m) ? key : NULL,
 					   val)) {
-		if (errno == ENOENT)
-			return 0;
+		if (errno == ENOENT) {
+			lua_pushnil(L);
+			return 1;
+		}
 		return lbpf_push_error(L, errno,
 				       "lookup_and_delete in map '%s' failed",
 				       lbpf_map_name(m));
@@ -365,8 +371,10 @@ static int pop_or_peek(lua_State *L, int pop, const char *fname)
 	val = lbpf_map_value_buffer(L, m, vsmall, &total);
 	if (pop ? bpf_map_lookup_and_delete_elem(fd, NULL, val)
 		: bpf_map_lookup_elem(fd, NULL, val)) {
-		if (errno == ENOENT)
-			return 0;
+		if (errno == ENOENT) { /* empty: one nil */
+			lua_pushnil(L);
+			return 1;
+		}
 		return lbpf_push_error(L, errno, "%s of map '%s' failed", fname,
 				       lbpf_map_name(m));
 	}
