@@ -33,17 +33,17 @@
 static int uprobe_resolve(const char *file, char *out, size_t n)
 {
 	const int lib = strstr(file, ".so") != NULL;
-	const char *dirs[3] = {lib ? getenv("LD_LIBRARY_PATH") : getenv("PATH"),
+	const char *dirs[2] = {lib ? getenv("LD_LIBRARY_PATH") : getenv("PATH"),
 		lib ? "/usr/lib64:/usr/lib:/lib64:/lib:/usr/lib/" LBPF_ARCH_TRIPLE
-		":/lib/" LBPF_ARCH_TRIPLE : "/usr/bin:/usr/sbin", NULL};
+		":/lib/" LBPF_ARCH_TRIPLE : "/usr/bin:/usr/sbin"};
 	int i;
 
 	if (strchr(file, '/')) {
 		snprintf(out, n, "%s", file);
 		return 0;
 	}
-	for (i = 0; dirs[i]; i++) {
-		const char *s = dirs[i], *e;
+	for (i = 0; i < 2; i++) { /* the variable may be unset */
+		const char *s = dirs[i] ? dirs[i] : "", *e;
 
 		for (; *s; s = *e ? e + 1 : e) {
 			e = strchrnul(s, ':');
@@ -150,6 +150,24 @@ static void uprobe_check_offset(lua_State *L, const char *path,
 #endif
 }
 
+/* After libbpf's ENOENT: say which was missing, the file or the function
+ * in it, in `kind` (the failure message's "to ..." part). */
+static void uprobe_enoent_hint(const char *path, const char *func,
+			       char *kind, size_t n)
+{
+	char file[4096];
+	size_t len = strlen(kind);
+
+	if (uprobe_resolve(path, file, sizeof(file)) < 0 ||
+	    access(file, R_OK) != 0)
+		snprintf(kind + len, n - len, " (no file '%.200s'%s)", path,
+			 strchr(path, '/') ? "" : " in the library or program "
+			 "search paths");
+	else if (func && uprobe_func_size(file, func) == 0)
+		snprintf(kind + len, n - len, " (no function '%.100s' in %.200s)",
+			 func, file);
+}
+
 /* prog:attach_uprobe{path=, func= | offset=, pid=, retprobe=, cookie=,
  * unchecked_offset=} `path` may be a library name ("libc.so.6"): libbpf
  * searches for it. */
@@ -161,8 +179,9 @@ static int uprobe_attach_uprobe(lua_State *L)
 	struct bpf_program *prog = lbpf_attachable(L, "attach_uprobe");
 	LIBBPF_OPTS(bpf_uprobe_opts, opts);
 	const char *path;
+	struct bpf_link *link;
 	lua_Integer offset, pid;
-	char kind[96];
+	char kind[384];
 	int lidx;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
@@ -182,8 +201,13 @@ static int uprobe_attach_uprobe(lua_State *L)
 	snprintf(kind, sizeof(kind), "%s %s:%s", opts.retprobe ? "uretprobe" :
 		 "uprobe", path, opts.func_name ? opts.func_name : "offset");
 	lidx = lbpf_attach_prepare(L);
-	return lbpf_attach_result(L, lidx, bpf_program__attach_uprobe_opts(prog,
-				  (pid_t)pid, path, (size_t)offset, &opts), kind);
+	link = bpf_program__attach_uprobe_opts(prog, (pid_t)pid, path,
+					       (size_t)offset, &opts);
+	if (!link && errno == ENOENT) {
+		uprobe_enoent_hint(path, opts.func_name, kind, sizeof(kind));
+		errno = ENOENT;
+	}
+	return lbpf_attach_result(L, lidx, link, kind);
 }
 
 /* prog:attach_usdt{path=, provider=, name=, pid=, cookie=} */

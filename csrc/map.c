@@ -173,6 +173,20 @@ static __u64 map_update_flags(lua_State *L, int idx, const char *who)
 	return lbpf_check_flags(L, idx, LBPF_UPDATE_FLAGS, who);
 }
 
+/* The failure of an update, with the cause in words where errno is
+ * cryptic: E2BIG is a full map. */
+static int update_failure(lua_State *L, struct lbpf_map *m, int err)
+{
+	if (err == E2BIG)
+		return lbpf_push_error(L, err, "update of map '%s' failed (the "
+				       "map is full: max_entries %I)",
+				       lbpf_map_name(m), (LUAI_UACINT)(m->map ?
+				       bpf_map__max_entries(m->map) :
+				       m->max_entries));
+	return lbpf_push_error(L, err, "update of map '%s' failed",
+			       lbpf_map_name(m));
+}
+
 /* m:update(key, value [, "any"|"noexist"|"exist"|"lock"]) -> true | nil, msg, errno */
 static int map_update(lua_State *L)
 {
@@ -188,8 +202,7 @@ static int map_update(lua_State *L)
 	    store_int(abs(m->int_key), lua_tointeger(L, 2), ksmall) &&
 	    store_int(abs(m->int_value), lua_tointeger(L, 3), vsmall)) {
 		if (bpf_map_update_elem(fd, ksmall, vsmall, flags))
-			return lbpf_push_error(L, errno, "update of map '%s' "
-					       "failed", lbpf_map_name(m));
+			return update_failure(L, m, errno);
 		lua_pushboolean(L, 1);
 		return 1;
 	}
@@ -199,8 +212,7 @@ static int map_update(lua_State *L)
 	lbpf_map_encode(L, 2, m->key_codec, key, lbpf_map_key_size(m), "key");
 	lbpf_map_encode_value(L, 3, m, val);
 	if (bpf_map_update_elem(fd, lbpf_map_key_size(m) ? key : NULL, val, flags))
-		return lbpf_push_error(L, errno, "update of map '%s' failed",
-				       lbpf_map_name(m));
+		return update_failure(L, m, errno);
 	lua_pushboolean(L, 1);
 	return 1;
 }

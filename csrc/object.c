@@ -353,9 +353,10 @@ static int load_failure(lua_State *L, int objidx, int err)
 	char *log;
 
 	if (!name)
-		return lbpf_push_error(L, err, "load of object '%s' failed",
+		return lbpf_push_error(L, err, "load of object '%s' failed%s",
 			bpf_object__name(((struct lbpf_object *)
-					  lua_touserdata(L, objidx))->obj));
+					  lua_touserdata(L, objidx))->obj),
+			lbpf_privilege_hint(err));
 	log = lbpf_capture_take_log(name, &len);
 	lbpf_object_field(L, objidx, "progs");
 	if (lua_getfield(L, -1, name) == LUA_TUSERDATA)
@@ -369,11 +370,13 @@ static int load_failure(lua_State *L, int objidx, int err)
 	if (p && p->log)
 		return lbpf_push_error_detail(L, err,
 			log_tail(p->log, p->log_len, 12),
-			"load '%s' failed%s", name, lbpf_load_hint(p->prog));
+			"load '%s' failed%s%s", name, lbpf_load_hint(p->prog),
+			lbpf_privilege_hint(err));
 	if (log)
 		free(log);
-	return lbpf_push_error(L, err, "load '%s' failed%s", name,
-			       p ? lbpf_load_hint(p->prog) : "");
+	return lbpf_push_error(L, err, "load '%s' failed%s%s", name,
+			       p ? lbpf_load_hint(p->prog) : "",
+			       lbpf_privilege_hint(err));
 }
 
 /* prog:set_type() on a legacy program changes its handle; tell legacy_parse.c */
