@@ -75,3 +75,37 @@ describe("an API newer than the linked libbpf", function()
     assert.has_error(function() p:attach_raw_tracepoint("sys_enter", {cokie = 1}) end)
   end)
 end)
+
+describe("a USDT object built with another libbpf's usdt.bpf.h", function()
+  -- spec/bpf/usdt_layout.bpf.c: 1.7's spec layout (304 bytes); 1.1 to 1.6 write 208
+  local rebuild = "object 'usdt_layout' was built with a usdt.bpf.h whose USDT spec is 304 bytes, "
+    .. "libbpf " .. bpf.libbpf_runtime_version .. " writes 208: rebuild it with the BPF headers of libbpf "
+    .. bpf.libbpf_runtime_version
+
+  local function loaded()
+    local obj = assert(bpf.open(H.obj("usdt_layout")))
+    assert(obj:load())
+    return obj
+  end
+
+  it("is refused by attach_usdt, prog:attach() and obj:attach(), saying to rebuild it", function()
+    local obj <close> = loaded()
+    local l, err, code = obj.progs.on_tick:attach_usdt{
+      path = "spec/usdt/usdt_target", provider = "lua_libbpf", name = "tick"}
+    assert.is_nil(l)
+    assert.matches("usdt spec/usdt/usdt_target:lua_libbpf:tick failed: " .. rebuild, err, 1, true)
+    assert.equal(22, code) -- EINVAL
+    l, err = obj.progs.on_tick_auto:attach()
+    assert.is_nil(l)
+    assert.matches("attach 'on_tick_auto' failed: " .. rebuild, err, 1, true)
+    l, err = obj:attach()
+    assert.is_nil(l)
+    assert.matches("attach 'on_tick_auto' (usdt/spec/usdt/usdt_target:lua_libbpf:tick) failed: "
+      .. rebuild, err, 1, true)
+    -- nothing was attached: the probe fires nothing
+    local p = assert(io.popen("spec/usdt/usdt_target >/dev/null", "w"))
+    p:write("a\nb\n")
+    p:close()
+    assert.equal(0, obj.vars.hits)
+  end)
+end)
