@@ -10,7 +10,9 @@
 # the system's libbpf is never changed. build/libbpf.mode records the choice:
 # switching rebuilds every object.
 LIBBPF_MIN  = 1.5
-LIBBPF     ?= $(shell pkg-config --atleast-version=$(LIBBPF_MIN) libbpf 2>/dev/null && echo system || echo trixie)
+ifndef LIBBPF
+LIBBPF     := $(shell pkg-config --atleast-version=$(LIBBPF_MIN) libbpf 2>/dev/null && echo system || echo trixie)
+endif
 LIBBPF_ROOT = build/libbpf-root
 
 ifeq ($(LIBBPF),system)
