@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "attach.h"
@@ -101,4 +102,43 @@ int lbpf_check_ifindex(lua_State *L, int idx, const char *what)
 	if (!ifindex)
 		luaL_error(L, "%s: no network interface '%s'", what, name);
 	return (int)ifindex;
+}
+
+/* ---- USDT spec layout --------------------------------------------------- */
+
+/* libbpf's USDT support writes one spec per attach point into the object's
+ * __bpf_usdt_specs map, in its own layout, which must be the struct
+ * __bpf_usdt_spec of the usdt.bpf.h the program was compiled with: 12
+ * argument specs of 16 bytes (24 from libbpf 1.7, which added SIB
+ * addressing), a u64 cookie and a short count. An object built with another
+ * libbpf's usdt.bpf.h has another value size, and its program would read
+ * its arguments wrong (as 0) without any error. */
+#if __LIBBPF_CURRENT_VERSION_GEQ(1, 7)
+#define USDT_ARG_SPEC_SIZE 24
+#else
+#define USDT_ARG_SPEC_SIZE 16
+#endif
+#define USDT_SPEC_SIZE ((12 * USDT_ARG_SPEC_SIZE + 8 + 2 + 7) / 8 * 8)
+
+const char *lbpf_usdt_mismatch(const struct lbpf_prog *p, int any_section,
+			       char *buf, size_t n)
+{
+	struct bpf_map *specs;
+	__u32 have;
+
+	if (!p->prog || !p->owner || !p->owner->obj)
+		return NULL;
+	if (!any_section &&
+	    strncmp(bpf_program__section_name(p->prog), "usdt/", 5) != 0)
+		return NULL;
+	specs = bpf_object__find_map_by_name(p->owner->obj, "__bpf_usdt_specs");
+	if (!specs || (have = bpf_map__value_size(specs)) == USDT_SPEC_SIZE)
+		return NULL;
+	snprintf(buf, n, "object '%s' was built with a usdt.bpf.h whose USDT "
+		 "spec is %u bytes, libbpf %d.%d writes %d: rebuild it with "
+		 "the BPF headers of libbpf %d.%d",
+		 bpf_object__name(p->owner->obj), have, LIBBPF_MAJOR_VERSION,
+		 LIBBPF_MINOR_VERSION, USDT_SPEC_SIZE, LIBBPF_MAJOR_VERSION,
+		 LIBBPF_MINOR_VERSION);
+	return buf;
 }

@@ -35,6 +35,11 @@ int lbpf_attach_prepare(lua_State *L);
 int lbpf_attach_result(lua_State *L, int lidx, struct bpf_link *link,
 		       const char *kind);
 int lbpf_attach_fd_result(lua_State *L, int lidx, int fd, const char *kind);
+/* NULL, or (in buf) why USDT program `p` must not be attached: its object
+ * was built with a usdt.bpf.h whose spec layout is not the linked libbpf's.
+ * Only for "usdt/..." sections unless `any_section` (attach_usdt). */
+const char *lbpf_usdt_mismatch(const struct lbpf_prog *p, int any_section,
+			       char *buf, size_t n);
 /* ifname or ifindex at `idx` -> ifindex; raises */
 int lbpf_check_ifindex(lua_State *L, int idx, const char *what);
 

@@ -35,17 +35,48 @@ static int trace_attach_tracepoint(lua_State *L)
 				  cat, name), kind);
 }
 
-/* prog:attach_raw_tracepoint(name) */
+/* A raw tracepoint link with a BPF cookie (bpf_get_attach_cookie), through
+ * bpf_program__attach_raw_tracepoint_opts: libbpf 1.5, kernel 6.10. */
+static struct bpf_link *raw_tp_with_cookie(struct bpf_program *prog,
+					   const char *name, __u64 cookie)
+{
+#if __LIBBPF_CURRENT_VERSION_GEQ(1, 5)
+	LIBBPF_OPTS(bpf_raw_tracepoint_opts, opts, .cookie = cookie);
+
+	return bpf_program__attach_raw_tracepoint_opts(prog, name, &opts);
+#else
+	(void)prog; /* not reached: trace_attach_raw_tracepoint raised */
+	(void)name;
+	(void)cookie;
+	errno = EOPNOTSUPP;
+	return NULL;
+#endif
+}
+
+/* prog:attach_raw_tracepoint(name [, {cookie=}]) */
 static int trace_attach_raw_tracepoint(lua_State *L)
 {
+	static const char *const keys[] = {"cookie", NULL};
 	struct bpf_program *prog = lbpf_attachable(L, "attach_raw_tracepoint");
 	const char *name = luaL_checkstring(L, 2);
-	int lidx = lbpf_attach_prepare(L);
+	int with_cookie = !lua_isnoneornil(L, 3);
+	__u64 cookie = 0;
+	int lidx;
 	char kind[96];
 
+	if (with_cookie) { /* checked before the link handle is made */
+		lbpf_check_options(L, 3, "attach_raw_tracepoint", keys);
+		cookie = (__u64)lbpf_opt_integer(L, 3, "cookie", 0);
+		if (!__LIBBPF_CURRENT_VERSION_GEQ(1, 5))
+			lbpf_needs_libbpf(L, "attach_raw_tracepoint{cookie=}",
+					  1, 5);
+	}
+	lidx = lbpf_attach_prepare(L);
 	snprintf(kind, sizeof(kind), "raw_tracepoint %s", name);
-	return lbpf_attach_result(L, lidx, bpf_program__attach_raw_tracepoint(prog,
-				  name), kind);
+	return lbpf_attach_result(L, lidx, with_cookie
+				  ? raw_tp_with_cookie(prog, name, cookie)
+				  : bpf_program__attach_raw_tracepoint(prog, name),
+				  kind);
 }
 
 /* ---- attach by section name (fd-backed programs) ----------------------- */

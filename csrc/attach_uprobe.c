@@ -217,8 +217,8 @@ static int uprobe_attach_usdt(lua_State *L)
 					   "cookie", NULL};
 	struct bpf_program *prog = lbpf_attachable(L, "attach_usdt");
 	LIBBPF_OPTS(bpf_usdt_opts, opts);
-	const char *path, *provider, *name;
-	char kind[96];
+	const char *path, *provider, *name, *why;
+	char kind[96], buf[256];
 	pid_t pid;
 	int lidx;
 
@@ -232,6 +232,10 @@ static int uprobe_attach_usdt(lua_State *L)
 			      "'name'");
 	pid = (pid_t)lbpf_opt_integer(L, 2, "pid", -1);
 	opts.usdt_cookie = (__u64)lbpf_opt_integer(L, 2, "cookie", 0);
+	if ((why = lbpf_usdt_mismatch(lbpf_check_prog(L, 1), 1, buf,
+				      sizeof(buf))))
+		return lbpf_push_error(L, EINVAL, "usdt %s:%s:%s failed: %s",
+				       path, provider, name, why);
 	snprintf(kind, sizeof(kind), "usdt %s:%s:%s", path, provider, name);
 	lidx = lbpf_attach_prepare(L);
 	return lbpf_attach_result(L, lidx, bpf_program__attach_usdt(prog, pid,

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/libbpf_version.h>
+
 #include "lbpf.h"
 
 /* ---- errors ------------------------------------------------------------ */
@@ -17,6 +19,13 @@ int lbpf_errno(long ret)
 	if (ret < 0)
 		return (int)-ret;
 	return errno ? errno : EINVAL;
+}
+
+int lbpf_needs_libbpf(lua_State *L, const char *what, int major, int minor)
+{
+	return luaL_error(L, "%s needs libbpf >= %d.%d (built with %d.%d)", what,
+			  major, minor, LIBBPF_MAJOR_VERSION,
+			  LIBBPF_MINOR_VERSION);
 }
 
 static int push_error_va(lua_State *L, int err, const char *detail,

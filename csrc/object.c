@@ -531,6 +531,7 @@ static int object_attach(lua_State *L)
 	while (lua_next(L, progs)) {
 		struct lbpf_prog *p = lua_touserdata(L, -1);
 		struct bpf_link *link = NULL;
+		char buf[256];
 		int err = 0, fd = -1, lidx;
 
 		if (lbpf_prog_fd(p) < 0 || (p->prog &&
@@ -542,6 +543,8 @@ static int object_attach(lua_State *L)
 		const char *sec = p->prog ? bpf_program__section_name(p->prog)
 					  : p->section;
 		const char *why = lbpf_section_unavailable(sec);
+		const char *usdt = why ? NULL : lbpf_usdt_mismatch(p, 0, buf,
+								sizeof(buf));
 
 		/* the handle first: an attached link never lacks one */
 		lbpf_link_new(L, -1);
@@ -549,13 +552,15 @@ static int object_attach(lua_State *L)
 		/* fd-backed (iproute2-style) programs: attach_trace.c */
 		if (why)
 			err = EOPNOTSUPP;
+		else if (usdt)
+			err = EINVAL;
 		else if (p->prog)
 			link = bpf_program__attach(p->prog);
 		else
 			fd = lbpf_attach_by_section(p);
 		if (link)
 			err = (int)-libbpf_get_error(link);
-		if (why || (p->prog ? !link || err : fd < 0)) {
+		if (why || usdt || (p->prog ? !link || err : fd < 0)) {
 			err = err ? err : errno;
 			lbpf_link_discard(L, lidx);
 			if (err == EOPNOTSUPP && !why) { /* no auto-attach */
@@ -569,8 +574,8 @@ static int object_attach(lua_State *L)
 			}
 			return lbpf_push_error(L, err, "attach '%s' (%s) failed%s%s",
 					       p->prog ? bpf_program__name(p->prog) : p->name,
-					       sec, why ? ": kprobes are not available: " : "",
-					       why ? why : "");
+					       sec, why ? ": kprobes are not available: " :
+					       usdt ? ": " : "", why ? why : usdt ? usdt : "");
 		}
 		lbpf_link_set(lua_touserdata(L, lidx), link, fd, sec);
 		lua_setfield(L, result, p->prog ? bpf_program__name(p->prog) : p->name);

@@ -124,6 +124,7 @@ static int prog_attach(lua_State *L)
 	struct bpf_link *link = NULL;
 	const char *why;
 	int lidx, fd = -1;
+	char buf[256];
 
 	lbpf_prog_loaded_fd(L, p, "attach");
 	why = lbpf_section_unavailable(prog_section(p));
@@ -131,6 +132,9 @@ static int prog_attach(lua_State *L)
 		return lbpf_push_error(L, EOPNOTSUPP, "attach '%s' (%s) failed: "
 				       "kprobes are not available: %s",
 				       lbpf_prog_name(p), prog_section(p), why);
+	if ((why = lbpf_usdt_mismatch(p, 0, buf, sizeof(buf))))
+		return lbpf_push_error(L, EINVAL, "attach '%s' failed: %s",
+				       lbpf_prog_name(p), why);
 	lidx = lbpf_attach_prepare(L);
 	if (p->prog)
 		link = bpf_program__attach(p->prog);

@@ -272,6 +272,25 @@ static int sys_num_possible_cpus(lua_State *L)
 	return 1;
 }
 
+/* bpf.libbpf_version: "1.5.0". libbpf's headers carry only major.minor; the
+ * Makefile passes the full version from libbpf's pkg-config file
+ * (LBPF_LIBBPF_VERSION), used when it agrees with the headers. */
+static void sys_push_libbpf_version(lua_State *L)
+{
+#ifdef LBPF_LIBBPF_VERSION
+	const char *full = LBPF_LIBBPF_VERSION;
+	char mm[32];
+	size_t n = (size_t)snprintf(mm, sizeof(mm), "%d.%d.",
+				    LIBBPF_MAJOR_VERSION, LIBBPF_MINOR_VERSION);
+
+	if (strncmp(full, mm, n) == 0) {
+		lua_pushstring(L, full);
+		return;
+	}
+#endif
+	lua_pushfstring(L, "%d.%d", LIBBPF_MAJOR_VERSION, LIBBPF_MINOR_VERSION);
+}
+
 void lbpf_open_sys(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
@@ -286,7 +305,7 @@ void lbpf_open_sys(lua_State *L)
 	};
 
 	luaL_setfuncs(L, funcs, 0);
-	lua_pushfstring(L, "%d.%d", LIBBPF_MAJOR_VERSION, LIBBPF_MINOR_VERSION);
+	sys_push_libbpf_version(L);
 	lua_setfield(L, -2, "libbpf_version");
 	lua_pushfstring(L, "%d.%d", (int)libbpf_major_version(),
 			(int)libbpf_minor_version());
