@@ -227,13 +227,15 @@ static int enum_value(const struct lbpf_codec *c, const char *name,
 	for (i = 0; i < btf_vlen(t); i++) {
 		if (btf_is_enum(t)) {
 			const struct btf_enum *e = btf_enum(t) + i;
-			if (!strcmp(btf__name_by_offset(c->btf, e->name_off), name)) {
+			const char *en = btf__name_by_offset(c->btf, e->name_off);
+			if (en && !strcmp(en, name)) {
 				*v = (__u64)(__s64)e->val;
 				return 1;
 			}
 		} else {
 			const struct btf_enum64 *e = btf_enum64(t) + i;
-			if (!strcmp(btf__name_by_offset(c->btf, e->name_off), name)) {
+			const char *en = btf__name_by_offset(c->btf, e->name_off);
+			if (en && !strcmp(en, name)) {
 				*v = btf_enum64_value(e);
 				return 1;
 			}
