@@ -29,6 +29,11 @@ struct {
 	__type(value, struct pair);
 } pairs SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} ring SEC(".maps");
+
 enum level { LOW = 1, HIGH = 2 };
 
 struct pair gpair = {};                 /* .bss */
