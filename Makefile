@@ -157,6 +157,7 @@ install: all
 	install -m 755 libbpf/core.so $(DESTDIR)$(LUA_LIBDIR)/libbpf/core.so
 	install -m 644 lua/libbpf.lua $(DESTDIR)$(LUA_SHAREDIR)/libbpf.lua
 	install -m 644 lua/libbpf/*.lua $(DESTDIR)$(LUA_SHAREDIR)/libbpf/
+	install -m 644 docs/api.luadoc $(DESTDIR)$(LUA_SHAREDIR)/libbpf/api.luadoc
 	install -m 755 lua/lbpf $(DESTDIR)$(BINDIR)/lbpf
 	install -d $(DESTDIR)$(EXAMPLESDIR)
 	install -m 755 examples/*.lua $(DESTDIR)$(EXAMPLESDIR)/
@@ -249,6 +250,7 @@ ASANENV     = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/s
               LBPF_ASAN_PIDS="$(CURDIR)/$(ASAN_DIR)/pids" \
               LUAROCKS_CONFIG_5_4="$(CURDIR)/$(ASAN_DIR)/luarocks-5.4.lua" \
               ASAN_OPTIONS="log_path=$(ASAN_LOG)/asan:detect_leaks=1:fast_unwind_on_malloc=0:print_suppressions=0" \
+              LSAN_OPTIONS="suppressions=$(CURDIR)/spec/asan/lsan.supp:print_suppressions=0" \
               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
 $(ASAN_DIR)/obj/%.o: csrc/%.c csrc/*.h

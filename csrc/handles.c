@@ -61,6 +61,9 @@ int lbpf_prog_fd(const struct lbpf_prog *p)
 void lbpf_require_loaded(lua_State *L, struct lbpf_object *o, const char *what,
 			 int want_loaded)
 {
+	if (o && o->load_failed)
+		luaL_error(L, "%s: the object's load failed: open it again "
+			   "(bpf.open) to retry", what);
 	if (o && !o->loaded && want_loaded)
 		luaL_error(L, "%s: object is not loaded yet (call obj:load())",
 			   what);

@@ -26,6 +26,7 @@ struct lbpf_object {
 	const char *format;           /* "libbpf" or "iproute2" (static) */
 	int closed;
 	int loaded;
+	int load_failed;              /* loaded, but the load failed: reopen */
 };
 
 struct lbpf_map {

@@ -455,6 +455,9 @@ static int object_load(lua_State *L)
 
 	lbpf_check_options(L, 2, "load", opts);
 	level = (int)lbpf_opt_integer(L, 2, "log_level", 0);
+	if (o->load_failed)
+		luaL_error(L, "libbpf.object: load: the last load failed: open "
+			   "the object again (bpf.open) to retry");
 	if (o->loaded)
 		luaL_error(L, "libbpf.object: load: object is already loaded");
 	if (o->legacy)
@@ -470,8 +473,10 @@ static int object_load(lua_State *L)
 	 * cannot be loaded twice either way. */
 	o->loaded = 1;
 	keep_prog_logs(L, 1, o->obj);
-	if (err)
+	if (err) {
+		o->load_failed = 1;
 		return load_failure(L, 1, lbpf_errno(err));
+	}
 	lua_settop(L, 1);
 	return 1;
 }
@@ -588,7 +593,8 @@ static int object_tostring(lua_State *L)
 	}
 	lua_pushfstring(L, "libbpf.object(%s, %s, %s, %d maps, %d programs)",
 			object_name(o), o->format,
-			o->loaded ? "loaded" : "not loaded", nmaps, nprogs);
+			o->load_failed ? "load failed" : o->loaded ? "loaded" :
+			"not loaded", nmaps, nprogs);
 	return 1;
 }
 
@@ -637,7 +643,7 @@ static int object_get(lua_State *L)
 		return 1;
 	}
 	if (strcmp(k, "loaded") == 0) {
-		lua_pushboolean(L, o->loaded);
+		lua_pushboolean(L, o->loaded && !o->load_failed);
 		return 1;
 	}
 	if (strcmp(k, "vars") == 0)   /* vars.c, cached in the user value */

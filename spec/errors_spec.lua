@@ -1,0 +1,42 @@
+-- Errors that name the cause and the fix (issue 19): a misspelt method or
+-- field says what was probably meant.
+local bpf = require "libbpf"
+local H = require "helpers"
+
+bpf.set_print(function() end)
+
+describe("a misspelt name", function()
+  it("on each handle class says which method or field was meant", function()
+    local obj <close> = assert(bpf.open(H.obj("counter")))
+    assert(obj:load())
+    local m, p = obj.maps.exec_counts, obj.progs.count_exec
+    assert.error_matches(function() return m:lokup(1) end,
+      "no method 'lokup' on libbpf.map %(did you mean lookup%?%)")
+    assert.error_matches(function() return obj:lod() end,
+      "no method 'lod' on libbpf.object %(did you mean load%?%)")
+    assert.error_matches(function() return p:atach() end,
+      "no method 'atach' on libbpf.program %(did you mean attach%?%)")
+    assert.error_matches(function() return obj.lodaed end,
+      "no field 'lodaed' on libbpf.object %(did you mean loaded%?%)")
+    assert.error_matches(function() return m.max_entires end,
+      "no field 'max_entires' on libbpf.map %(did you mean max_entries%?%)")
+    local link <close> = assert(p:attach())
+    assert.error_matches(function() link:destory() end,
+      "no method 'destory' on libbpf.link %(did you mean destroy%?%)")
+  end)
+
+  it("far from every name stays nil, and right names are untouched", function()
+    local obj <close> = assert(bpf.open(H.obj("counter")))
+    assert.is_nil(obj.something_else)
+    assert.is_false(obj.loaded)
+    assert.equal("counter", obj.name)
+    assert.is_function(obj.maps.exec_counts.lookup)
+  end)
+
+  it("on a map whose keys can be strings, is looked up first (a present key wins, an absent one is nil)", function()
+    local m <close> = assert(bpf.map_create{type = "hash", key_size = 4, value_size = 4, max_entries = 4})
+    m:update("pops", 7)
+    assert.equal(7, m.pops)     -- one edit from pop, but a key of this map
+    assert.is_nil(m.popx)       -- absent: nil, as for any key
+  end)
+end)
