@@ -1,7 +1,8 @@
 /*
  * attach.c - what every attach family (attach_trace.c, attach_net.c,
  * attach_uprobe.c) shares: the loaded program they attach, links made from
- * a fd-backed program, the result pushed as a link or `nil, msg, errno`.
+ * a fd-backed program, the link handle made before the attach and filled
+ * after it (or `nil, msg, errno`).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,28 +36,48 @@ struct bpf_program *lbpf_attachable(lua_State *L, const char *what)
 	return p->prog;
 }
 
-/* A kernel bpf_link from `prog_fd` to `target_fd`, for fd-backed programs
- * (no libbpf handle to ask); NULL with errno set. */
-struct bpf_link *lbpf_attach_create_link(int prog_fd, int target_fd,
-				    enum bpf_attach_type type)
+/* A kernel link fd from `prog_fd` to `target_fd`, for fd-backed programs
+ * (no libbpf handle to ask); -1 with errno set. */
+int lbpf_attach_create_link(int prog_fd, int target_fd,
+			    enum bpf_attach_type type)
 {
-	int fd = bpf_link_create(prog_fd, target_fd, type, NULL);
-
-	return fd < 0 ? NULL : lbpf_link_from_fd(fd);
+	return bpf_link_create(prog_fd, target_fd, type, NULL);
 }
 
-/* Push a link for `link` or `nil, msg, errno`; `kind` names the hook. */
-int lbpf_attach_result(lua_State *L, struct bpf_link *link,
-			    const char *kind)
+int lbpf_attach_prepare(lua_State *L)
+{
+	lbpf_link_new(L, 1);
+	return lua_gettop(L);
+}
+
+/* The attach failed (errno `err`): the handle goes, the error comes. */
+static int attach_failed(lua_State *L, int lidx, int err, const char *kind)
 {
 	struct lbpf_prog *p = lua_touserdata(L, 1);
+
+	lbpf_link_discard(L, lidx);
+	return lbpf_push_error(L, err ? err : EINVAL, "attach '%s' to %s failed",
+			       lbpf_prog_name(p), kind);
+}
+
+int lbpf_attach_result(lua_State *L, int lidx, struct bpf_link *link,
+		       const char *kind)
+{
 	int err = link ? (int)-libbpf_get_error(link) : errno;
 
 	if (!link || err)
-		return lbpf_push_error(L, err ? err : EINVAL,
-				       "attach '%s' to %s failed",
-				       lbpf_prog_name(p), kind);
-	lbpf_push_link(L, 1, link, kind);
+		return attach_failed(L, lidx, err, kind);
+	lbpf_link_set(lua_touserdata(L, lidx), link, -1, kind);
+	lua_pushvalue(L, lidx);
+	return 1;
+}
+
+int lbpf_attach_fd_result(lua_State *L, int lidx, int fd, const char *kind)
+{
+	if (fd < 0)
+		return attach_failed(L, lidx, errno, kind);
+	lbpf_link_set(lua_touserdata(L, lidx), NULL, fd, kind);
+	lua_pushvalue(L, lidx);
 	return 1;
 }
 

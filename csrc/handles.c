@@ -38,7 +38,7 @@ struct lbpf_link *lbpf_check_link(lua_State *L, int idx)
 {
 	struct lbpf_link *l = luaL_checkudata(L, idx, LBPF_LINK);
 
-	if (!l->link && !l->detach)
+	if (!lbpf_link_live(l))
 		luaL_error(L, "libbpf.link: link is destroyed");
 	return l;
 }

@@ -24,6 +24,7 @@
 #include "link.h"
 #include "map.h"
 #include "open.h"
+#include "pinpath.h"
 #include "print.h"
 #include "probe.h"
 #include "prog.h"
@@ -446,6 +447,32 @@ static int load_legacy(lua_State *L, struct lbpf_object *o)
 	return 1;
 }
 
+/* libbpf reuses (bpf_obj_get) and pins the maps that have a pin path at
+ * load, following symbolic links: check each path first (pinpath.c: its
+ * directories ours and made 0700, an existing pin no link and ours), so
+ * that libbpf only meets paths nobody else can change. 0, or pushes
+ * `nil, msg, errno` and returns 3. */
+static int check_pin_paths(lua_State *L, struct bpf_object *obj)
+{
+	struct bpf_map *map;
+	char msg[512];
+
+	bpf_object__for_each_map(map, obj) {
+		const char *path = bpf_map__pin_path(map);
+		int err;
+
+		if (!path || !bpf_map__autocreate(map))
+			continue;
+		err = lbpf_pin_check_dir(path, 1, msg, sizeof(msg));
+		if (!err)
+			err = lbpf_pin_check_existing(path, msg, sizeof(msg));
+		if (err && err != -ENOENT)
+			return lbpf_push_error(L, -err, "load refused: map '%s': %s",
+					       bpf_map__name(map), msg);
+	}
+	return 0;
+}
+
 /* obj:load([{log_level=}]) -> obj | nil, msg, errno */
 static int object_load(lua_State *L)
 {
@@ -465,6 +492,8 @@ static int object_load(lua_State *L)
 	if (!o->obj)
 		luaL_error(L, "libbpf.object: load: format '%s' cannot load",
 			   o->format);
+	if (check_pin_paths(L, o->obj))
+		return 3;
 	set_prog_log_buffers(L, o->obj, level);
 	lbpf_capture_begin(L);
 	err = bpf_object__load(o->obj);
@@ -498,8 +527,8 @@ static int object_attach(lua_State *L)
 	lua_pushnil(L);
 	while (lua_next(L, progs)) {
 		struct lbpf_prog *p = lua_touserdata(L, -1);
-		struct bpf_link *link;
-		int err;
+		struct bpf_link *link = NULL;
+		int err = 0, fd = -1, lidx;
 
 		if (lbpf_prog_fd(p) < 0 || (p->prog &&
 		    (!bpf_program__autoload(p->prog) ||
@@ -511,14 +540,23 @@ static int object_attach(lua_State *L)
 					  : p->section;
 		const char *why = lbpf_section_unavailable(sec);
 
+		/* the handle first: an attached link never lacks one */
+		lbpf_link_new(L, -1);
+		lidx = lua_gettop(L);
 		/* fd-backed (iproute2-style) programs: attach_trace.c */
-		link = why ? NULL : p->prog ? bpf_program__attach(p->prog) :
-		       lbpf_attach_by_section(p);
-		err = why ? EOPNOTSUPP : libbpf_get_error(link);
-		if (!link || err) {
-			err = why ? EOPNOTSUPP : err ? -err : errno;
+		if (why)
+			err = EOPNOTSUPP;
+		else if (p->prog)
+			link = bpf_program__attach(p->prog);
+		else
+			fd = lbpf_attach_by_section(p);
+		if (link)
+			err = (int)-libbpf_get_error(link);
+		if (why || (p->prog ? !link || err : fd < 0)) {
+			err = err ? err : errno;
+			lbpf_link_discard(L, lidx);
 			if (err == EOPNOTSUPP && !why) { /* no auto-attach */
-				lua_pop(L, 1);
+				lua_pop(L, 2);
 				continue;
 			}
 			lua_pushnil(L);
@@ -531,8 +569,7 @@ static int object_attach(lua_State *L)
 					       sec, why ? ": kprobes are not available: " : "",
 					       why ? why : "");
 		}
-		lbpf_push_link(L, lua_gettop(L), link, p->prog ?
-			       bpf_program__section_name(p->prog) : p->section);
+		lbpf_link_set(lua_touserdata(L, lidx), link, fd, sec);
 		lua_setfield(L, result, p->prog ? bpf_program__name(p->prog) : p->name);
 		lua_pop(L, 1);
 	}

@@ -40,3 +40,17 @@ describe("a misspelt name", function()
     assert.is_nil(m.popx)       -- absent: nil, as for any key
   end)
 end)
+
+describe("an absent value", function()
+  it("is exactly one nil from lookup, lookup_and_delete, pop and peek", function()
+    local m <close> = assert(bpf.map_create{type = "hash", key_size = 4, value_size = 8, max_entries = 4})
+    assert.equal(1, select("#", m:lookup(99)))                 -- the integer fast path
+    assert.equal(1, select("#", m:lookup(99, {raw = true})))   -- the general path
+    assert.equal(1, select("#", m:lookup_and_delete(99)))
+    assert.is_nil(m:lookup(99))
+    local q <close> = assert(bpf.map_create{type = "queue", key_size = 0, value_size = 4, max_entries = 4})
+    assert.equal(1, select("#", q:peek()))
+    assert.equal(1, select("#", q:pop()))
+    assert.is_false(m:delete(99)) -- delete says whether there was something
+  end)
+end)
