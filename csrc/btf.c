@@ -235,6 +235,9 @@ static int btf_get(lua_State *L)
 	return 0;
 }
 
+/* __gc, __close and close: also reachable by hand (getmetatable(h).__gc),
+ * so it checks its argument and closes only what the handle owns: never
+ * the shared kernel handle, never an object's BTF (the object frees it) */
 static int btf_gc(lua_State *L)
 {
 	struct lbpf_btf *b = luaL_checkudata(L, 1, LBPF_BTF);
@@ -313,6 +316,8 @@ static const struct lbpf_codec *btf_check_codec(lua_State *L,
 		c = lbpf_codec_get(L, btf, (__u32)luaL_checkinteger(L, idx));
 		if (!c)
 			luaL_argerror(L, idx, "type cannot be decoded");
+		if (lbpf_codec_refused(c))
+			luaL_argerror(L, idx, lbpf_codec_refused(c));
 		return c;
 	}
 	return lbpf_codec_by_name(L, btf, luaL_checkstring(L, idx));

@@ -10,9 +10,19 @@
 struct lbpf_codec;
 
 /* the codec of BTF type `type_id` of `btf`, compiled once and cached
- * per (btf, type); NULL when the type is not decodable (raw bytes then). */
+ * per (btf, type); NULL when the type is not decodable (raw bytes then); a
+ * refused codec (lbpf_codec_refused) when the type breaks the kernel's BTF
+ * rules: decoding or encoding with it raises the reason. */
 struct lbpf_codec *lbpf_codec_get(lua_State *L, const struct btf *btf,
 				  __u32 type_id);
+/* A codec that raises `fmt` (formatted) whenever it decodes or encodes:
+ * for a map whose type cannot be used (a size that differs from the map's,
+ * BTF the kernel refused). Kept as long as the codecs of `btf`. */
+struct lbpf_codec *lbpf_codec_refuse(lua_State *L, const struct btf *btf,
+				     const char *fmt, ...);
+/* why codec c is refused (a type that fails the kernel's BTF rules, see
+ * btfcheck.h, or lbpf_codec_refuse), or NULL when c (maybe NULL) is usable */
+const char *lbpf_codec_refused(const struct lbpf_codec *c);
 /* encode the Lua value at idx into `size` bytes (raises on misuse) */
 void lbpf_codec_encode(lua_State *L, int idx, const struct lbpf_codec *c,
 		       void *buf, size_t size, const char *what);

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "btfcheck.h"
 #include "btftypes.h"
 #include "codec.h"
 #include "events.h"
@@ -104,6 +105,11 @@ void lbpf_ev_setup_decoder(lua_State *L, struct decoder *d,
 	} else if (btf && m->map) {
 		id = (__s32)bpf_map__btf_value_type_id(m->map);
 	}
+	if (id > 0 && lbpf_btf_kernel_refused(m->owner->obj, m->owner->loaded))
+		luaL_error(L, "%s: the kernel refused the BTF of map '%s''s "
+			   "object: its records are not decoded with types "
+			   "the kernel did not check (raw=true gives the "
+			   "bytes)", who, map_name(m));
 	if (id <= 0) {
 		if (want_view)
 			luaL_error(L, "%s: view=true needs a BTF type (type=...)",
@@ -116,6 +122,12 @@ void lbpf_ev_setup_decoder(lua_State *L, struct decoder *d,
 	snprintf(d->type, sizeof(d->type), "%s", tname ? tname : "value");
 	if (want_view) {
 		struct view *v;
+
+		/* the codec gate checks the type even though views do not
+		 * decode with codecs (issue 13 item 1) */
+		if (lbpf_codec_refused(lbpf_codec_get(L, btf, (__u32)id)))
+			luaL_error(L, "%s: %s", who, lbpf_codec_refused(
+					   lbpf_codec_get(L, btf, (__u32)id)));
 
 		lbpf_ev_push_plan(L, btf, (__u32)id, who, tname ? tname : "value");
 		v = lua_newuserdatauv(L, sizeof(*v), 1);
@@ -133,6 +145,8 @@ void lbpf_ev_setup_decoder(lua_State *L, struct decoder *d,
 		return;
 	}
 	d->codec = lbpf_codec_get(L, btf, (__u32)id);
+	if (lbpf_codec_refused(d->codec))
+		luaL_error(L, "%s: %s", who, lbpf_codec_refused(d->codec));
 	d->mode = d->codec ? MODE_CODEC : MODE_RAW;
 }
 

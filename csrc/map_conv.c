@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "btf.h"
+#include "btfcheck.h"
 #include "codec.h"
 #include "map.h"
 
@@ -154,13 +155,44 @@ void lbpf_map_decode(lua_State *L, struct lbpf_codec *c, const void *buf,
 		lua_pushlstring(L, buf, size);
 }
 
-/* The codec of BTF type `id` when it has the map's key/value size. */
-static struct lbpf_codec *map_sized_codec(lua_State *L, const struct btf *btf,
-				      __u32 id, __u32 size)
+/* The codec of BTF type `id` for the map's key or value (`what`) of
+ * `size` bytes; a refused codec (raising on use, naming the map and the
+ * type) when the type is invalid or its size is not the map's (issue 13:
+ * decoding with it would read or write past the map's buffers). raw=true
+ * still gives the bytes. */
+static struct lbpf_codec *map_sized_codec(lua_State *L, struct lbpf_map *m,
+				      __u32 id, size_t size, const char *what)
 {
-	struct lbpf_codec *c = id ? lbpf_codec_get(L, btf, id) : NULL;
+	struct lbpf_codec *c = id ? lbpf_codec_get(L, m->btf, id) : NULL;
 
-	return c && lbpf_codec_size(c) == size ? c : NULL;
+	if (lbpf_codec_refused(c))
+		return lbpf_codec_refuse(L, m->btf, "libbpf.map: map '%s', %s "
+					 "type: %s", lbpf_map_name(m), what,
+					 lbpf_codec_refused(c));
+	if (c && lbpf_codec_size(c) != size)
+		return lbpf_codec_refuse(L, m->btf, "libbpf.map: map '%s': its "
+					 "BTF %s type (#%d) has %d bytes, the "
+					 "map's %s_size is %d", lbpf_map_name(m),
+					 what, (int)id, (int)lbpf_codec_size(c),
+					 what, (int)size);
+	return c;
+}
+
+/* After load, an object whose BTF the kernel refused (libbpf 1.1 then
+ * creates the maps without it): its types were never checked by the
+ * kernel, so typed operations raise instead of decoding with them. */
+static struct lbpf_codec *map_btf_refused(lua_State *L, struct lbpf_map *m,
+					  struct lbpf_codec *c,
+					  const char *what)
+{
+	if (!c || lbpf_codec_refused(c) || !m->owner ||
+	    !lbpf_btf_kernel_refused(m->owner->obj, m->owner->loaded))
+		return c;
+	return lbpf_codec_refuse(L, m->btf, "libbpf.map: map '%s': the "
+				 "kernel refused the BTF of its object, so its "
+				 "%s type is not used (give raw bytes, or name "
+				 "a type with m:set_type{})", lbpf_map_name(m),
+				 what);
 }
 
 /* A standalone map created with BTF (e.g. an object's map reopened from a
@@ -202,10 +234,10 @@ void lbpf_map_ensure_codecs(lua_State *L, int idx, struct lbpf_map *m)
 	}
 	if (!m->btf)
 		return;
-	m->key_codec = map_sized_codec(L, m->btf, m->btf_key_type_id,
-				   lbpf_map_key_size(m));
-	m->value_codec = map_sized_codec(L, m->btf, m->btf_value_type_id,
-				     lbpf_map_value_size(m));
+	m->key_codec = map_btf_refused(L, m, map_sized_codec(L, m,
+		m->btf_key_type_id, lbpf_map_key_size(m), "key"), "key");
+	m->value_codec = map_btf_refused(L, m, map_sized_codec(L, m,
+		m->btf_value_type_id, lbpf_map_value_size(m), "value"), "value");
 }
 
 /* A codec by type name for the map: its BTF, builtins, the kernel's BTF.

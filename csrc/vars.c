@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "btfcheck.h"
 #include "codec.h"
 #include "handles.h"
 #include "vars.h"
@@ -132,10 +133,28 @@ static struct var_desc *vars_lookup(lua_State *L, int idx, const char **base)
 	d = lua_touserdata(L, -1);
 	lua_pop(L, 2);
 	*base = bpf_map__initial_value(d->map, &size);
-	if (!*base || size < d->off + d->size)
-		luaL_error(L, "libbpf.vars: '%s' is not accessible",
-			   lua_tostring(L, 2));
+	/* in size_t: the offset and size come from the BTF, two u32s whose
+	 * sum can wrap */
+	if (!*base || size < (size_t)d->off + (size_t)d->size)
+		luaL_error(L, "libbpf.vars: '%s' is not accessible (%I bytes at "
+			   "%I, its section has %I)", lua_tostring(L, 2),
+			   (LUAI_UACINT)d->size, (LUAI_UACINT)d->off,
+			   (LUAI_UACINT)size);
+	if (lbpf_codec_refused(d->c))
+		luaL_error(L, "libbpf.vars: '%s': %s", lua_tostring(L, 2),
+			   lbpf_codec_refused(d->c));
 	return d;
+}
+
+/* after load, the globals are typed by the object's BTF only if the kernel
+ * took it (issue 13 item 1: never decode silently with an unchecked copy) */
+static void vars_check_btf(lua_State *L, struct lbpf_object *o)
+{
+	if (lbpf_btf_kernel_refused(o->obj, o->loaded))
+		luaL_error(L, "libbpf.vars: the kernel refused the BTF of "
+			   "object '%s': its globals are not read or written "
+			   "with types the kernel did not check",
+			   bpf_object__name(o->obj));
 }
 
 static int vars_index(lua_State *L)
@@ -144,6 +163,7 @@ static int vars_index(lua_State *L)
 	const char *base;
 	struct var_desc *d;
 
+	vars_check_btf(L, o);
 	vars_remap(L, lua_touserdata(L, 1), o);
 	d = vars_lookup(L, 1, &base);
 	if (d->c)
@@ -161,6 +181,7 @@ static int vars_newindex(lua_State *L)
 	void *tmp;
 	size_t len;
 
+	vars_check_btf(L, o);
 	vars_remap(L, lua_touserdata(L, 1), o);
 	d = vars_lookup(L, 1, &base);
 	if (o->loaded && vars_is_readonly(d->map))
@@ -245,18 +266,23 @@ static void vars_collect(lua_State *L, const struct btf *btf,
 	vs = btf_var_secinfos(sec);
 	for (i = 0; i < btf_vlen(sec); i++, vs++) {
 		const struct btf_type *var = btf__type_by_id(btf, vs->type);
+		const char *name = var ? btf__name_by_offset(btf, var->name_off)
+				       : NULL;
 		struct var_desc *d;
 
-		if (!var || !btf_is_var(var))
+		if (!var || !btf_is_var(var) || !name || !*name)
 			continue;
 		d = lua_newuserdatauv(L, sizeof(*d), 0);
 		d->map = map;
 		d->off = vs->offset;
 		d->size = vs->size;
 		d->c = lbpf_codec_get(L, btf, var->type);
-		if (d->c && lbpf_codec_size(d->c) != d->size)
+		/* a smaller type in a larger slot is legal (the kernel's
+		 * rule): raw bytes then; a refused type stays refused */
+		if (d->c && !lbpf_codec_refused(d->c) &&
+		    lbpf_codec_size(d->c) != d->size)
 			d->c = NULL;
-		lua_setfield(L, -2, btf__name_by_offset(btf, var->name_off));
+		lua_setfield(L, -2, name);
 	}
 }
 

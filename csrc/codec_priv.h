@@ -1,0 +1,38 @@
+/*
+ * codec_priv.h - the compiled codec, shared by the compiler (codec.c) and
+ * the conversions (codec_conv.c). Private to those two files.
+ */
+#ifndef LBPF_CODEC_PRIV_H
+#define LBPF_CODEC_PRIV_H
+
+#include "codec.h"
+
+
+/* K_REFUSED: a type that failed lbpf_btf_check_type, or one refused for a
+ * map (lbpf_codec_refuse): decoding or encoding with it raises `why` */
+enum codec_kind {
+	K_INT, K_BOOL, K_FLOAT, K_ENUM, K_CHARS, K_ARRAY, K_STRUCT, K_RAW,
+	K_REFUSED
+};
+
+struct codec_member {
+	const char *name;               /* in the btf's string section */
+	__u32 off;                      /* byte offset */
+	__u8 bit_shift, bit_size;       /* bitfields: bit_size > 0 */
+	const struct lbpf_codec *c;
+};
+
+struct lbpf_codec {
+	__u8 kind, is_signed;
+	__u32 size;                     /* bytes */
+	__u32 n;                        /* array elements / members */
+	__u32 elem_size;                /* arrays */
+	const struct lbpf_codec *elem;  /* arrays */
+	const struct btf *btf;          /* for names in messages; NULL: builtin */
+	__u32 type_id;
+	const char *builtin;            /* name of builtin codecs */
+	const char *why;                /* K_REFUSED: the reason */
+	struct codec_member m[];
+};
+
+#endif
