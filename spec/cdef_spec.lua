@@ -401,3 +401,45 @@ describe("btf= on the other streams and maps", function()
     assert.has_error(function() m:set_type{value = "struct nope", btf = REC} end)
   end)
 end)
+
+describe("bpf.btf_build", function()
+  it("writes a BTF from descriptions that the codecs read", function()
+    local b = bpf.btf_build{
+      {kind = "int", name = "int", size = 4, signed = true},
+      {kind = "struct", name = "pair", size = 8, members = {
+        {name = "a", type = 1, offset = 0}, {name = "b", type = 1, offset = 32}}},
+      {kind = "enum64", name = "big", size = 8, values = {{name = "HUGE", value = 1 << 62}}},
+    }
+    assert.equal(8, b:sizeof("struct pair"))
+    assert.same({a = 1, b = -2}, b:decode("struct pair", string.pack("i4i4", 1, -2)))
+    assert.equal(1 << 62, b:type("enum big").values[1].value)
+  end)
+
+  it("raises naming the entry for every malformed description", function()
+    local bad = {
+      {{kind = "int", name = "int", size = 3}, "entry 1 %(int%): btf__add failed"},
+      {{kind = "int", size = 4}, "entry 1 %(int%): 'name' is missing"},
+      {{kind = "ptr", type = 7}, "entry 1 %(ptr%): 'type' = 7 is out of range"},
+      {{kind = "struct", name = "s", size = 4, members = {{name = "x", type = 0, offset = 64}}},
+       "entry 1 %(struct%): 'offset' = 64 is out of range"},
+      {{kind = "struct", name = "s", size = 4, members = {{name = "x", type = 0, offset = 16, bits = 20}}},
+       "entry 1 %(struct%): member 'x' ends past the end"},
+      {{kind = "struct", name = "s", size = 4, members = 5}, "'members' must be a list"},
+      {{kind = "enum", name = "e", size = 3, values = {}}, "bad enum size"},
+      {{kind = "array", type = 0, index_type = 0, nelems = -1}, "'nelems' = %-1 is out of range"},
+      {{kind = "nope"}, "entry 1 %(nope%): unknown kind"},
+      {{kind = 5}, "'kind' must be a string"},
+      {"not a table", "entry 1 %(%?%): not a table"},
+    }
+    for _, c in ipairs(bad) do
+      local ok, err = pcall(bpf.btf_build, {c[1]})
+      assert.is_false(ok)
+      assert.matches(c[2], err)
+    end
+    assert.has_error(function() bpf.btf_build("x") end)
+    -- metamethods of the descriptions are not run (raw reads)
+    local trap = setmetatable({}, {__index = function() error("ran") end})
+    assert.has_no_error(function() pcall(bpf.btf_build, {trap}) end)
+    assert.matches("'kind' is missing", select(2, pcall(bpf.btf_build, {trap})))
+  end)
+end)
