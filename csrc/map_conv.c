@@ -233,8 +233,9 @@ struct lbpf_codec *lbpf_map_named_codec(lua_State *L, struct lbpf_map *m,
 void lbpf_map_elem_opts(lua_State *L, int idx, const char *fname,
 			    struct lbpf_map *m, struct elem_opts *o)
 {
-	static const char *const opts[] = {"raw", "type", "key_type", NULL};
-	const char *name;
+	static const char *const opts[] = {"raw", "type", "key_type", "btf", NULL};
+	const struct btf *btf = m->btf;
+	const char *vname, *kname;
 
 	o->raw = 0;
 	o->kc = m->key_codec;
@@ -243,10 +244,19 @@ void lbpf_map_elem_opts(lua_State *L, int idx, const char *fname,
 		return;
 	lbpf_check_options(L, idx, fname, opts);
 	o->raw = lbpf_opt_boolean(L, idx, "raw", 0);
-	if ((name = lbpf_opt_string(L, idx, "type", NULL)))
-		o->vc = lbpf_map_named_codec(L, m, name, lbpf_map_value_size(m), "value");
-	if ((name = lbpf_opt_string(L, idx, "key_type", NULL)))
-		o->kc = lbpf_map_named_codec(L, m, name, lbpf_map_key_size(m), "key");
+	vname = lbpf_opt_string(L, idx, "type", NULL);
+	kname = lbpf_opt_string(L, idx, "key_type", NULL);
+	/* btf= read last, so no option's __index runs after it is checked;
+	 * the option table holds it for the call */
+	if (lua_getfield(L, idx, "btf") != LUA_TNIL) {
+		luaL_checkudata(L, -1, LBPF_BTF);
+		btf = lbpf_check_btf(L, -1);
+	}
+	lua_pop(L, 1);
+	if (vname)
+		o->vc = map_codec_in(L, m, btf, vname, lbpf_map_value_size(m), "value");
+	if (kname)
+		o->kc = map_codec_in(L, m, btf, kname, lbpf_map_key_size(m), "key");
 }
 
 /* m:set_type{key=, value= [, btf=]}: the key/value types (by name, in the

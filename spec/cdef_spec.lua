@@ -383,6 +383,16 @@ describe("btf= on the other streams and maps", function()
     assert.equal(string.pack("I8I4I4", 1 << 40, 5, 0), m:lookup(3, {raw = true}))
   end)
 
+  it("m:lookup and m:dump take {type=, btf=} for one call", function()
+    local m <close> = assert(bpf.map_create{type = "hash", key_size = 4, value_size = 16,
+                                            max_entries = 4})
+    m:update(1, string.pack("I8I4I4", 77, 3, 0))
+    assert.same({value = 77, op = 3, pad = 0}, m:lookup(1, {type = "struct cmd", btf = REC}))
+    assert.same({[1] = {value = 77, op = 3, pad = 0}},
+                m:dump{type = "struct cmd", key_type = "__u32", btf = REC})
+    assert.has_error(function() m:lookup(1, {type = "struct cmd", btf = "x"}) end)
+  end)
+
   it("takes another object's BTF (obj:btf()) and outlives that object", function()
     local src = assert(bpf.open(H.obj("events")))
     local m <close> = assert(bpf.map_create{type = "array", key_size = 4, value_size = 16,
