@@ -182,6 +182,18 @@ describe("bpf.cdef lays types out as clang does for -target bpf", function()
   end)
 end)
 
+describe("bpf.cdef on a real large header", function()
+  it("reads the whole of build/vmlinux.h; well-known structs get the kernel's sizes", function()
+    local b = assert(bpf.cdef{file = "build/vmlinux.h"})
+    assert.is_true(b.count > 10000, b.count .. " types")
+    local k = assert(bpf.btf_vmlinux())
+    for _, name in ipairs({"struct task_struct", "struct sk_buff", "struct pt_regs", "struct file",
+                           "struct mm_struct", "union bpf_attr", "struct trace_entry"}) do
+      assert.equal(k:sizeof(name), b:sizeof(name), name)
+    end
+  end)
+end)
+
 describe("bpf.cdef errors", function()
   local cases = {
     {"struct s {\n  int a\n};", "cdef:3:1: expected ';', got '}'"},

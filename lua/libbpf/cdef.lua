@@ -599,14 +599,31 @@ function expander(list, macros)
   return get
 end
 
--- The expansion of a token list (for #if), unknown names as 0.
+-- The expansion of a token list (for #if), unknown names as 0, and calls
+-- of unknown function-like names (__has_builtin(x)...) as 0 too.
 function expand_list(list, macros)
   local get, out = expander(list, setmetatable({}, {__index = macros})), {}
-  repeat
-    local t = get()
-    out[#out + 1] = t.k == "id" and {k = "num", v = {v = 0, size = 4}, s = t.s, line = t.line,
-                                      col = t.col, file = t.file} or t
-  until t.k == "eof"
+  local t = get()
+  while t.k ~= "eof" do
+    local nxt = get()
+    if t.k == "id" then
+      out[#out + 1] = {k = "num", v = {v = 0, size = 4}, s = t.s, line = t.line, col = t.col,
+                       file = t.file}
+      if nxt.k == "p" and nxt.v == "(" then
+        local depth = 1
+        while depth > 0 and nxt.k ~= "eof" do
+          nxt = get()
+          if nxt.k == "p" and nxt.v == "(" then depth = depth + 1
+          elseif nxt.k == "p" and nxt.v == ")" then depth = depth - 1 end
+        end
+        if nxt.k ~= "eof" then nxt = get() end
+      end
+    else
+      out[#out + 1] = t
+    end
+    t = nxt
+  end
+  out[#out + 1] = t
   return out
 end
 
@@ -631,6 +648,7 @@ local BASE = {
   ["long double"] = {k = "float", name = "long double", size = 8, align = 8},
   ["void"] = {k = "void"},
 }
+BASE["void *"] = {k = "ptr", to = BASE.void}
 
 -- typedef names known without a declaration: name -> base type spelling
 local PREDECLARED = {
@@ -648,6 +666,7 @@ local PREDECLARED = {
   uint8_t = "unsigned char", uint16_t = "unsigned short", uint32_t = "unsigned int",
   uint64_t = "unsigned long", uintptr_t = "unsigned long", intptr_t = "long",
   __kernel_size_t = "unsigned long", __kernel_pid_t = "int",
+  __builtin_va_list = "void *", -- what clang's BPF target makes of it
 }
 
 local function resolve(t)
@@ -1295,6 +1314,16 @@ local function describe(order)
   return list
 end
 
+-- What clang predefines for -target bpf that headers test.
+local PREDEFINED = {
+  __bpf__ = 1, __BPF__ = 1, __BPF_CPU_VERSION__ = 1, __LP64__ = 1, _LP64 = 1,
+  __CHAR_BIT__ = 8, __SIZEOF_INT__ = 4, __SIZEOF_LONG__ = 8, __SIZEOF_LONG_LONG__ = 8,
+  __SIZEOF_POINTER__ = 8, __SIZEOF_SHORT__ = 2, __SIZEOF_SIZE_T__ = 8,
+  __ORDER_LITTLE_ENDIAN__ = 1234, __ORDER_BIG_ENDIAN__ = 4321, __ORDER_PDP_ENDIAN__ = 3412,
+  __BYTE_ORDER__ = "__ORDER_LITTLE_ENDIAN__", __LITTLE_ENDIAN__ = 1,
+  __GNUC__ = 4, __GNUC_MINOR__ = 2, __clang__ = 1, __STDC__ = 1, __STDC_VERSION__ = "201710L",
+}
+
 --- Parse C declarations into the BTF type list `bpf.btf_build` takes.
 -- @tparam string text C source (a header)
 -- @tparam[opt] table opts `file=` the header's path: names it in errors and
@@ -1310,7 +1339,10 @@ function M.parse(text, opts)
   local st = {macros = {}, depth = 0}
   local out = {}
   local pre = {}
-  for k, v in pairs(opts.macros or {}) do
+  local predefined = {}
+  for k, v in pairs(PREDEFINED) do predefined[k] = v end
+  for k, v in pairs(opts.macros or {}) do predefined[k] = v end
+  for k, v in pairs(predefined) do
     local toks = lex(tostring(v), "<macro " .. k .. ">")
     toks[#toks] = nil
     local def = {name = k, body = toks}
@@ -1329,7 +1361,7 @@ function M.parse(text, opts)
   local consts = {}
   for name, c in pairs(self.consts) do consts[name] = c.v end
   for name, def in pairs(macros) do
-    if not def.params and #def.body > 0 then
+    if not def.params and #def.body > 0 and (not PREDEFINED[name] or (opts.macros or {})[name]) then
       local eof = {k = "eof", v = "<eol>", s = "", line = 0, col = 0, file = file}
       local body = {{k = "id", v = name, s = name, line = 0, col = 0, file = file}, eof}
       local ok, v = pcall(function()
