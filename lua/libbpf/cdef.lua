@@ -645,7 +645,7 @@ local BASE = {
   ["_Bool"] = int("_Bool", 1, false, "bool"),
   ["float"] = {k = "float", name = "float", size = 4, align = 4},
   ["double"] = {k = "float", name = "double", size = 8, align = 8},
-  ["long double"] = {k = "float", name = "long double", size = 8, align = 8},
+  ["long double"] = {k = "float", name = "long double", size = 16, align = 16},
   ["void"] = {k = "void"},
 }
 BASE["void *"] = {k = "ptr", to = BASE.void}
@@ -787,7 +787,7 @@ function P:attributes(attrs)
           if name == "packed" then
             attrs.packed = true
           elseif name == "aligned" then
-            local n = 8 -- the largest alignment of the BPF target
+            local n = 16 -- clang's default for a bare aligned on BPF
             if self:accept("(") then
               n = expr(self).v
               self:expect(")")

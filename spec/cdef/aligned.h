@@ -35,4 +35,15 @@ struct use_typedefs {
 	char c;
 };
 
+/* a bare aligned: clang's default for the target (16 on BPF) */
+struct default_aligned {
+	char c;
+} __attribute__((aligned));
+
+struct wide {
+	char c;
+	__int128 x;
+	struct default_aligned da;
+};
+
 #endif
