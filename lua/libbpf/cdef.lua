@@ -770,12 +770,14 @@ function P:typedef_type(name)
   return t
 end
 
+local ATTRIBUTE = {__attribute__ = true, __attribute = true}
+
 -- __attribute__((...)) lists into `attrs` (packed, aligned)
 function P:attributes(attrs)
   while true do
     local t = self:peek()
     if t.k ~= "id" then return attrs end
-    if t.v == "__attribute__" or t.v == "__attribute" then
+    if ATTRIBUTE[t.v] then
       self:next()
       self:expect("(")
       self:expect("(")
@@ -897,7 +899,7 @@ function P:declarator()
     if self:accept("*") then
       ptrs = ptrs + 1
     elseif self:peek().k == "id" and (QUALIFIERS[self:peek().v] or
-            self:peek().v:match("^__attribute")) then
+            ATTRIBUTE[self:peek().v]) then
       self:attributes({})
     else
       break
@@ -913,7 +915,7 @@ function P:declarator()
       name, inner, nametok = self:declarator()
       self:expect(")")
     end
-  elseif t.k == "id" and not QUALIFIERS[t.v] and not t.v:match("^__attribute") then
+  elseif t.k == "id" and not QUALIFIERS[t.v] and not ATTRIBUTE[t.v] then
     nametok = self:next()
     name = t.v
   end
@@ -1322,6 +1324,13 @@ local PREDEFINED = {
   __ORDER_LITTLE_ENDIAN__ = 1234, __ORDER_BIG_ENDIAN__ = 4321, __ORDER_PDP_ENDIAN__ = 3412,
   __BYTE_ORDER__ = "__ORDER_LITTLE_ENDIAN__", __LITTLE_ENDIAN__ = 1,
   __GNUC__ = 4, __GNUC_MINOR__ = 2, __clang__ = 1, __STDC__ = 1, __STDC_VERSION__ = "201710L",
+  -- what <linux/types.h> and <asm/byteorder.h> define (system includes are
+  -- not read): little-endian bitfields, the aligned 64-bit types
+  __LITTLE_ENDIAN = 1234, __LITTLE_ENDIAN_BITFIELD = 1,
+  __aligned_u64 = "__u64 __attribute__((aligned(8)))",
+  __aligned_be64 = "__be64 __attribute__((aligned(8)))",
+  __aligned_le64 = "__le64 __attribute__((aligned(8)))",
+  __bitwise = "", __bitwise__ = "",
 }
 
 --- Parse C declarations into the BTF type list `bpf.btf_build` takes.
