@@ -6,6 +6,10 @@
 -- when its crash is fixed; FUZZ_ALL=1 (`make fuzz FUZZ_ALL=1`) ignores the
 -- whole list.
 local KNOWN_CRASHES = {
+  {id = "L1", pattern = "libbpf%.program:set_attach_target%(",
+   why = "libbpf 1.1 keeps the vmlinux BTF that bpf_program__set_attach_target parses (prog.c) "
+      .. "until a load, so an object closed unloaded leaks it: LeakSanitizer fails make asan "
+      .. "(found when bpf.cdef/btf_build shifted seed 1's calls)"},
   {id = "F1", pattern = "libbpf%.kernel_btf%.mt%.__gc%(",
    why = "the kernel BTF cache's __gc called by hand frees whatever it is given"},
   -- BTF fuzzer (spec/fuzz/btf.lua): the codec trusts the type records
