@@ -29,6 +29,9 @@ struct lbpf_btf {
 	struct lbpf_object *owner;    /* object whose BTF this is, or NULL */
 	int owned;                    /* btf__free on close */
 	int shared;                   /* the cached kernel handle: never closed */
+	int lent;                     /* kept by a map or stream (btf=): close()
+				       * only marks it, __gc frees */
+	int dead;                     /* closed while lent */
 	char what[32];                /* "vmlinux" or the object's name */
 };
 
@@ -38,7 +41,7 @@ static struct lbpf_btf *btf_check(lua_State *L, int idx)
 
 	if (b->owner && b->owner->closed)
 		luaL_error(L, "libbpf.btf: object is closed");
-	if (!b->btf)
+	if (!b->btf || b->dead)
 		luaL_error(L, "libbpf.btf: btf is closed");
 	return b;
 }
@@ -252,11 +255,24 @@ static int btf_gc(lua_State *L)
 	return 0;
 }
 
+/* close() and __close: a btf lent to a map or event stream stays alive
+ * for them (freed by __gc); this handle raises from now on */
+static int btf_close(lua_State *L)
+{
+	struct lbpf_btf *b = luaL_checkudata(L, 1, LBPF_BTF);
+
+	if (b->lent && !b->shared) {
+		b->dead = 1;
+		return 0;
+	}
+	return btf_gc(L);
+}
+
 static int btf_tostring(lua_State *L)
 {
 	struct lbpf_btf *b = luaL_checkudata(L, 1, LBPF_BTF);
 
-	if (!b->btf || (b->owner && b->owner->closed))
+	if (!b->btf || b->dead || (b->owner && b->owner->closed))
 		lua_pushfstring(L, "libbpf.btf(%s, closed)", b->what);
 	else
 		lua_pushfstring(L, "libbpf.btf(%s, %d types)", b->what,
@@ -303,6 +319,63 @@ void lbpf_push_btf(lua_State *L, int owneridx, const struct btf *btf,
 	}
 }
 
+#define LENT "libbpf.lent_btf" /* registry: holder -> {btf handles} (weak keys) */
+
+/* The btf of the libbpf.btf handle at `idx`, lent to the holder at
+ * `holderidx` (a map, or a poller's user value table) for as long as the
+ * holder lives: the holder keeps a handle that owns the btf. An object's
+ * BTF is copied (obj:close() frees the original under every user); owned
+ * handles are kept themselves (their close() then defers the free to __gc);
+ * the kernel's is never freed. */
+const struct btf *lbpf_btf_lend(lua_State *L, int idx, int holderidx)
+{
+	struct lbpf_btf *b = btf_check(L, idx);
+	const struct btf *btf = b->btf;
+	int top = lua_gettop(L);
+
+	idx = lua_absindex(L, idx);
+	holderidx = lua_absindex(L, holderidx);
+	if (lua_type(L, holderidx) == LUA_TTABLE) {
+		lua_pushvalue(L, holderidx);
+	} else {
+		if (lua_getfield(L, LUA_REGISTRYINDEX, LENT) != LUA_TTABLE) {
+			lua_pop(L, 1);
+			lua_newtable(L);
+			lua_pushliteral(L, "k");
+			lua_setfield(L, -2, "__mode");
+			lua_pushvalue(L, -1);
+			lua_setmetatable(L, -2);
+			lua_pushvalue(L, -1);
+			lua_setfield(L, LUA_REGISTRYINDEX, LENT);
+		}
+		lua_pushvalue(L, holderidx);
+		if (lua_rawget(L, -2) != LUA_TTABLE) {
+			lua_pop(L, 1);
+			lua_newtable(L);
+			lua_pushvalue(L, holderidx);
+			lua_pushvalue(L, -2);
+			lua_rawset(L, -4); /* LENT[holder] = its list */
+		}
+	}
+	if (b->owner) {
+		struct btf *copy = btf__new_empty();
+		int err = copy ? btf__add_btf(copy, b->btf) : -ENOMEM;
+
+		if (err < 0) {
+			btf__free(copy);
+			luaL_error(L, "btf=: copying the BTF of '%s' failed: %s",
+				   b->what, strerror(-err));
+		}
+		push_btf(L, copy, NULL, b->what);
+		btf = copy;
+	} else {
+		b->lent = 1;
+		lua_pushvalue(L, idx);
+	}
+	lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+	lua_settop(L, top);
+	return btf;
+}
 
 /* ---- libbpf.btf: a BTF handle for lookups and explicit conversion --------- */
 
@@ -417,7 +490,7 @@ void lbpf_open_btf(lua_State *L)
 	};
 	static const luaL_Reg meta[] = {
 		{"__gc", btf_gc},
-		{"__close", btf_gc},
+		{"__close", btf_close},
 		{"__tostring", btf_tostring},
 		{NULL, NULL}
 	};
@@ -427,7 +500,7 @@ void lbpf_open_btf(lua_State *L)
 		{"sizeof", btf_sizeof},
 		{"decode", btf_decode},
 		{"encode", btf_encode},
-		{"close", btf_gc},
+		{"close", btf_close},
 		{NULL, NULL}
 	};
 	static const luaL_Reg funcs[] = {

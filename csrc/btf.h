@@ -13,5 +13,10 @@ const struct btf *lbpf_check_btf(lua_State *L, int idx);
 void lbpf_push_btf(lua_State *L, int owneridx, const struct btf *btf,
 		   int owned);
 
+/* the btf of the libbpf.btf handle at `idx` (btf= options), kept alive for
+ * the holder at `holderidx` (a map, or a poller's user value table) however
+ * the handle or its object is closed: see btf.c */
+const struct btf *lbpf_btf_lend(lua_State *L, int idx, int holderidx);
+
 void lbpf_open_btf(lua_State *L);
 #endif

@@ -30,6 +30,7 @@ static void (*const openers[])(lua_State *L) = {
 	lbpf_open_syms,
 	lbpf_open_packet,
 	lbpf_open_proc,
+	lbpf_open_btf_build,
 };
 
 LBPF_EXPORT int luaopen_libbpf_core(lua_State *L)

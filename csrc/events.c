@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "btf.h"
 #include "btfcheck.h"
 #include "btftypes.h"
 #include "codec.h"
@@ -70,15 +71,26 @@ void lbpf_ev_push_plan(lua_State *L, const struct btf *btf, __u32 id,
 
 /* Fill `d` from the options at `optidx` ({type=, raw=, view=}) for records
  * of map `m`. `uvidx` is the poller's user value table (holds views). */
-void lbpf_ev_setup_decoder(lua_State *L, struct decoder *d,
-			   const struct lbpf_map *m, int optidx, int uvidx,
-			   const char *who)
+static void setup_decoder(lua_State *L, struct decoder *d,
+			  const struct lbpf_map *m, int optidx, int uvidx,
+			  const char *who)
 {
 	const char *tname = lbpf_opt_string(L, optidx, "type", NULL);
 	int raw = lbpf_opt_boolean(L, optidx, "raw", 0);
 	int want_view = lbpf_opt_boolean(L, optidx, "view", 0);
+	int btfidx = 0;
 	const struct btf *btf = NULL;
 	__s32 id = 0;
+
+	/* btf=: a libbpf.btf to find type= in (left on the stack) */
+	optidx = lua_absindex(L, optidx);
+	if (lua_type(L, optidx) == LUA_TTABLE &&
+	    lua_getfield(L, optidx, "btf") != LUA_TNIL) {
+		btfidx = lua_gettop(L);
+		if (!luaL_testudata(L, btfidx, LBPF_BTF))
+			luaL_error(L, "%s: option 'btf' must be a libbpf.btf, got %s",
+				   who, luaL_typename(L, btfidx));
+	}
 
 	memset(d, 0, sizeof(*d));
 	d->viewref = LUA_NOREF;
@@ -92,20 +104,33 @@ void lbpf_ev_setup_decoder(lua_State *L, struct decoder *d,
 			   who);
 	if (raw)
 		return;
-	if (m->owner && m->owner->obj)
+	if (btfidx) {
+		if (!tname)
+			luaL_error(L, "%s: btf= needs type=", who);
+		btf = lbpf_btf_lend(L, btfidx, uvidx);
+		id = lbpf_btf_find(btf, tname);
+		if (id <= 0)
+			luaL_error(L, "%s: type '%s' is not in the given btf",
+				   who, tname);
+	} else if (m->owner && m->owner->obj) {
 		btf = bpf_object__btf(m->owner->obj);
-	if (tname) {
+	}
+	if (tname && !btfidx) {
 		if (!btf)
-			luaL_error(L, "%s: type '%s': map '%s' has no object BTF",
+			luaL_error(L, "%s: type '%s': map '%s' has no object BTF "
+				   "(give btf=, e.g. bpf.cdef(header))",
 				   who, tname, map_name(m));
 		id = lbpf_btf_find(btf, tname);
 		if (id <= 0)
 			luaL_error(L, "%s: type '%s' is not in the BTF of map "
-				   "'%s'", who, tname, map_name(m));
-	} else if (btf && m->map) {
+				   "'%s' (give btf=, e.g. bpf.cdef(header))", who,
+				   tname, map_name(m));
+	} else if (!btfidx && btf && m->map) {
 		id = (__s32)bpf_map__btf_value_type_id(m->map);
 	}
-	if (id > 0 && lbpf_btf_kernel_refused(m->owner->obj, m->owner->loaded))
+	/* a btf= of the caller's own is not the object's refused one */
+	if (!btfidx && id > 0 &&
+	    lbpf_btf_kernel_refused(m->owner->obj, m->owner->loaded))
 		luaL_error(L, "%s: the kernel refused the BTF of map '%s''s "
 			   "object: its records are not decoded with types "
 			   "the kernel did not check (raw=true gives the "
@@ -148,6 +173,17 @@ void lbpf_ev_setup_decoder(lua_State *L, struct decoder *d,
 	if (lbpf_codec_refused(d->codec))
 		luaL_error(L, "%s: %s", who, lbpf_codec_refused(d->codec));
 	d->mode = d->codec ? MODE_CODEC : MODE_RAW;
+}
+
+void lbpf_ev_setup_decoder(lua_State *L, struct decoder *d,
+			   const struct lbpf_map *m, int optidx, int uvidx,
+			   const char *who)
+{
+	int top = lua_gettop(L);
+
+	setup_decoder(L, d, m, lua_absindex(L, optidx), lua_absindex(L, uvidx),
+		      who);
+	lua_settop(L, top);
 }
 
 void lbpf_ev_release_decoder(lua_State *L, struct decoder *d)

@@ -113,8 +113,9 @@ struct source {
  * offset << 32 | size << 4 | kind). */
 void lbpf_ev_push_plan(lua_State *L, const struct btf *btf, __u32 id,
 		       const char *who, const char *tname);
-/* Fill `d` from the options at `optidx` ({type=, raw=, view=}) for records
- * of map `m`; `uvidx` is the poller's user value table (holds views).
+/* Fill `d` from the options at `optidx` ({type=, btf=, raw=, view=}) for
+ * records of map `m`; `uvidx` is the poller's user value table (holds views
+ * and the btf= handle).
  * Called after every other option was read: raises when an option's
  * metamethod closed the map's object. */
 void lbpf_ev_setup_decoder(lua_State *L, struct decoder *d,

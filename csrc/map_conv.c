@@ -242,11 +242,11 @@ void lbpf_map_ensure_codecs(lua_State *L, int idx, struct lbpf_map *m)
 
 /* A codec by type name for the map: its BTF, builtins, the kernel's BTF.
  * (Builtin codecs are static and never written: the cast is safe.) */
-struct lbpf_codec *lbpf_map_named_codec(lua_State *L, struct lbpf_map *m,
-				      const char *name, size_t size,
-				      const char *what)
+static struct lbpf_codec *map_codec_in(lua_State *L, struct lbpf_map *m,
+				       const struct btf *btf, const char *name,
+				       size_t size, const char *what)
 {
-	const struct lbpf_codec *c = lbpf_codec_by_name(L, m->btf, name);
+	const struct lbpf_codec *c = lbpf_codec_by_name(L, btf, name);
 
 	if (lbpf_codec_size(c) != size)
 		luaL_error(L, "libbpf.map: %s type '%s' has %d bytes, map '%s' "
@@ -255,11 +255,19 @@ struct lbpf_codec *lbpf_map_named_codec(lua_State *L, struct lbpf_map *m,
 	return (struct lbpf_codec *)c;
 }
 
+struct lbpf_codec *lbpf_map_named_codec(lua_State *L, struct lbpf_map *m,
+				      const char *name, size_t size,
+				      const char *what)
+{
+	return map_codec_in(L, m, m->btf, name, size, what);
+}
+
 void lbpf_map_elem_opts(lua_State *L, int idx, const char *fname,
 			    struct lbpf_map *m, struct elem_opts *o)
 {
-	static const char *const opts[] = {"raw", "type", "key_type", NULL};
-	const char *name;
+	static const char *const opts[] = {"raw", "type", "key_type", "btf", NULL};
+	const struct btf *btf = m->btf;
+	const char *vname, *kname;
 
 	o->raw = 0;
 	o->kc = m->key_codec;
@@ -268,28 +276,47 @@ void lbpf_map_elem_opts(lua_State *L, int idx, const char *fname,
 		return;
 	lbpf_check_options(L, idx, fname, opts);
 	o->raw = lbpf_opt_boolean(L, idx, "raw", 0);
-	if ((name = lbpf_opt_string(L, idx, "type", NULL)))
-		o->vc = lbpf_map_named_codec(L, m, name, lbpf_map_value_size(m), "value");
-	if ((name = lbpf_opt_string(L, idx, "key_type", NULL)))
-		o->kc = lbpf_map_named_codec(L, m, name, lbpf_map_key_size(m), "key");
+	vname = lbpf_opt_string(L, idx, "type", NULL);
+	kname = lbpf_opt_string(L, idx, "key_type", NULL);
+	/* btf= read last, so no option's __index runs after it is checked;
+	 * the option table holds it for the call */
+	if (lua_getfield(L, idx, "btf") != LUA_TNIL) {
+		luaL_checkudata(L, -1, LBPF_BTF);
+		btf = lbpf_check_btf(L, -1);
+	}
+	lua_pop(L, 1);
+	if (vname)
+		o->vc = map_codec_in(L, m, btf, vname, lbpf_map_value_size(m), "value");
+	if (kname)
+		o->kc = map_codec_in(L, m, btf, kname, lbpf_map_key_size(m), "key");
 }
 
-/* m:set_type{key=, value=}: the key/value types (by name) of a map whose BTF
- * lacks them, for every later operation. */
+/* m:set_type{key=, value= [, btf=]}: the key/value types (by name, in the
+ * map's BTF or the given libbpf.btf) for every later operation. */
 int lbpf_map_set_types(lua_State *L)
 {
-	static const char *const opts[] = {"key", "value", NULL};
+	static const char *const opts[] = {"key", "value", "btf", NULL};
 	struct lbpf_map *m = lbpf_check_map(L, 1);
-	const char *name;
+	const struct btf *btf;
+	const char *key, *value;
 
 	lbpf_check_options(L, 2, "set_type", opts);
+	key = lbpf_opt_string(L, 2, "key", NULL);
+	value = lbpf_opt_string(L, 2, "value", NULL);
+	lua_getfield(L, 2, "btf");
+	lbpf_check_map(L, 1); /* an option's __index may have closed it */
 	lbpf_map_ensure_codecs(L, 1, m);
-	if ((name = lbpf_opt_string(L, 2, "key", NULL)))
-		m->key_codec = lbpf_map_named_codec(L, m, name, lbpf_map_key_size(m), "key");
-	if ((name = lbpf_opt_string(L, 2, "value", NULL)))
-		m->value_codec = lbpf_map_named_codec(L, m, name, lbpf_map_value_size(m),
-					     "value");
-	m->cached = 0;  /* the hot path re-reads which ops are plain integers */
+	btf = m->btf;
+	if (!lua_isnil(L, -1)) { /* btf=: the types come from there, kept */
+		luaL_checkudata(L, -1, LBPF_BTF);
+		btf = lbpf_btf_lend(L, -1, 1);
+	}
+	if (key)
+		m->key_codec = map_codec_in(L, m, btf, key, lbpf_map_key_size(m), "key");
+	if (value)
+		m->value_codec = map_codec_in(L, m, btf, value,
+					      lbpf_map_value_size(m), "value");
+	m->cached = 0; /* map.c's integer fast path is chosen again */
 	lua_settop(L, 1);
 	return 1;
 }

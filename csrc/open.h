@@ -11,5 +11,6 @@ void lbpf_open_object(lua_State *L);  /* object.c */
 void lbpf_open_sys(lua_State *L);     /* sys.c */
 void lbpf_open_syms(lua_State *L);    /* syms.c: bpf.elf_symbols */
 void lbpf_open_proc(lua_State *L);    /* proc.c: bpf.getpid, bpf.ns_info */
+void lbpf_open_btf_build(lua_State *L); /* btf_build.c: bpf.btf_build */
 
 #endif

@@ -28,7 +28,7 @@ struct lbpf_perfbuf {
 };
 
 static const char *const perfbuf_options[] = {
-	"type", "raw", "view", "pages", "on_sample", "on_lost", NULL
+	"type", "btf", "raw", "view", "pages", "on_sample", "on_lost", NULL
 };
 
 /* one sample, handed to deliver_protected */

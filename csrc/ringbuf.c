@@ -50,7 +50,7 @@ struct batch {
 #define BATCH_MAX 65536
 
 static const char *const ringbuf_options[] = {
-	"type", "raw", "view", "batch", NULL
+	"type", "btf", "raw", "view", "batch", NULL
 };
 
 static void ring_unmap(struct ring *rg)

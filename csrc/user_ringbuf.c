@@ -21,7 +21,7 @@ struct urb_sample {
 	__u32 size;
 };
 
-static const char *const user_ringbuf_options[] = {"type", NULL};
+static const char *const user_ringbuf_options[] = {"type", "btf", NULL};
 
 static void urb_release(struct lbpf_user_ringbuf *u)
 {
@@ -64,7 +64,7 @@ static int user_ringbuf_new(lua_State *L)
 	lua_rawseti(L, -2, 1);
 	lua_setiuservalue(L, -2, 1);
 	u->map = lua_touserdata(L, 1);
-	lua_newtable(L);   /* views are not offered here: a scratch table */
+	lua_getiuservalue(L, -1, 1); /* keeps a btf= handle */
 	lbpf_ev_setup_decoder(L, &u->enc, u->map, 2, lua_gettop(L), LBPF_USER_RINGBUF);
 	lua_pop(L, 1);
 	memset(&info, 0, sizeof(info));

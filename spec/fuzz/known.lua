@@ -8,6 +8,10 @@
 local KNOWN_CRASHES = {
   -- BTF fuzzer (spec/fuzz/btf.lua): F7-F10, F12, F13 fixed (issue 13 item 1:
   -- codecs check types with the kernel's rules, spec/harden_btf_spec.lua)
+  {id = "L1", pattern = "libbpf%.program:set_attach_target%(",
+   why = "libbpf 1.1 keeps the vmlinux BTF that bpf_program__set_attach_target parses (prog.c) "
+      .. "until a load, so an object closed unloaded leaks it: LeakSanitizer fails make asan "
+      .. "(found when bpf.cdef/btf_build shifted seed 1's calls)"},
 }
 
 return KNOWN_CRASHES
