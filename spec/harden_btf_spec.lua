@@ -187,7 +187,11 @@ describe("hostile BTF (issue 13 item 1)", function()
     local raw = tmpfile(P.raw())
     local msg = child_error(CALL:format(
       ("local b = assert(bpf.btf_parse(arg[1])); return b:sizeof(%d)"):format(pad_arr)), raw)
-    assert.matches("name offset 2147483632 is past the strings", msg)
+    if require("libbpf").libbpf_version:match("^1%.[0-3]%.") then
+      assert.matches("name offset 2147483632 is past the strings", msg)
+    else -- libbpf 1.4 and later check type names themselves when parsing
+      assert.matches("cannot read BTF of '[^']*': Invalid argument", msg)
+    end
     -- an enumerator's name: encoding by enumerator name compared it with strcmp
     P = patchable()
     local e = P.rec(ENUM, "level")
@@ -195,7 +199,11 @@ describe("hostile BTF (issue 13 item 1)", function()
     raw = tmpfile(P.raw())
     msg = child_error(CALL:format(
       "local b = assert(bpf.btf_parse(arg[1])); return b:encode('enum level', 'LOW')"), raw)
-    assert.matches("enum level %(type #%d+%): enumerator 0: name offset", msg)
+    if require("libbpf").libbpf_version:match("^1%.[0-3]%.") then
+      assert.matches("enum level %(type #%d+%): enumerator 0: name offset", msg)
+    else
+      assert.matches("cannot read BTF of '[^']*': Invalid argument", msg)
+    end
   end)
 
   it("F12: a struct with an anonymous member of its own type is refused (fill overran count)", function()
