@@ -36,7 +36,7 @@ end
 
 -- Run `code` as the file `dir`/`name` in a child Lua with `env` (a list of
 -- "VAR=value", "-u VAR" to unset); returns its stdout+stderr and exit code.
-local function run_lua(dir, name, code, env)
+local function run_lua(dir, name, code, env, stdin)
   local file = dir .. "/" .. name
   write(file, code)
   local args, sets = {}, {}
@@ -45,8 +45,13 @@ local function run_lua(dir, name, code, env)
     if e:sub(1, 3) == "-u " then args[#args + 1] = e else sets[#sets + 1] = sh_quote(e) end
   end
   for _, e in ipairs(sets) do args[#args + 1] = e end
-  local cmd = ("cd %s && env %s %s %s 2>&1; echo \"rc=$?\""):format(sh_quote(dir),
-    table.concat(args, " "), sh_quote(lua_path()), sh_quote(name))
+  local input = "/dev/null"
+  if stdin then
+    input = dir .. "/" .. name .. ".in"
+    write(input, stdin)
+  end
+  local cmd = ("cd %s && env %s %s %s < %s 2>&1; echo \"rc=$?\""):format(sh_quote(dir),
+    table.concat(args, " "), sh_quote(lua_path()), sh_quote(name), sh_quote(input))
   local p = io.popen(cmd)
   local out = p:read("a")
   p:close()
@@ -325,6 +330,33 @@ end
       assert.equal("ok\n", out)
       assert.equal(2, runs(dir))
     end)
+  end)
+
+  it("compiles C typed into the REPL with :c into obj", function()
+    local out, rc = run_lua(dir, "repl.lua", 'os.exit(require("libbpf.repl").main({"-p"}))', env(dir), [[
+:c counter
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+int calls;
+SEC("tracepoint/syscalls/sys_enter_execve")
+int count(void *ctx) { __sync_fetch_and_add(&calls, 1); return 0; }
+char LICENSE[] SEC("license") = "GPL";
+.
+obj:load()
+links = obj:attach()
+os.execute("/bin/true")
+print("calls", obj.vars.calls > 0)
+:c
+int x;
+int y oops;
+.
+print("still-alive", obj.name)
+]])
+    assert.equal(0, rc, out)
+    assert.matches("libbpf.object%(counter, libbpf, not loaded, 1 maps, 1 programs%)", out)
+    assert.matches("calls\ttrue", out)
+    assert.matches(":c:2:6: error: expected ';'", out)
+    assert.matches("still%-alive\tcounter", out)   -- obj kept when a snippet fails
   end)
 
   it("raises on misuse", function()
