@@ -308,3 +308,9 @@ fuzz: all mounts $(ASAN_DIR)/libbpf/core.so
 LIBBPF_INCLUDE ?= /usr/include
 build/cc.o: MOD_CFLAGS += -DLBPF_BPF_INCLUDE='"$(LIBBPF_INCLUDE)"'
 $(ASAN_DIR)/obj/cc.o: ASAN_CFLAGS += -DLBPF_BPF_INCLUDE='"$(LIBBPF_INCLUDE)"'
+
+# bpf.compile timings (bench/compile.lua), in an empty compile cache
+.PHONY: bench-compile
+bench: bench-compile
+bench-compile: all
+	@d=$$(mktemp -d); XDG_CACHE_HOME=$$d $(TESTENV) $(LUA) bench/compile.lua; rc=$$?; rm -rf $$d; exit $$rc
