@@ -34,11 +34,13 @@ describe("inline examples", function()
   before_each(function() dir = tmpdir() end)
   after_each(function() os.execute("rm -rf " .. dir) end)
 
-  it("exitsnoop_inline answers --help", function()
-    local p = io.popen(("XDG_CACHE_HOME=%s/xdg %s examples/exitsnoop_inline.lua --help"):format(dir, LUA))
-    local text = p:read("a")
-    assert.is_true(p:close())
-    assert.matches("^usage: exitsnoop_inline", text)
+  it("each inline tool answers --help", function()
+    for _, t in ipairs({"exitsnoop_inline", "runqlat_inline", "tcpstates_inline"}) do
+      local p = io.popen(("XDG_CACHE_HOME=%s/xdg %s examples/%s.lua --help"):format(dir, LUA, t))
+      local text = p:read("a")
+      assert.is_true(p:close(), t)
+      assert.matches("^usage: " .. t, text)
+    end
   end)
 
   it("exitsnoop_inline shows a marked process exiting with code 7", function()
@@ -55,5 +57,35 @@ describe("inline examples", function()
     assert.matches(name:sub(1, 15) .. "%s+%d+%s+%d+%s+%d+%s+[%d.]+%s+code 7", out)
     -- compiled into this run's own cache
     assert.is_true(H.exists(dir .. "/xdg/lua-libbpf"))
+  end)
+
+  it("runqlat_inline -P prints a log2 histogram for a marked process that sleeps", function()
+    local name = ("lbpfrqi%d"):format(math.random(100000, 999999))
+    local script = dir .. "/" .. name
+    local f = assert(io.open(script, "w"))
+    f:write("#!/bin/sh\nfor i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.05; done\n")
+    f:close()
+    os.execute("chmod +x " .. script)
+    local out, rc = run_inline(dir, "runqlat_inline", "-P 2 1", function() os.execute(script) end,
+                               "Hit Ctrl-C")
+    assert.equal(0, rc, out)
+    assert.matches("pid = %d+ " .. name:sub(1, 15), out)
+    assert.matches("\n%s+usecs%s+: count%s+distribution\n", out)
+    assert.matches("%d+ %-> %d+%s+: %d+%s+|%**%s*|", out)
+  end)
+
+  it("tcpstates_inline shows a connection to a marked local port", function()
+    local port = math.random(20000, 29999)
+    local out, rc = run_inline(dir, "tcpstates_inline", "-d 3 -4", function()
+      os.execute(([[python3 -c "
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', %d)); s.listen(1)
+c = socket.create_connection(('127.0.0.1', %d)); a, _ = s.accept()
+c.close(); a.close(); s.close()"]]):format(port, port))
+    end, "\n")
+    assert.equal(0, rc, out)
+    assert.matches("SKADDR%s+PID%s+COMM%s+IP%s+LADDR", out)
+    assert.matches("127%.0%.0%.1%s+%d+%s+127%.0%.0%.1%s+" .. port .. "%s+SYN_SENT%s+%->%s+ESTABLISHED", out)
   end)
 end)
