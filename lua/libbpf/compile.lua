@@ -47,6 +47,8 @@ local OPTIONS = {name = "string", cflags = "table", defines = "table", includes 
 
 local KERNEL_BTF = "/sys/kernel/btf/vmlinux"
 
+local GROUP_OTHER_WRITE = 18   -- 022: a cache path others may write is not ours
+
 -- The C helpers (csrc/cc.c), in the same shared object as libbpf.core.
 local cc
 local function helpers()
@@ -103,7 +105,7 @@ local function private_dir(path)
     if not h.mkdir(path) then return nil end
     st = h.lstat(path)
   end
-  return st and st.type == "dir" and st.uid == h.geteuid() and st.mode & 0x12 == 0
+  return st and st.type == "dir" and st.uid == h.geteuid() and st.mode & GROUP_OTHER_WRITE == 0
 end
 
 --- The compile cache directory in use, or nil when it is off
@@ -146,7 +148,7 @@ local function vmlinux_dir(cache, work)
     local dir = cache .. "/btf-" .. bh
     local st = h.lstat(dir .. "/vmlinux.h")
     if private_dir(dir) and st and st.type == "file" and st.uid == h.geteuid()
-       and st.mode & 0x12 == 0 then
+       and st.mode & GROUP_OTHER_WRITE == 0 then
       return dir
     end
     if private_dir(dir) then
