@@ -27,7 +27,8 @@
 --   the call is `bpf.compile[[...]]` in a file.
 -- * Compiled objects are cached in `$XDG_CACHE_HOME/lua-libbpf` (else
 --   `~/.cache/lua-libbpf`), keyed by the source, the flags, the clang binary
---   (path, size, mtime) and the kernel BTF; `LUA_LIBBPF_CACHE=off` turns the
+--   (path, size, mtime) and the kernel BTF (hashed once per boot, the hash
+--   kept as `kernel-btf`); `LUA_LIBBPF_CACHE=off` turns the
 --   cache off. The directory must be the user's own and mode 0700 (it is
 --   created so), its files the user's own and not writable by others:
 --   anything else is ignored and the source compiled afresh.
@@ -128,21 +129,36 @@ function M.cache_dir()
   return nil
 end
 
+-- The hash of the kernel's BTF, once per process; with a cache, once per
+-- boot (the kernel's BTF cannot change without one): hashing its 6 MB is
+-- most of a cached compile in a fresh process.
 local btf_hash
-local function kernel_btf_hash()
-  if not btf_hash then
-    local h, err = helpers().hash_file(KERNEL_BTF)
-    if not h then return nil, "bpf.compile: no kernel BTF: " .. err end
-    btf_hash = h
+local function kernel_btf_hash(cache)
+  if btf_hash then return btf_hash end
+  local h = helpers()
+  local f = io.open("/proc/sys/kernel/random/boot_id")
+  local boot = f and f:read("l")
+  if f then f:close() end
+  local memo = cache and boot and cache .. "/kernel-btf"
+  local saved = memo and h.read_private(memo)
+  local id, hash = (saved or ""):match("^(%S+) (%x+)\n$")
+  if id == boot and hash then
+    btf_hash = hash
+    return hash
   end
-  return btf_hash
+  local err
+  hash, err = h.hash_file(KERNEL_BTF)
+  if not hash then return nil, "bpf.compile: no kernel BTF: " .. err end
+  if memo then h.write_private(memo, boot .. " " .. hash .. "\n") end
+  btf_hash = hash
+  return hash
 end
 
 -- The directory to pass with -I for "vmlinux.h": the cache's copy for this
 -- kernel, else a fresh one in `work`.
 local function vmlinux_dir(cache, work)
   local h = helpers()
-  local bh, err = kernel_btf_hash()
+  local bh, err = kernel_btf_hash(cache)
   if not bh then return nil, err end
   if cache then
     local dir = cache .. "/btf-" .. bh
@@ -338,7 +354,7 @@ function M.compile(source, opts)
   if not vmdir then return finish(nil, verr) end
   local args = flags(opts, vmdir)
   -- the key leaves out vmdir (which differs between runs without a cache)
-  local keyed = {CACHE_FORMAT, clang_id(clang), kernel_btf_hash(), M.include_dir(), name}
+  local keyed = {CACHE_FORMAT, clang_id(clang), kernel_btf_hash(cache), M.include_dir(), name}
   for _, a in ipairs(args) do
     if a ~= "-I" .. vmdir then keyed[#keyed + 1] = a end
   end
