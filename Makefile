@@ -306,3 +306,16 @@ fuzz: all mounts $(ASAN_DIR)/libbpf/core.so
 	$(TESTENV) FUZZ_ASAN="$(CURDIR)/$(ASAN_DIR)" FUZZ_SEEDS="$(FUZZ_SEEDS)" \
 	  FUZZ_CALLS=$(FUZZ_CALLS) FUZZ_MUTANTS=$(FUZZ_MUTANTS) FUZZ_ALL=$(FUZZ_ALL) \
 	  busted --lua=$(LUA) spec/fuzz_misuse_spec.lua spec/fuzz_btf_spec.lua
+
+# ---- bpf.compile (issue 16): the directory whose bpf/*.h inline BPF C
+# includes, recorded in core.so (csrc/cc.c; LUA_LIBBPF_INCLUDE overrides it
+# at run time). A build against another libbpf sets it to that one's headers.
+LIBBPF_INCLUDE ?= /usr/include
+build/cc.o: MOD_CFLAGS += -DLBPF_BPF_INCLUDE='"$(LIBBPF_INCLUDE)"'
+$(ASAN_DIR)/obj/cc.o: ASAN_CFLAGS += -DLBPF_BPF_INCLUDE='"$(LIBBPF_INCLUDE)"'
+
+# bpf.compile timings (bench/compile.lua), in an empty compile cache
+.PHONY: bench-compile
+bench: bench-compile
+bench-compile: all
+	@d=$$(mktemp -d); XDG_CACHE_HOME=$$d $(TESTENV) $(LUA) bench/compile.lua; rc=$$?; rm -rf $$d; exit $$rc

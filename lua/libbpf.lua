@@ -84,4 +84,23 @@ function M.cdef(src)
   return core.btf_build(types), consts
 end
 
+--- Compile BPF C text into an opened (not loaded) object, as
+-- `open_buffer` of the compiled object would: `libbpf.compile`'s `compile`
+-- (clang found in PATH, `vmlinux.h` made from the kernel's BTF, a cache).
+-- @function compile
+-- @tparam string source the BPF C text
+-- @tparam[opt] table opts `name`, `cflags`, `defines`, `includes`, `keep`,
+--   `chunkname`, `line` (see `libbpf.compile`)
+-- @treturn object the object, or `nil, message` (clang's diagnostics with
+--   the Lua file's line numbers)
+-- @usage local obj = assert(bpf.compile[[
+-- #include "vmlinux.h"
+-- #include <bpf/bpf_helpers.h>
+-- SEC("tracepoint/syscalls/sys_enter_execve")
+-- int on_exec(void *ctx) { return 0; }
+-- char LICENSE[] SEC("license") = "GPL";
+-- ]])
+-- assert(obj:load())
+M.compile = require("libbpf.compile").compile
+
 return M

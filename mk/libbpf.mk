@@ -27,6 +27,8 @@ LIBBPF_CFLAGS  = -I$(CURDIR)/$(LIBBPF_ROOT)/include
 LIBBPF_BPF_INC = -I$(LIBBPF_ROOT)/include
 LIBBPF_LIBS    = $(CURDIR)/$(LIBBPF_A) -Wl,--exclude-libs,ALL
 LIBBPF_VERSION = $(shell sed -n 's/^Version: //p' $(LIBBPF_ROOT)/lib/pkgconfig/libbpf.pc 2>/dev/null)
+# bpf.compile's BPF headers: the same libbpf's (csrc/cc.c)
+LIBBPF_INCLUDE = $(CURDIR)/$(LIBBPF_ROOT)/include
 else
 $(error LIBBPF=$(LIBBPF): want LIBBPF=trixie (build Debian trixie's libbpf) or LIBBPF=system)
 endif

@@ -37,6 +37,8 @@ Commands:
   :dump NAME     print the contents of map NAME (or of an expression)
   :info NAME     what the kernel says of program NAME (or of a link or map)
   :open PATH     open another object as obj
+  :c [NAME]      BPF C into obj (bpf.compile): $EDITOR on a terminal,
+                 else the lines up to one with only "."
   :help [NAME]   this text, or the reference entry of NAME ("map:lookup")
   :quit          leave (also `exit`, `quit` or Ctrl-D)
 help(x) prints the reference entry of x: a handle, bpf.open, m.lookup, "map".
@@ -384,7 +386,54 @@ end
 
 function COMMANDS.open(state, arg)
   local obj, err = state.env.bpf.open(arg)
-  if not obj then error(err, 0) end
+  -- clang's diagnostics, without a traceback of the REPL
+  if not obj then state.err:write(err, "\n") return end
+  state.env.obj = obj
+  state.out:write(tostring(obj), "\n")
+end
+
+-- The C text of :c: $EDITOR on a file holding the last snippet when stdin
+-- is a terminal and EDITOR is set, else the lines read up to a lone ".".
+local function read_c(state)
+  local editor = os.getenv("EDITOR")
+  local tty = state.opts.tty
+  if tty == nil then tty = stdin_is_tty() end
+  if tty and editor and editor ~= "" then
+    local path = os.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write(state.last_c or '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n\n'
+            .. 'char LICENSE[] SEC("license") = "GPL";\n')
+    f:close()
+    -- EDITOR is a command line by convention ("vim", "code -w"): the shell runs it
+    os.execute(editor .. " " .. path)
+    f = io.open(path)
+    local src = f and f:read("a")
+    if f then f:close() end
+    os.remove(path)
+    return src
+  end
+  local lines = {}
+  while true do
+    local line
+    if state.reader then
+      line = state.reader.read(".. ")
+    else
+      line = io.read("l")
+    end
+    if not line or line == "." then break end
+    lines[#lines + 1] = line
+  end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+function COMMANDS.c(state, arg)
+  local src = read_c(state)
+  if not src or not src:find("%S") then error("no C text", 0) end
+  state.last_c = src
+  local obj, err = state.env.bpf.compile(src, {name = arg ~= "" and arg or "repl",
+                                               chunkname = ":c", line = 1})
+  -- clang's diagnostics, without a traceback of the REPL
+  if not obj then state.err:write(err, "\n") return end
   state.env.obj = obj
   state.out:write(tostring(obj), "\n")
 end
@@ -460,6 +509,7 @@ function M.loop(state)
   state.sig = state.sig or load_sigint()
   local ropts = setmetatable({sig = state.sig}, {__index = state.opts})
   local reader = new_reader(state.env, ropts)
+  state.reader = reader   -- :c reads its lines through it
   local buffer
   while not state.done do
     state.out:flush()
