@@ -220,10 +220,27 @@ static int map_clear(lua_State *L)
 			goto fail;
 	} else {
 		/* delete the first key until none is left: deleting while
-		 * walking get_next_key would restart on hash maps anyway */
-		while (!bpf_map_get_next_key(fd, NULL, key)) {
-			if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+		 * walking get_next_key would restart on hash maps anyway. A
+		 * key that get_next_key gives but delete does not find is
+		 * stepped over; entries that keep coming (a program adding
+		 * them) end the loop after a bound instead of spinning. */
+		char *prev = lua_newuserdatauv(L, ks, 0);
+		const void *from = NULL;
+		lua_Integer rounds = 0, bound = 2 * (lua_Integer)max + 64;
+
+		while (!bpf_map_get_next_key(fd, from, key)) {
+			if (++rounds > bound) {
+				errno = EAGAIN;
 				goto fail;
+			}
+			if (bpf_map_delete_elem(fd, key)) {
+				if (errno != ENOENT)
+					goto fail;
+				memcpy(prev, key, ks);
+				from = prev;
+				continue;
+			}
+			from = NULL;
 			n++;
 		}
 		if (errno != ENOENT)
