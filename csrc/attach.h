@@ -29,6 +29,9 @@ struct bpf_link *lbpf_attach_create_link(int prog_fd, int target_fd,
 /* Push a link for `link` (program at 1) or `nil, msg, errno`; `kind`
  * names the hook. */
 int lbpf_attach_result(lua_State *L, struct bpf_link *link, const char *kind);
+/* Wrap the attach* methods of class `cls` (prog.c, after registering it):
+ * each runs in one print frame with its program's object busy. */
+void lbpf_attach_guard_methods(lua_State *L, const char *cls);
 /* ifname or ifindex at `idx` -> ifindex; raises */
 int lbpf_check_ifindex(lua_State *L, int idx, const char *what);
 

@@ -110,3 +110,47 @@ void lbpf_check_settable(lua_State *L, const struct lbpf_object *owner,
 		luaL_error(L, "%s: %s: %s '%s' is already %s (call it before "
 			   "obj:load())", cls, what, kind, name, done);
 }
+
+/* ---- busy guard --------------------------------------------------------------
+ * A call that runs Lua code (an option's __index, a value's metamethods
+ * while it is encoded, the print callback's printer) while it holds
+ * pointers into an object marks the object busy; the mark is a
+ * to-be-closed userdata, so an error unmarks it too. */
+
+#define BUSY_MT "libbpf.busy_guard"
+
+static int busy_close(lua_State *L)
+{
+	struct lbpf_object **op = luaL_checkudata(L, 1, BUSY_MT);
+
+	if (*op) {
+		(*op)->busy--;
+		*op = NULL;
+	}
+	return 0;
+}
+
+void lbpf_object_busy(lua_State *L, struct lbpf_object *o)
+{
+	struct lbpf_object **op;
+
+	if (!o)
+		return;
+	op = lua_newuserdatauv(L, sizeof(*op), 0);
+	*op = NULL;
+	if (luaL_newmetatable(L, BUSY_MT)) {
+		lua_pushcfunction(L, busy_close);
+		lua_setfield(L, -2, "__close");
+	}
+	lua_setmetatable(L, -2);
+	lua_toclose(L, -1);
+	*op = o;
+	o->busy++;
+}
+
+void lbpf_check_not_busy(lua_State *L, const struct lbpf_object *o)
+{
+	if (o && o->busy > 0)
+		luaL_error(L, "libbpf.object: object is in use (a call that uses "
+			   "it is running: close it after that call returns)");
+}

@@ -26,6 +26,9 @@ struct lbpf_object {
 	const char *format;           /* "libbpf" or "iproute2" (static) */
 	int closed;
 	int loaded;
+	/* calls running Lua code (metamethods, printers) while they hold
+	 * pointers into the object: obj:close() raises meanwhile */
+	int busy;
 };
 
 struct lbpf_map {
@@ -97,6 +100,12 @@ void lbpf_require_loaded(lua_State *L, struct lbpf_object *o, const char *what,
 void lbpf_check_settable(lua_State *L, const struct lbpf_object *owner,
 			 int has_handle, const char *cls, const char *what,
 			 const char *name, const char *done);
+/* Mark `o` in use until the calling C function returns or raises: pushes a
+ * to-be-closed guard (nothing when `o` is NULL). obj:close() raises
+ * "object is in use" meanwhile. */
+void lbpf_object_busy(lua_State *L, struct lbpf_object *o);
+/* raise "libbpf.object: object is in use ..." when it is */
+void lbpf_check_not_busy(lua_State *L, const struct lbpf_object *o);
 /* object's user value table field (maps, progs, links...) pushed on the stack */
 void lbpf_object_field(lua_State *L, int objidx, const char *field);
 

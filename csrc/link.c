@@ -13,6 +13,7 @@
 
 #include "handles.h"
 #include "link.h"
+#include "print.h"
 
 /* Destroy the libbpf link (detaching unless disconnected) and run the
  * extra teardown (e.g. remove a qdisc we created). Idempotent. */
@@ -122,8 +123,12 @@ static int link_destroy(lua_State *L)
 	struct lbpf_link *l = luaL_checkudata(L, 1, LBPF_LINK);
 
 	if (l->link || l->detach) {
+		int frame;
+
 		forget_link(L, 1);
+		frame = lbpf_print_enter(L);
 		lbpf_link_release(l);
+		lbpf_print_leave(L, frame);
 	}
 	lua_pushboolean(L, 1);
 	return 1;
