@@ -27,6 +27,7 @@ static void (*const openers[])(lua_State *L) = {
 	lbpf_open_user_ringbuf,
 	lbpf_open_probe,
 	lbpf_open_syms,
+	lbpf_open_os,
 };
 
 LBPF_EXPORT int luaopen_libbpf_core(lua_State *L)

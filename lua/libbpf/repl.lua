@@ -11,7 +11,8 @@
 -- line. Results are pretty-printed (`libbpf.pretty`). An error is printed
 -- and the REPL goes on. Ctrl-C interrupts running code (a ring buffer poll
 -- returns `nil, "interrupted"`, a Lua loop raises "interrupted!") and
--- clears the line being read; EOF (Ctrl-D) or `:quit` ends the session.
+-- clears the line being read; EOF (Ctrl-D), `:quit` or SIGTERM ends the
+-- session (SIGTERM also stops running code), closing `obj`: its links detach.
 -- With lua-readline installed (Debian `lua-readline`) lines are edited
 -- and names complete with Tab; otherwise lines are read with `io.read`.
 --
@@ -230,7 +231,10 @@ local function run(state, f, ...)
     local tb = debug.traceback(tostring(e), 2)
     return (tb:gsub("\n%s*%[C%]: in function 'xpcall'.*$", ""))
   end, ...))
-  if sig then sig.arm(false) sig.take() end
+  if sig then
+    sig.arm(false)
+    if sig.take() == "SIGTERM" then state.done = true end
+  end
   if not res[1] then
     state.err:write(tostring(res[2]), "\n")
     state.err:flush()
@@ -353,7 +357,9 @@ function M.loop(state)
     state.out:flush()
     local line, err, code = reader.read(buffer and ">> " or "lbpf> ")
     local interrupted = state.sig and state.sig.take()
-    if not line and (code == 4 or interrupted) then
+    if interrupted == "SIGTERM" then
+      state.done = true -- a clean stop: obj is closed by the caller
+    elseif not line and (code == 4 or interrupted) then
       -- Ctrl-C while reading: drop the line, keep going
       state.out:write("^C\n")
       buffer = nil
