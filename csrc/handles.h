@@ -102,7 +102,9 @@ void lbpf_check_settable(lua_State *L, const struct lbpf_object *owner,
 			 const char *name, const char *done);
 /* Mark `o` in use until the calling C function returns or raises: pushes a
  * to-be-closed guard (nothing when `o` is NULL). obj:close() raises
- * "object is in use" meanwhile. */
+ * "object is in use" meanwhile. Never lua_settop/lua_pop below the guard
+ * afterwards: Lua 5.4.4 may corrupt its stack closing it that way; return
+ * (or raise) instead. */
 void lbpf_object_busy(lua_State *L, struct lbpf_object *o);
 /* raise "libbpf.object: object is in use ..." when it is */
 void lbpf_check_not_busy(lua_State *L, const struct lbpf_object *o);

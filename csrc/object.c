@@ -478,7 +478,7 @@ static int load_legacy(lua_State *L, struct lbpf_object *o)
 	}
 	o->loaded = 1;
 	lbpf_print_leave(L, frame);
-	lua_settop(L, 1);
+	lua_pushvalue(L, 1);   /* no settop: the busy guard is below */
 	return 1;
 }
 
@@ -516,7 +516,7 @@ static int object_load(lua_State *L)
 		return n;
 	}
 	lbpf_print_leave(L, frame);
-	lua_settop(L, 1);
+	lua_pushvalue(L, 1);   /* no settop: the busy guard is below */
 	return 1;
 }
 

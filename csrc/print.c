@@ -205,13 +205,15 @@ int lbpf_print_enter(lua_State *L)
 	return lua_gettop(L);
 }
 
-/* Close the frame slot: popped when on top, else left nil. */
+/* Close the frame slot: popped when on top, else left nil. Always
+ * lua_closeslot: Lua 5.4.4's lua_settop (and lua_pop) closing a
+ * to-be-closed slot may keep a stale stack pointer when the __close call
+ * grows the stack (fixed in 5.4.5). */
 static void frame_drop(lua_State *L, int idx)
 {
+	lua_closeslot(L, idx);
 	if (idx == lua_gettop(L))
 		lua_pop(L, 1);
-	else
-		lua_closeslot(L, idx);
 }
 
 void lbpf_print_leave(lua_State *L, int idx)
