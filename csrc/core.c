@@ -28,6 +28,7 @@ static void (*const openers[])(lua_State *L) = {
 	lbpf_open_probe,
 	lbpf_open_syms,
 	lbpf_open_os,
+	lbpf_open_print_late,   /* wraps functions the others registered */
 };
 
 LBPF_EXPORT int luaopen_libbpf_core(lua_State *L)

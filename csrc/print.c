@@ -319,6 +319,41 @@ static int print_set_print(lua_State *L)
 	return 0;
 }
 
+/* A module function run inside one print frame (upvalue 1: the function),
+ * for functions whose files keep no print calls of their own. */
+static int print_guarded(lua_State *L)
+{
+	int n = lua_gettop(L), frame, i;
+
+	frame = lbpf_print_enter(L);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	for (i = 1; i <= n; i++)
+		lua_pushvalue(L, i);
+	lua_call(L, n, LUA_MULTRET);
+	n = lua_gettop(L) - frame;
+	lbpf_print_leave(L, frame);
+	return n;
+}
+
+/* After the other files: the module functions that load BTF (btf.c) print
+ * through frames too. */
+void lbpf_open_print_late(lua_State *L)
+{
+	static const char *const wrapped[] = {
+		"btf_parse", "btf_vmlinux", "btf_kernel", NULL
+	};
+	int i;
+
+	for (i = 0; wrapped[i]; i++) {
+		if (lua_getfield(L, -1, wrapped[i]) != LUA_TFUNCTION) {
+			lua_pop(L, 1);
+			continue;
+		}
+		lua_pushcclosure(L, print_guarded, 1);
+		lua_setfield(L, -2, wrapped[i]);
+	}
+}
+
 void lbpf_open_print(lua_State *L)
 {
 	libbpf_set_print(print_cb);

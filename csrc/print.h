@@ -9,6 +9,8 @@
 
 /* routes libbpf's output, sets bpf.set_print in the table at -1 */
 void lbpf_open_print(lua_State *L);
+/* last opener: wraps the module functions that load BTF in print frames */
+void lbpf_open_print_late(lua_State *L);
 /* Around every libbpf call that may print: enter pushes a print frame (a
  * to-be-closed value, kept per thread) that collects libbpf's messages and
  * returns its index; leave, called after libbpf returned, runs the Lua
