@@ -64,7 +64,8 @@ static const char *prog_type_missing(enum bpf_prog_type t, char *why,
  * create its link: the only sure test of fentry/fexit/LSM/iter. */
 static const char *tracing_missing(enum bpf_prog_type type,
 				   enum bpf_attach_type attach,
-				   const char *func, char *why, size_t n)
+				   const char *func, bool link,
+				   char *why, size_t n)
 {
 	static const struct bpf_insn insns[] = {
 		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 0},
@@ -90,6 +91,10 @@ static const char *tracing_missing(enum bpf_prog_type type,
 		snprintf(why, n, "the kernel refuses to load a test program "
 			 "(%s)", err == 524 ? "not supported" : strerror(err));
 		return why;
+	}
+	if (!link) { /* the link needs a target the probe does not have */
+		close(fd);
+		return NULL;
 	}
 	lfd = bpf_link_create(fd, 0, attach, NULL);
 	err = errno;
@@ -161,13 +166,13 @@ static const char *probe_perf_event(char *why, size_t n)
 static const char *probe_fentry(char *why, size_t n)
 {
 	return tracing_missing(BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY,
-			       "do_nanosleep", why, n);
+			       "do_nanosleep", true, why, n);
 }
 
 static const char *probe_fexit(char *why, size_t n)
 {
 	return tracing_missing(BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT,
-			       "do_nanosleep", why, n);
+			       "do_nanosleep", true, why, n);
 }
 
 static const char *probe_lsm(char *why, size_t n)
@@ -187,13 +192,22 @@ static const char *probe_lsm(char *why, size_t n)
 		}
 	}
 	return tracing_missing(BPF_PROG_TYPE_LSM, BPF_LSM_MAC,
-			       "bpf_lsm_file_open", why, n);
+			       "bpf_lsm_file_open", true, why, n);
 }
 
 static const char *probe_iter(char *why, size_t n)
 {
 	return tracing_missing(BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER,
-			       "bpf_iter_task", why, n);
+			       "bpf_iter_task", true, why, n);
+}
+
+/* Iterators over a map's elements are a separate target: some kernels
+ * refuse to load them (EPERM) while task iterators work. Loading is what
+ * is probed; the link needs a map. */
+static const char *probe_iter_map(char *why, size_t n)
+{
+	return tracing_missing(BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER,
+			       "bpf_iter_bpf_map_elem", false, why, n);
 }
 
 static const char *probe_xdp(char *why, size_t n)
@@ -235,6 +249,7 @@ static const struct {
 	{"fexit", probe_fexit},
 	{"lsm", probe_lsm},
 	{"iter", probe_iter},
+	{"iter_map", probe_iter_map},
 	{"xdp", probe_xdp},
 	{"tc", probe_tc},
 	{"cgroup", probe_cgroup},

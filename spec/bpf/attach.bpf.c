@@ -165,19 +165,6 @@ int dump_task(struct bpf_iter__task *ctx)
 	return 0;
 }
 
-SEC("iter/bpf_map_elem")
-int dump_counts(struct bpf_iter__bpf_map_elem *ctx)
-{
-	struct seq_file *seq = ctx->meta->seq;
-	__u32 *key = ctx->key;
-	__u64 *val = ctx->value;
-
-	if (!key || !val)
-		return 0;
-	BPF_SEQ_PRINTF(seq, "%u=%llu\n", *key, *val);
-	return 0;
-}
-
 SEC("kprobe/do_nanosleep")
 int on_kprobe(struct pt_regs *ctx)
 {
