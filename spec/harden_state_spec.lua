@@ -24,7 +24,6 @@ end
 
 local function attach_obj()
   local obj = assert(bpf.open(H.obj("attach")))
-  obj.progs.dump_counts:set_autoload(false)   -- not needed here
   assert(obj:load())
   return obj
 end
@@ -70,6 +69,13 @@ describe("libbpf's print callback (item 11)", function()
     bpf.set_print(function(_, msg) got[#got + 1] = msg end)
     assert.is_nil((obj:load()))
     assert.matches("failed to load", table.concat(got))
+  end)
+
+  it("brings messages of BTF loading to the printer", function()
+    local got = {}
+    bpf.set_print(function(_, msg) got[#got + 1] = msg end, "debug")
+    assert.is_nil((bpf.btf_parse("/etc/hostname")))
+    assert.matches("failed to get EHDR from /etc/hostname", table.concat(got))
   end)
 
   it("raises the printer's error after libbpf returned", function()
@@ -267,7 +273,7 @@ describe("a stop signal (item 13)", function()
       h.cleanup()
       os.execute("tc qdisc del dev lo clsact 2>/dev/null")
     end)
-    h:send('obj.progs.dump_counts:set_autoload(false); bpf.set_print(function() end)\n')
+    h:send('bpf.set_print(function() end)\n')
     h:send('obj:load(); l = obj.progs.tc_udp:attach_tc{ifname = "lo"}; print("re" .. "ady")\n')
     h:wait_output("ready")
     assert.matches("tc_udp", H.tc_filters("lo", "ingress"))

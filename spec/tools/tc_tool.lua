@@ -11,7 +11,6 @@ local how = opts[1] or "sleep"
 
 bpf.set_print(function() end)
 local obj = assert(bpf.open("spec/bpf/attach.bpf.o"))
-obj.progs.dump_counts:set_autoload(false)   -- not needed here
 assert(obj:load())
 assert(obj.progs.tc_udp:attach_tc{ifname = "lo", hook = "ingress"})
 local rb
