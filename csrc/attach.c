@@ -95,7 +95,7 @@ static int attach_guarded(lua_State *L)
 	int n = lua_gettop(L), frame, i;
 
 	if (p && p->owner && !p->owner->closed)
-		lbpf_object_busy(L, p->owner);
+		lbpf_object_busy(L, p->owner, 1);
 	frame = lbpf_print_enter(L);
 	lua_pushvalue(L, lua_upvalueindex(1));
 	for (i = 1; i <= n; i++)

@@ -119,30 +119,39 @@ void lbpf_check_settable(lua_State *L, const struct lbpf_object *owner,
 
 #define BUSY_MT "libbpf.busy_guard"
 
+/* __close, and __gc for a guard left open (a coroutine that raised keeps
+ * its to-be-closed values until it is collected): the guard holds its
+ * object in its user value, so the object is still there. */
 static int busy_close(lua_State *L)
 {
 	struct lbpf_object **op = luaL_checkudata(L, 1, BUSY_MT);
 
 	if (*op) {
-		(*op)->busy--;
+		if ((*op)->busy > 0)
+			(*op)->busy--;
 		*op = NULL;
 	}
 	return 0;
 }
 
-void lbpf_object_busy(lua_State *L, struct lbpf_object *o)
+void lbpf_object_busy(lua_State *L, struct lbpf_object *o, int keepidx)
 {
 	struct lbpf_object **op;
 
 	if (!o)
 		return;
-	op = lua_newuserdatauv(L, sizeof(*op), 0);
+	keepidx = lua_absindex(L, keepidx);
+	op = lua_newuserdatauv(L, sizeof(*op), 1);
 	*op = NULL;
 	if (luaL_newmetatable(L, BUSY_MT)) {
 		lua_pushcfunction(L, busy_close);
 		lua_setfield(L, -2, "__close");
+		lua_pushcfunction(L, busy_close);
+		lua_setfield(L, -2, "__gc");
 	}
 	lua_setmetatable(L, -2);
+	lua_pushvalue(L, keepidx);    /* keeps the object's memory */
+	lua_setiuservalue(L, -2, 1);
 	lua_toclose(L, -1);
 	*op = o;
 	o->busy++;

@@ -101,11 +101,12 @@ void lbpf_check_settable(lua_State *L, const struct lbpf_object *owner,
 			 int has_handle, const char *cls, const char *what,
 			 const char *name, const char *done);
 /* Mark `o` in use until the calling C function returns or raises: pushes a
- * to-be-closed guard (nothing when `o` is NULL). obj:close() raises
+ * to-be-closed guard (nothing when `o` is NULL) that holds the value at
+ * `keepidx` (a handle keeping the object alive). obj:close() raises
  * "object is in use" meanwhile. Never lua_settop/lua_pop below the guard
  * afterwards: Lua 5.4.4 may corrupt its stack closing it that way; return
  * (or raise) instead. */
-void lbpf_object_busy(lua_State *L, struct lbpf_object *o);
+void lbpf_object_busy(lua_State *L, struct lbpf_object *o, int keepidx);
 /* raise "libbpf.object: object is in use ..." when it is */
 void lbpf_check_not_busy(lua_State *L, const struct lbpf_object *o);
 /* object's user value table field (maps, progs, links...) pushed on the stack */

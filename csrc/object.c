@@ -491,7 +491,7 @@ static int object_load(lua_State *L)
 
 	/* the options' metamethods and the printer must not close it */
 	lua_settop(L, 2);
-	lbpf_object_busy(L, o);
+	lbpf_object_busy(L, o, 1);
 	lbpf_check_options(L, 2, "load", opts);
 	level = (int)lbpf_opt_integer(L, 2, "log_level", 0);
 	if (o->loaded)
@@ -530,7 +530,7 @@ static int object_attach(lua_State *L)
 	int progs, result, frame, n;
 
 	lbpf_require_loaded(L, o, "libbpf.object: attach", 1);
-	lbpf_object_busy(L, o);
+	lbpf_object_busy(L, o, 1);
 	lua_newtable(L);
 	result = lua_gettop(L);
 	lbpf_object_field(L, 1, "progs");
@@ -583,13 +583,10 @@ static int object_attach(lua_State *L)
 
 /* Destroy links first (a link may reference the object's programs and, for
  * USDT, its memory), then the libbpf object. Safe to call twice. */
-static int object_close(lua_State *L)
+static int object_release(lua_State *L, struct lbpf_object *o)
 {
-	struct lbpf_object *o = luaL_checkudata(L, 1, LBPF_OBJECT);
-
 	if (o->closed)
 		return 0;
-	lbpf_check_not_busy(L, o);
 	o->closed = 1;
 	lua_getiuservalue(L, 1, 1);
 	if (lua_getfield(L, -1, "links") == LUA_TTABLE) {
@@ -608,6 +605,23 @@ static int object_close(lua_State *L)
 	lbpf_legacy_free(o->legacy);   /* closes the maps' and programs' fds */
 	o->legacy = NULL;
 	return 0;
+}
+
+/* obj:close(), __close: not while a call is using the object */
+static int object_close(lua_State *L)
+{
+	struct lbpf_object *o = luaL_checkudata(L, 1, LBPF_OBJECT);
+
+	if (!o->closed)
+		lbpf_check_not_busy(L, o);
+	return object_release(L, o);
+}
+
+/* __gc: no call can be using an object being collected (a busy mark left
+ * by a coroutine that raised is stale) */
+static int object_gc(lua_State *L)
+{
+	return object_release(L, luaL_checkudata(L, 1, LBPF_OBJECT));
 }
 
 static int object_tostring(lua_State *L)
@@ -733,7 +747,7 @@ void lbpf_open_object(lua_State *L)
 		"name", "format", "loaded", "maps", "progs", "vars", NULL
 	};
 	static const luaL_Reg meta[] = {
-		{"__gc", object_close},
+		{"__gc", object_gc},
 		{"__close", object_close},
 		{"__tostring", object_tostring},
 		{NULL, NULL}

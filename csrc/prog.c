@@ -149,7 +149,7 @@ static int prog_test_run(lua_State *L)
 	/* the options' metamethods must not close the object: its program
 	 * fd would be closed, maybe reused, under the run */
 	lua_settop(L, 2);
-	lbpf_object_busy(L, p->owner);
+	lbpf_object_busy(L, p->owner, 1);
 	lbpf_check_options(L, 2, "test_run", keys);
 	if (lua_istable(L, 2)) {
 		lua_getfield(L, 2, "data");

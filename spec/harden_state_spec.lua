@@ -185,6 +185,23 @@ describe("an object closed while a call uses it (item 14)", function()
     obj:close()
   end)
 
+  it("is free again once a coroutine that raised in the middle of a call is collected", function()
+    local obj = assert(bpf.open(H.obj("counter")))
+    local co = coroutine.create(function()
+      obj:load(setmetatable({}, {__index = function() error("no options today") end}))
+    end)
+    local ok, err = coroutine.resume(co)
+    assert.is_false(ok)
+    assert.matches("no options today", err)
+    -- the dead coroutine still holds the call: the object is in use
+    assert.error_matches(function() obj:close() end, "object is in use")
+    co = nil  -- luacheck: ignore
+    collectgarbage()
+    collectgarbage()
+    obj:close()
+    assert.equal("libbpf.object (closed)", tostring(obj))
+  end)
+
   it("m:update with a value whose __index closes the object raises", function()
     local obj <close> = assert(bpf.open(H.obj("harden_state")))
     assert(obj:load())
