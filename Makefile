@@ -130,7 +130,7 @@ NEED_TOOLS += strace
 test: all trace-mounts
 	@$(MAKE) --no-print-directory lint
 	@mkdir -p build; : > build/test.tap; \
-	export LBPF_SPEC_RUN=run$$(date +%s%N)x$$$$ LBPF_HOST_PID=$$$$ \
+	export LBPF_SPEC_RUN=run$$(date +%s%N)x$$$$ LBPF_HOST_PID=$$$$ LBPF_SPECS="$(SPECS)" \
 	  LBPF_HOST_BEFORE=$(CURDIR)/build/host-before.txt LBPF_SPEC_IDS=$(CURDIR)/build/spec-ids.txt \
 	  LBPF_FRESH_BPFFS=$(CURDIR)/build/bpffs-fresh.txt; \
 	$(TESTENV) $(LUA) spec/host_state.lua > build/host-before.txt || exit 1; \
@@ -161,6 +161,8 @@ install: all
 	install -d $(DESTDIR)$(EXAMPLESDIR)
 	install -m 755 examples/*.lua $(DESTDIR)$(EXAMPLESDIR)/
 	install -m 644 examples/*.bpf.o $(DESTDIR)$(EXAMPLESDIR)/
+	install -d $(DESTDIR)$(EXAMPLESDIR)/exporter
+	install -m 644 examples/exporter/*.lua $(DESTDIR)$(EXAMPLESDIR)/exporter/
 
 clean:
 	rm -rf build libbpf $(BPF_OBJS) $(LEGACY_BPF_OBJS) bench/cbench.so bench/ringbuf_bench.so
@@ -179,12 +181,26 @@ build/load_c: spec/compat/load_c.c
 	@mkdir -p build
 	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror $< -o $@ $(MOD_LIBS)
 
+# ---- exporter (issue 18): examples/exporter.lua serves metrics with lua-http
+# on a cqueues loop; spec/exporter_spec.lua checks its output with promtool and
+# has a real prometheus server scrape it (queried through its HTTP API, JSON
+# read with dkjson).
+DEB_PKGS     += lua-http lua-cqueues prometheus lua-dkjson
+NEED_TOOLS   += prometheus promtool
+
 # ring buffer bench (events, bench/ringbuf.lua): the C consumer, then the
 # Lua-vs-C lines, printed by `make bench` before the other benches
 .PHONY: bench-ringbuf
 bench: bench-ringbuf
 bench-ringbuf: all mounts bench/ringbuf_bench.so
 	$(TESTENV) $(LUA) bench/ringbuf.lua
+
+# metrics bench (issue 18, bench/metrics.lua): a 10,000-series scrape and the
+# longest ring buffer polling gap during scrapes on the exporter's loop
+.PHONY: bench-metrics
+bench: bench-metrics
+bench-metrics: all mounts
+	$(TESTENV) $(LUA) bench/metrics.lua
 
 bench/ringbuf_bench.so: bench/ringbuf_bench.c bench/clock.h
 	$(CC) $(MOD_CFLAGS) -shared -o $@ $< $(MOD_LIBS)

@@ -20,6 +20,7 @@
 #include <linux/if_link.h>
 
 #include "attach.h"
+#include "packet.h"
 #include "handles.h"
 #include "link.h"
 #include "names.h"
@@ -216,11 +217,13 @@ static void socket_detach(struct lbpf_link *l)
 static int net_attach_socket(lua_State *L)
 {
 	struct lbpf_prog *p = lbpf_attach_loaded_prog(L, "attach_socket");
-	int fd = (int)luaL_checkinteger(L, 2);
+	int fd = lbpf_socket_fd(L, 2); /* a bpf.packet_socket() or a number */
 	int prog_fd = lbpf_prog_fd(p);
 	struct netlink_attach *na;
 	char kind[64];
 
+	if (fd < 0)
+		fd = (int)luaL_checkinteger(L, 2);
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &prog_fd, sizeof(prog_fd)))
 		return lbpf_push_error(L, errno, "attach '%s' to socket fd %d "
 				       "failed", lbpf_prog_name(p), fd);

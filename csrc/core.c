@@ -7,6 +7,7 @@
 #include "link.h"
 #include "map.h"
 #include "open.h"
+#include "packet.h"
 #include "print.h"
 #include "probe.h"
 #include "prog.h"
@@ -27,6 +28,8 @@ static void (*const openers[])(lua_State *L) = {
 	lbpf_open_user_ringbuf,
 	lbpf_open_probe,
 	lbpf_open_syms,
+	lbpf_open_packet,
+	lbpf_open_proc,
 	lbpf_open_os,
 	lbpf_open_print_late,   /* wraps functions the others registered */
 };

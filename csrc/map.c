@@ -13,15 +13,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "codec.h"
 #include "map.h"
 #include "names.h"
-
-#ifndef ENOTSUPP
-#define ENOTSUPP 524    /* the kernel's internal "not supported" */
-#endif
 
 
 /* int_key/int_value of a codec (NULL: the integer default of 1/2/4/8) */
@@ -61,18 +63,24 @@ static int hot_fd(lua_State *L, int idx, struct lbpf_map *m)
  * (else the caller takes the general path, which raises or truncates). */
 static int store_int(int size, lua_Integer v, void *buf)
 {
+	uint8_t u8;
+	uint16_t u16;
+	uint32_t u32;
+	uint64_t u64;
+
+	/* memcpy: the buffers are char arrays, not aligned integers */
 	switch (size) {
 	case 1:
 		if (v < -128 || v > 255) return 0;
-		*(uint8_t *)buf = (uint8_t)v; return 1;
+		u8 = (uint8_t)v; memcpy(buf, &u8, 1); return 1;
 	case 2:
 		if (v < -32768 || v > 65535) return 0;
-		*(uint16_t *)buf = (uint16_t)v; return 1;
+		u16 = (uint16_t)v; memcpy(buf, &u16, 2); return 1;
 	case 4:
 		if (v < INT32_MIN || v > (lua_Integer)UINT32_MAX) return 0;
-		*(uint32_t *)buf = (uint32_t)v; return 1;
+		u32 = (uint32_t)v; memcpy(buf, &u32, 4); return 1;
 	default:
-		*(uint64_t *)buf = (uint64_t)v; return 1;
+		u64 = (uint64_t)v; memcpy(buf, &u64, 8); return 1;
 	}
 }
 
@@ -80,14 +88,19 @@ static int store_int(int size, lua_Integer v, void *buf)
  * rather than calling the codec's lbpf_load_uint */
 static lua_Integer load_int(int kind, const void *buf)
 {
+	uint8_t u8;
+	uint16_t u16;
+	uint32_t u32;
+	uint64_t u64;
+
 	switch (kind) {
-	case 1: return *(const uint8_t *)buf;
-	case -1: return *(const int8_t *)buf;
-	case 2: return *(const uint16_t *)buf;
-	case -2: return *(const int16_t *)buf;
-	case 4: return *(const uint32_t *)buf;
-	case -4: return *(const int32_t *)buf;
-	default: return (lua_Integer)*(const uint64_t *)buf;
+	case 1: memcpy(&u8, buf, 1); return u8;
+	case -1: memcpy(&u8, buf, 1); return (int8_t)u8;
+	case 2: memcpy(&u16, buf, 2); return u16;
+	case -2: memcpy(&u16, buf, 2); return (int16_t)u16;
+	case 4: memcpy(&u32, buf, 4); return u32;
+	case -4: memcpy(&u32, buf, 4); return (int32_t)u32;
+	default: memcpy(&u64, buf, 8); return (lua_Integer)u64;
 	}
 }
 
@@ -322,140 +335,6 @@ static int map_keys(lua_State *L)
 	return 1;
 }
 
-/* Fill the table at -1 by iteration (maps without batch support). */
-static int dump_iterate(lua_State *L, struct lbpf_map *m, int fd,
-			const struct elem_opts *o)
-{
-	size_t ks = lbpf_map_key_size(m), slot;
-	int ncpu, started = 0;
-	char *keys = lua_newuserdatauv(L, 2 * (ks ? ks : 1), 0);
-	char *val = lua_newuserdatauv(L, lbpf_map_value_buf_size(m, &slot, &ncpu), 0);
-
-	lua_rotate(L, -3, 1);   /* the result table back on top */
-	lua_rotate(L, -3, 1);
-	for (;;) {
-		if (bpf_map_get_next_key(fd, started ? keys : NULL, keys + ks)) {
-			if (errno == ENOENT)
-				return 0;
-			return errno;
-		}
-		started = 1;
-		memcpy(keys, keys + ks, ks);
-		if (bpf_map_lookup_elem(fd, keys, val)) {
-			if (errno == ENOENT)
-				continue;
-			return errno;
-		}
-		lbpf_map_decode(L, o->kc, keys, ks);
-		lbpf_map_push_value_as(L, m, o->vc, val, o->raw);
-		lua_rawset(L, -3);
-	}
-}
-
-/* Push a table of every element read with BPF_MAP_LOOKUP_BATCH: all batches
- * first, so the table is created at its final size (no rehash while it
- * grows). Returns EINVAL/ENOTSUPP (nothing pushed) when the map type has no
- * batch ops. */
-static int dump_batch(lua_State *L, struct lbpf_map *m, int fd,
-		      const struct elem_opts *o)
-{
-	size_t ks = lbpf_map_key_size(m), slot, vsize;
-	int ncpu;
-	__u32 max = m->map ? bpf_map__max_entries(m->map) : m->max_entries;
-	__u32 total = 0, count, i;
-	__u64 in_tok = 0, out_tok = 0;
-	char *keys, *vals;
-	int err = 0;
-
-	vsize = lbpf_map_value_buf_size(m, &slot, &ncpu);
-	max = max ? max : 1;
-	keys = lua_newuserdatauv(L, (size_t)max * ks, 0);
-	vals = lua_newuserdatauv(L, (size_t)max * vsize, 0);
-	while (!err && total < max) {
-		count = max - total;
-		err = bpf_map_lookup_batch(fd, total ? &in_tok : NULL, &out_tok,
-					   keys + (size_t)total * ks,
-					   vals + (size_t)total * vsize, &count,
-					   NULL) ? errno : 0;
-		if (err && err != ENOENT) {
-			lua_pop(L, 2);
-			return err;
-		}
-		total += count;
-		in_tok = out_tok;
-	}
-	lua_createtable(L, 0, (int)total);
-	for (i = 0; i < total; i++) {
-		lbpf_map_decode(L, o->kc, keys + (size_t)i * ks, ks);
-		lbpf_map_push_value_as(L, m, o->vc, vals + (size_t)i * vsize, o->raw);
-		lua_rawset(L, -3);
-	}
-	return 0;
-}
-
-/* m:dump([{raw=, type=, key_type=}]) -> {key = value, ...}, with the batch
- * syscall where the map type has it, else by iteration */
-static int map_dump(lua_State *L)
-{
-	struct lbpf_map *m = lbpf_check_map(L, 1);
-	int fd = lbpf_map_ready_fd(L, m), err;
-	struct elem_opts o;
-
-	lbpf_map_ensure_codecs(L, 1, m);
-	lbpf_map_elem_opts(L, 2, "dump", m, &o);
-	lua_settop(L, 2);
-	err = lbpf_map_key_size(m) ? dump_batch(L, m, fd, &o) : EINVAL;
-	if (err == EINVAL || err == ENOTSUPP || err == EOPNOTSUPP ||
-	    err == ENOSPC) {
-		lua_settop(L, 2);
-		lua_newtable(L);
-		err = dump_iterate(L, m, fd, &o);
-	}
-	if (err)
-		return lbpf_push_error(L, err, "dump of map '%s' failed",
-				       lbpf_map_name(m));
-	return 1;
-}
-
-/* m:clear() -> number of entries removed (arrays: zeroed) */
-static int map_clear(lua_State *L)
-{
-	struct lbpf_map *m = lbpf_check_map(L, 1);
-	int fd = lbpf_map_ready_fd(L, m);
-	size_t ks = lbpf_map_key_size(m), slot, total;
-	__u32 type = lbpf_map_type(m);
-	lua_Integer n = 0;
-	int ncpu;
-	char *key, *val;
-
-	total = lbpf_map_value_buf_size(m, &slot, &ncpu);
-	key = lua_newuserdatauv(L, ks ? ks : 1, 0);
-	val = lua_newuserdatauv(L, total, 0);
-	memset(val, 0, total);
-	if (type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY) {
-		__u32 i, max = m->map ? bpf_map__max_entries(m->map)
-				       : m->max_entries;
-		for (i = 0; i < max; i++, n++)
-			if (bpf_map_update_elem(fd, &i, val, BPF_ANY))
-				return lbpf_push_error(L, errno, "clear of map "
-						       "'%s' failed", lbpf_map_name(m));
-	} else if (!ks) {   /* queue, stack: pop until empty */
-		while (!bpf_map_lookup_and_delete_elem(fd, NULL, val))
-			n++;
-	} else {
-		/* delete the first key until none is left: deleting while
-		 * walking get_next_key would restart on hash maps anyway */
-		while (!bpf_map_get_next_key(fd, NULL, key)) {
-			if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
-				return lbpf_push_error(L, errno, "clear of map "
-						       "'%s' failed", lbpf_map_name(m));
-			n++;
-		}
-	}
-	lua_pushinteger(L, n);
-	return 1;
-}
-
 /* m:push(value [, "any"|"exist"]) for queue/stack maps ("exist" overwrites
  * the oldest when full) */
 static int map_push(lua_State *L)
@@ -538,19 +417,83 @@ static int map_pin(lua_State *L)
 	return 1;
 }
 
+/* Check that `path` names a pin on a BPF filesystem, reached without
+ * following any symlink, and (unlink_it) remove it through the directory
+ * checked. Returns 0, or an errno with *why saying what is wrong. */
+static int map_check_pin(const char *path, int unlink_it, const char **why)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_NO_SYMLINKS,
+	};
+	char dir[PATH_MAX];
+	const char *base = strrchr(path, '/');
+	struct statfs sfs;
+	struct stat st;
+	int dfd, err = 0;
+
+	*why = NULL;
+	if (strlen(path) >= sizeof(dir))
+		return ENAMETOOLONG;
+	if (!base) {
+		strcpy(dir, ".");
+		base = path;
+	} else {
+		snprintf(dir, sizeof(dir), "%.*s", base == path ? 1 :
+			 (int)(base - path), path);
+		base++;
+	}
+	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		return EINVAL;
+	dfd = (int)syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how));
+	if (dfd < 0) {
+		if (errno == ELOOP)
+			*why = "a directory on its path is a symlink";
+		return errno;
+	}
+	if (fstatfs(dfd, &sfs) || sfs.f_type != BPF_FS_MAGIC) {
+		*why = "not on a BPF filesystem";
+		err = EXDEV;
+	} else if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW)) {
+		err = errno;
+	} else if (!S_ISREG(st.st_mode)) {
+		*why = S_ISLNK(st.st_mode) ? "a symlink, not a pin"
+					   : "not a pin";
+		err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+	} else if (unlink_it && unlinkat(dfd, base, 0)) {
+		err = errno;
+	}
+	close(dfd);
+	return err;
+}
+
+/* m:unpin([path]): removes the map's pin, and only a pin: a path that is
+ * not a pin on bpffs, or that goes through a symlink, is refused. */
 static int map_unpin(lua_State *L)
 {
 	struct lbpf_map *m = lbpf_check_map(L, 1);
 	const char *path = luaL_optstring(L, 2, NULL);
+	const char *why;
 	int err;
 
-	if (m->map)
-		err = bpf_map__unpin(m->map, path);
-	else
-		err = unlink(luaL_checkstring(L, 2)) ? -errno : 0;
+	if (m->map && !path)
+		path = bpf_map__pin_path(m->map);
+	if (!path)
+		return luaL_argerror(L, 2, "a path is needed (no pin_path set)");
+	/* libbpf maps: libbpf unlinks (it keeps its "pinned" state) once the
+	 * path has been checked; fd-backed maps unlink in the checked dir */
+	err = map_check_pin(path, m->map == NULL, &why);
+	if (!err && m->map) {
+		int r = bpf_map__unpin(m->map, path);
+
+		err = r ? lbpf_errno(r) : 0;
+	}
+	if (err && why)
+		return lbpf_push_error(L, err, "unpin of map '%s' at '%s' "
+				       "refused: %s", lbpf_map_name(m), path, why);
 	if (err)
-		return lbpf_push_error(L, lbpf_errno(err),
-				       "unpin of map '%s' failed", lbpf_map_name(m));
+		return lbpf_push_error(L, err, "unpin of map '%s' at '%s' failed",
+				       lbpf_map_name(m), path);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -627,12 +570,15 @@ static int map_get(lua_State *L)
 	return 1;
 }
 
-/* m[key] = value updates, m[key] = nil deletes. */
+/* m[key] = value updates, m[key] = nil deletes (an absent key is no
+ * error); an assignment has no result to return, so the kernel's no (an
+ * array map's EINVAL, EPERM...) is raised, for delete as for update. */
 static int map_newindex(lua_State *L)
 {
 	if (lua_isnil(L, 3)) {
 		lua_settop(L, 2);
-		map_delete(L);
+		if (map_delete(L) == 3)
+			return luaL_error(L, "%s", lua_tostring(L, -2));
 		return 0;
 	}
 	lua_settop(L, 3);
@@ -690,8 +636,6 @@ void lbpf_open_map(lua_State *L)
 		{"delete", map_delete},
 		{"lookup_and_delete", map_lookup_and_delete},
 		{"keys", map_keys},
-		{"dump", map_dump},
-		{"clear", map_clear},
 		{"push", map_push},
 		{"pop", map_pop},
 		{"peek", map_peek},
@@ -711,7 +655,7 @@ void lbpf_open_map(lua_State *L)
 	};
 
 	static const luaL_Reg *const tables[] = {
-		methods, lbpf_map_config_methods, NULL
+		methods, lbpf_map_config_methods, lbpf_map_bulk_methods, NULL
 	};
 
 	lbpf_new_class_tables(L, LBPF_MAP, meta, tables, map_get);

@@ -21,6 +21,9 @@ void lbpf_open_map(lua_State *L);
 /* map_new.c: bpf.map_create, bpf.map_from_pinned/_id/_fd */
 extern const luaL_Reg lbpf_map_functions[];
 
+/* ---- map_bulk.c: m:dump(), m:clear() ----------------------------------- */
+extern const luaL_Reg lbpf_map_bulk_methods[];
+
 /* ---- map_config.c: m:set_* before load ---------------------------------- */
 extern const luaL_Reg lbpf_map_config_methods[];
 
@@ -33,7 +36,10 @@ const char *lbpf_map_name(const struct lbpf_map *m);
 int lbpf_map_is_percpu(__u32 type);
 /* Size of the value buffer the syscalls fill: per-CPU maps hold one 8-byte
  * aligned slot per possible CPU. */
-size_t lbpf_map_value_buf_size(const struct lbpf_map *m, size_t *slot, int *n);
+size_t lbpf_map_value_buf_size(lua_State *L, const struct lbpf_map *m,
+			       size_t *slot, int *n);
+/* 1 when fd is a BPF map, 0 when another kind of fd, -errno when unknown */
+int lbpf_fd_is_map(int fd);
 /* An element op needs a created map: its fd, or raise. */
 int lbpf_map_ready_fd(lua_State *L, struct lbpf_map *m);
 

@@ -3,7 +3,9 @@
  * m:reuse_fd): they change libbpf's map definition, so only before load.
  * map.c lists `lbpf_map_config_methods`.
  */
+#include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "map.h"
 #include "names.h"
@@ -17,7 +19,38 @@ static struct lbpf_map *map_check_settable(lua_State *L, const char *what)
 
 	lbpf_check_settable(L, m->owner, m->map != NULL, LBPF_MAP, what,
 			    lbpf_map_name(m), "created");
+	/* reuse_fd gives the map a fd before load: the hot path may have
+	 * cached it and the attributes a setter is about to change */
+	m->cached = 0;
 	return m;
+}
+
+/* After a change of the key/value layout the BTF codecs are found again. */
+static void map_forget_codecs(struct lbpf_map *m)
+{
+	m->typed = 0;
+	m->key_codec = m->value_codec = NULL;
+}
+
+/* libbpf 1.1 keeps a global-data map's (.bss, .data, .rodata, custom
+ * sections) image mmapped at the ELF's size and munmaps value_size x
+ * max_entries at close, and copies value_size bytes of it into the map at
+ * load: a new size would unmap or read what follows. Refuse changing it. */
+static void map_check_image_size(lua_State *L, struct lbpf_map *m,
+				 const char *what, __u32 value_size,
+				 __u32 max_entries)
+{
+	size_t size;
+
+	if (!bpf_map__initial_value(m->map, &size))
+		return;
+	if (value_size != bpf_map__value_size(m->map) ||
+	    max_entries != bpf_map__max_entries(m->map))
+		luaL_error(L, "libbpf.map: %s: map '%s' holds global variables; "
+			   "its size (value_size %d, max_entries %d) cannot "
+			   "change", what, lbpf_map_name(m),
+			   (int)bpf_map__value_size(m->map),
+			   (int)bpf_map__max_entries(m->map));
 }
 
 static int map_setter_result(lua_State *L, struct lbpf_map *m, int err,
@@ -48,10 +81,39 @@ static int map_set_u32(lua_State *L, const char *what,
 	{                                                                  \
 		return map_set_u32(L, #name, bpf_map__##name);             \
 	}
-U32_SETTER(set_max_entries)
-U32_SETTER(set_value_size)
-U32_SETTER(set_key_size)
 U32_SETTER(set_numa_node)
+
+static int map_set_max_entries(lua_State *L)
+{
+	struct lbpf_map *m = map_check_settable(L, "set_max_entries");
+	__u32 n = map_check_u32(L, 2);
+
+	map_check_image_size(L, m, "set_max_entries",
+			     bpf_map__value_size(m->map), n);
+	return map_setter_result(L, m, bpf_map__set_max_entries(m->map, n),
+				 "set_max_entries");
+}
+
+static int map_set_value_size(lua_State *L)
+{
+	struct lbpf_map *m = map_check_settable(L, "set_value_size");
+	__u32 n = map_check_u32(L, 2);
+
+	map_check_image_size(L, m, "set_value_size", n,
+			     bpf_map__max_entries(m->map));
+	map_forget_codecs(m);
+	return map_setter_result(L, m, bpf_map__set_value_size(m->map, n),
+				 "set_value_size");
+}
+
+static int map_set_key_size(lua_State *L)
+{
+	struct lbpf_map *m = map_check_settable(L, "set_key_size");
+
+	map_forget_codecs(m);
+	return map_setter_result(L, m, bpf_map__set_key_size(m->map,
+				 map_check_u32(L, 2)), "set_key_size");
+}
 
 /* m:set_map_flags(n | "name" | {names}) */
 static int map_set_map_flags(lua_State *L)
@@ -79,6 +141,7 @@ static int map_set_type(lua_State *L)
 	if (type < 0)
 		luaL_argerror(L, 2, lua_pushfstring(L, "unknown map type '%s'",
 						    name));
+	map_forget_codecs(m);
 	return map_setter_result(L, m, bpf_map__set_type(m->map,
 			     (enum bpf_map_type)type), "set_type");
 }
@@ -123,6 +186,7 @@ static int map_set_inner_map(lua_State *L)
 static int map_reuse_fd(lua_State *L)
 {
 	struct lbpf_map *m = map_check_settable(L, "reuse_fd");
+	size_t size;
 	int fd;
 
 	if (lua_type(L, 2) == LUA_TNUMBER) {
@@ -135,6 +199,22 @@ static int map_reuse_fd(lua_State *L)
 			luaL_argerror(L, 2, "that map is not created yet "
 				      "(load its object first)");
 	}
+	if (lbpf_fd_is_map(fd) != 1)
+		luaL_argerror(L, 2, lua_pushfstring(L, "fd %d is not a BPF map",
+						    fd));
+	if (bpf_map__initial_value(m->map, &size)) {
+		/* libbpf takes the other map's sizes: see above */
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len))
+			return lbpf_push_error(L, errno, "reuse_fd of map '%s' "
+					       "failed", lbpf_map_name(m));
+		map_check_image_size(L, m, "reuse_fd", info.value_size,
+				     info.max_entries);
+	}
+	map_forget_codecs(m);
 	/* libbpf dups the fd: the caller's map keeps its own. */
 	return map_setter_result(L, m, bpf_map__reuse_fd(m->map, fd), "reuse_fd");
 }

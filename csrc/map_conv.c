@@ -7,7 +7,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "btf.h"
 #include "codec.h"
@@ -46,7 +48,8 @@ int lbpf_map_is_percpu(__u32 type)
 
 /* Size of the value buffer the syscalls fill: per-CPU maps hold one 8-byte
  * aligned slot per possible CPU. */
-size_t lbpf_map_value_buf_size(const struct lbpf_map *m, size_t *slot, int *n)
+size_t lbpf_map_value_buf_size(lua_State *L, const struct lbpf_map *m,
+			       size_t *slot, int *n)
 {
 	size_t vs = lbpf_map_value_size(m);
 
@@ -55,9 +58,34 @@ size_t lbpf_map_value_buf_size(const struct lbpf_map *m, size_t *slot, int *n)
 	if (lbpf_map_is_percpu(lbpf_map_type(m))) {
 		*slot = (vs + 7) & ~(size_t)7;
 		*n = libbpf_num_possible_cpus();
+		/* negative: -errno (no /sys/devices/system/cpu/possible); a
+		 * buffer sized from it would be too small for the kernel */
+		if (*n <= 0)
+			luaL_error(L, "libbpf.map: cannot tell the number of "
+				   "possible CPUs for per-CPU map '%s': %s",
+				   lbpf_map_name(m), strerror(*n ? -*n : EINVAL));
 		return *slot * (size_t)*n;
 	}
 	return vs;
+}
+
+/* 1 when `fd` is a BPF map, 0 when it is something else (a program, a
+ * link, BTF, a file), -errno when that cannot be told. BPF_OBJ_GET_INFO_BY_FD
+ * answers for any BPF fd with the struct of its own kind, so it cannot say;
+ * the anon inode's name can ("anon_inode:bpf-map"). */
+int lbpf_fd_is_map(int fd)
+{
+	char link[64], target[64];
+	ssize_t n;
+
+	if (fd < 0)
+		return -EBADF;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	return strcmp(target, "anon_inode:bpf-map") == 0;
 }
 
 /* An element op needs a created map. */
@@ -229,6 +257,7 @@ int lbpf_map_set_types(lua_State *L)
 	if ((name = lbpf_opt_string(L, 2, "value", NULL)))
 		m->value_codec = lbpf_map_named_codec(L, m, name, lbpf_map_value_size(m),
 					     "value");
+	m->cached = 0;  /* the hot path re-reads which ops are plain integers */
 	lua_settop(L, 1);
 	return 1;
 }
@@ -239,7 +268,7 @@ void lbpf_map_push_value_as(lua_State *L, struct lbpf_map *m,
 {
 	size_t slot;
 	int i, n;
-	size_t total = lbpf_map_value_buf_size(m, &slot, &n);
+	size_t total = lbpf_map_value_buf_size(L, m, &slot, &n);
 
 	if (raw) {
 		lua_pushlstring(L, buf, total);
@@ -280,7 +309,7 @@ void lbpf_map_encode_value(lua_State *L, int idx, struct lbpf_map *m, char *buf)
 {
 	size_t slot;
 	int i, n;
-	size_t total = lbpf_map_value_buf_size(m, &slot, &n);
+	size_t total = lbpf_map_value_buf_size(L, m, &slot, &n);
 	size_t vs = lbpf_map_value_size(m);
 
 	if (!lbpf_map_is_percpu(lbpf_map_type(m))) {
@@ -320,7 +349,7 @@ char *lbpf_map_value_buffer(lua_State *L, struct lbpf_map *m, char *small,
 	size_t slot;
 	int n;
 
-	*total = lbpf_map_value_buf_size(m, &slot, &n);
+	*total = lbpf_map_value_buf_size(L, m, &slot, &n);
 	if (*total <= STACK_VALUE)
 		return small;
 	return lua_newuserdatauv(L, *total, 0);

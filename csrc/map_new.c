@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "map.h"
 #include "names.h"
@@ -106,15 +107,38 @@ static int map_create(lua_State *L)
 	return 1;
 }
 
+/* Refuse a fd that is not a map (a pinned program, a link): `what` names
+ * the call and `subject` the path/id/fd. Returns 0 when it is a map, else
+ * pushes nil, msg, errno (closing `owned` if >= 0) and returns 3. */
+static int map_refuse_non_map(lua_State *L, int fd, int owned,
+			      const char *what, const char *subject)
+{
+	int is_map = lbpf_fd_is_map(fd);
+	int err = is_map < 0 ? -is_map : EINVAL;
+
+	if (is_map == 1)
+		return 0;
+	if (owned >= 0)
+		close(owned);
+	if (is_map < 0)
+		return lbpf_push_error(L, err, "%s %s: cannot tell whether it "
+				       "is a BPF map", what, subject);
+	return lbpf_push_error(L, err, "%s %s: not a BPF map", what, subject);
+}
+
 /* bpf.map_from_pinned(path) -> map | nil, msg, errno */
 static int map_from_pinned(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
 	int fd = bpf_obj_get(path);
+	const char *subject;
 
 	if (fd < 0)
 		return lbpf_push_error(L, lbpf_errno(fd), "map_from_pinned "
 				       "'%s' failed", path);
+	subject = lua_pushfstring(L, "'%s'", path);
+	if (map_refuse_non_map(L, fd, fd, "map_from_pinned", subject))
+		return 3;
 	lbpf_push_fd_map(L, 0, fd, NULL);
 	return 1;
 }
@@ -128,6 +152,9 @@ static int map_from_id(lua_State *L)
 	if (fd < 0)
 		return lbpf_push_error(L, lbpf_errno(fd), "map_from_id %d "
 				       "failed", (int)id);
+	if (map_refuse_non_map(L, fd, fd, "map_from_id",
+			       lua_pushfstring(L, "%d", (int)id)))
+		return 3;
 	lbpf_push_fd_map(L, 0, fd, NULL);
 	return 1;
 }
@@ -143,6 +170,9 @@ static int map_from_fd(lua_State *L)
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return lbpf_push_error(L, errno, "map_from_fd %d: not a BPF map",
 				       fd);
+	if (map_refuse_non_map(L, fd, -1, "map_from_fd",
+			       lua_pushfstring(L, "%d", fd)))
+		return 3;
 	dfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (dfd < 0)
 		return lbpf_push_error(L, errno, "map_from_fd %d failed", fd);

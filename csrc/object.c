@@ -548,13 +548,17 @@ static int object_attach(lua_State *L)
 			lua_pop(L, 1);
 			continue;
 		}
+		const char *sec = p->prog ? bpf_program__section_name(p->prog)
+					  : p->section;
+		const char *why = lbpf_section_unavailable(sec);
+
 		/* fd-backed (iproute2-style) programs: attach_trace.c */
-		link = p->prog ? bpf_program__attach(p->prog) :
+		link = why ? NULL : p->prog ? bpf_program__attach(p->prog) :
 		       lbpf_attach_by_section(p);
-		err = libbpf_get_error(link);
+		err = why ? EOPNOTSUPP : libbpf_get_error(link);
 		if (!link || err) {
-			err = err ? -err : errno;
-			if (err == EOPNOTSUPP) { /* no auto-attach for section */
+			err = why ? EOPNOTSUPP : err ? -err : errno;
+			if (err == EOPNOTSUPP && !why) { /* no auto-attach */
 				lua_pop(L, 1);
 				continue;
 			}
@@ -563,9 +567,10 @@ static int object_attach(lua_State *L)
 				lbpf_link_release(lua_touserdata(L, -1));
 				lua_pop(L, 1);
 			}
-			n = lbpf_push_error(L, err, "attach '%s' (%s) failed",
+			n = lbpf_push_error(L, err, "attach '%s' (%s) failed%s%s",
 					    p->prog ? bpf_program__name(p->prog) : p->name,
-					    p->prog ? bpf_program__section_name(p->prog) : p->section);
+					    sec, why ? ": kprobes are not available: " : "",
+					    why ? why : "");
 			lbpf_print_leave(L, frame);
 			return n;
 		}

@@ -44,6 +44,27 @@ const char *lbpf_kprobe_unavailable(void)
 	       "is off?) and tracefs is not mounted (make mounts)";
 }
 
+/* The reason a program of section `sec` cannot attach on this kernel, or
+ * NULL: the kprobe family (kprobe/, kretprobe/, ksyscall/, kretsyscall/,
+ * kprobe.multi/, ...) when kprobes are missing. obj:attach() and
+ * prog:attach() say it instead of libbpf's bare ENOENT. */
+const char *lbpf_section_unavailable(const char *sec)
+{
+	static const char *const kprobe_family[] = {"kprobe", "kretprobe",
+		"ksyscall", "kretsyscall", NULL};
+	size_t i, n;
+
+	if (!sec)
+		return NULL;
+	for (i = 0; kprobe_family[i]; i++) {
+		n = strlen(kprobe_family[i]);
+		if (!strncmp(sec, kprobe_family[i], n) &&
+		    (sec[n] == '/' || sec[n] == '.' || sec[n] == '\0'))
+			return lbpf_kprobe_unavailable();
+	}
+	return NULL;
+}
+
 /* A probe answers NULL (supported) or the reason it is not, in `why`. */
 typedef const char *(*probe_fn)(char *why, size_t n);
 
@@ -240,6 +261,7 @@ static const struct {
 	probe_fn fn;
 } attach_kinds[] = {
 	{"kprobe", probe_kprobe},
+	{"ksyscall", probe_kprobe},
 	{"uprobe", probe_uprobe},
 	{"usdt", probe_uprobe},
 	{"tracepoint", probe_tracepoint},

@@ -12,6 +12,7 @@
 #include "attach.h"
 #include "handles.h"
 #include "names.h"
+#include "probe.h"
 #include "prog.h"
 
 static const char *prog_section(const struct lbpf_prog *p)
@@ -120,8 +121,14 @@ static int prog_attach(lua_State *L)
 {
 	struct lbpf_prog *p = lbpf_check_prog(L, 1);
 	struct bpf_link *link;
+	const char *why;
 
 	lbpf_prog_loaded_fd(L, p, "attach");
+	why = lbpf_section_unavailable(prog_section(p));
+	if (why)
+		return lbpf_push_error(L, EOPNOTSUPP, "attach '%s' (%s) failed: "
+				       "kprobes are not available: %s",
+				       lbpf_prog_name(p), prog_section(p), why);
 	link = p->prog ? bpf_program__attach(p->prog) :
 	       lbpf_attach_by_section(p); /* fd-backed: attach_trace.c */
 	if (!link && errno == EOPNOTSUPP)

@@ -144,7 +144,9 @@ static int list_all(lua_State *L, next_id_fn next, fd_by_id_fn get,
 		}
 		fd = get(id);
 		if (fd < 0) {
-			if (errno == ENOENT)
+			/* gone since its id was read (ENOENT), or a link being
+			 * created or released right now (EAGAIN) */
+			if (errno == ENOENT || errno == EAGAIN)
 				continue;
 			return lbpf_push_error(L, errno, "opening %s id %d failed",
 					       what, (int)id);

@@ -3,6 +3,7 @@
  * maps (.rodata, .data, .bss, .kconfig and custom sections) by name, read
  * and written through the codecs of their BTF types.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -45,10 +46,37 @@ static int vars_is_readonly(const struct bpf_map *map)
 	return !!(bpf_map__map_flags(map) & BPF_F_RDONLY_PROG);
 }
 
+/* Map the kernel's memory of `map` (fd) over libbpf's copy at p, len bytes.
+ * The new mapping is made elsewhere first and then moved over p: a
+ * MAP_FIXED mmap that fails (a frozen map refuses a writable mapping) has
+ * already discarded what was at p, and libbpf would later munmap whatever
+ * took that address. A map that refuses a writable mapping is mapped
+ * read-only; returns 1 then, 0 for writable, -errno on failure (p intact). */
+static int vars_map_over(void *p, size_t len, int fd, int readonly)
+{
+	int prot = readonly ? PROT_READ : PROT_READ | PROT_WRITE;
+	void *q = mmap(NULL, len, prot, MAP_SHARED, fd, 0);
+
+	if (q == MAP_FAILED && !readonly && errno == EPERM) {
+		readonly = 1;
+		q = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	}
+	if (q == MAP_FAILED)
+		return -errno;
+	if (mremap(q, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, p) == MAP_FAILED) {
+		int err = errno;
+
+		munmap(q, len);
+		return -err;
+	}
+	return readonly;
+}
+
 /* libbpf 1.1 keeps bpf_map__initial_value() pointing at its private copy
  * after load (only skeletons remap it); map the kernel's memory over that
  * copy, as bpf_object__load_skeleton does, so reads and writes are live and
- * libbpf's own munmap at close still matches. */
+ * libbpf's own munmap at close still matches. Maps mapped read-only (frozen
+ * ones) are noted in the handle's user value 3. */
 static void vars_remap(lua_State *L, struct lbpf_vars *v,
 		       struct lbpf_object *o)
 {
@@ -57,21 +85,37 @@ static void vars_remap(lua_State *L, struct lbpf_vars *v,
 
 	if (v->remapped || !o->loaded)
 		return;
+	lua_getiuservalue(L, 1, 3);
 	bpf_object__for_each_map(map, o->obj) {
 		size_t size;
 		void *p = (void *)bpf_map__initial_value(map, &size);
 		size_t len = ((size + 7) / 8 * 8 + page - 1) / page * page;
-		int prot = vars_is_readonly(map) ? PROT_READ : PROT_READ | PROT_WRITE;
+		int r;
 
 		if (!p || !bpf_map__is_internal(map) ||
 		    !(bpf_map__map_flags(map) & BPF_F_MMAPABLE))
 			continue;
-		if (mmap(p, len, prot, MAP_SHARED | MAP_FIXED, bpf_map__fd(map),
-			 0) == MAP_FAILED)
+		r = vars_map_over(p, len, bpf_map__fd(map),
+				  vars_is_readonly(map));
+		if (r < 0)
 			luaL_error(L, "libbpf.vars: cannot map '%s': %s",
-				   bpf_map__name(map), strerror(errno));
+				   bpf_map__name(map), strerror(-r));
+		lua_pushboolean(L, r);
+		lua_rawsetp(L, -2, map);
 	}
+	lua_pop(L, 1);
 	v->remapped = 1;
+}
+
+/* mapped read-only by vars_remap (frozen after load) */
+static int vars_mapped_readonly(lua_State *L, const struct bpf_map *map)
+{
+	int ro;
+
+	lua_getiuservalue(L, 1, 3);
+	ro = lua_rawgetp(L, -1, map) == LUA_TBOOLEAN && lua_toboolean(L, -1);
+	lua_pop(L, 2);
+	return ro;
 }
 
 /* the descriptor of global `name` (argument 2), or raise */
@@ -123,6 +167,10 @@ static int vars_newindex(lua_State *L)
 		return luaL_error(L, "libbpf.vars: '%s' is read-only after load "
 				  "(it lives in %s)", lua_tostring(L, 2),
 				  bpf_map__name(d->map));
+	if (o->loaded && vars_mapped_readonly(L, d->map))
+		return luaL_error(L, "libbpf.vars: '%s' is read-only (its map "
+				  "%s is frozen)", lua_tostring(L, 2),
+				  bpf_map__name(d->map));
 	/* encode aside first: a failed conversion leaves the global intact;
 	 * the value's metamethods must not close the object (its memory) */
 	lbpf_object_busy(L, o, 1);
@@ -141,8 +189,10 @@ static int vars_newindex(lua_State *L)
 	return 0;
 }
 
+/* the iterator of pairs(obj.vars); it may be called by hand with anything */
 static int vars_next(lua_State *L)
 {
+	vars_object(L, 1);
 	lua_settop(L, 2);
 	lua_getiuservalue(L, 1, 2);
 	lua_pushvalue(L, 2);
@@ -222,7 +272,7 @@ void lbpf_push_vars(lua_State *L, int objidx)
 	struct bpf_map *map;
 
 	objidx = lua_absindex(L, objidx);
-	v = lua_newuserdatauv(L, sizeof(*v), 2);
+	v = lua_newuserdatauv(L, sizeof(*v), 3);
 	v->remapped = 0;
 	luaL_setmetatable(L, LBPF_VARS);
 	lua_pushvalue(L, objidx);
@@ -234,6 +284,8 @@ void lbpf_push_vars(lua_State *L, int objidx)
 				vars_collect(L, btf, map);
 	}
 	lua_setiuservalue(L, -2, 2);
+	lua_newtable(L);
+	lua_setiuservalue(L, -2, 3);
 }
 
 void lbpf_open_vars(lua_State *L)

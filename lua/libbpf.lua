@@ -16,6 +16,21 @@ local core = require "libbpf.core"
 local M = {}
 for k, v in pairs(core) do M[k] = v end
 
+--- File offset of a function in an executable or shared library (its
+-- symbol's address through the PT_LOAD segment that maps it), as uprobes
+-- and `readelf` see it.
+-- @tparam string path the ELF file
+-- @tparam string name the function
+-- @treturn integer the offset, or `nil, message, errno`
+-- @usage local off = assert(bpf.elf_symbol_offset("/bin/bash", "main"))
+function M.elf_symbol_offset(path, name)
+  assert(type(path) == "string", "elf_symbol_offset: path must be a string")
+  assert(type(name) == "string", "elf_symbol_offset: name must be a string")
+  local e, err, code = require("libbpf.syms").elf(path)
+  if not e then return nil, err, code end
+  return e:file_offset(name)
+end
+
 --- The version of this module.
 -- @usage print(require("libbpf")._VERSION)   --> lua-libbpf scm
 M._VERSION = "lua-libbpf scm"

@@ -69,7 +69,7 @@ local function marked_script(name, body)
 end
 
 local TOOLS = { "execsnoop", "opensnoop", "exitsnoop", "runqlat", "biolatency",
-                "profile", "tcpstates", "bashreadline" }
+                "profile", "tcpstates", "bashreadline", "sockfilter" }
 
 describe("examples", function()
   setup(function() sh("make -s mounts >/dev/null 2>&1") end)
@@ -109,6 +109,25 @@ describe("examples", function()
     local out = run_example("execsnoop", "--duration 2 --demo", nil,
       { cwd = ROOT .. "/examples", script = "execsnoop.lua" })
     assert.matches("/bin/true marker 1", out)
+  end)
+
+  it("sockfilter prints the UDP packets its socket filter keeps on lo, and only those", function()
+    local H = require "helpers"
+    local r, port = H.udp_receiver()
+    finally(function() r:close() end)
+    local out, rc = run_example("sockfilter", "-i lo -P udp -d 2", function()
+      H.send_udp(port, 2, "sockfilter marker")
+      H.drain_udp(r, 2)
+    end)
+    assert.are.equal(0, rc)
+    assert.matches("IFACE%s+PROTO%s+SRC%s+DST%s+LEN", out)
+    local line, n = "^lo%s+UDP%s+127%.0%.0%.1:%d+%s+127%.0%.0%.1:" .. port .. "%s+" .. (14 + 20 + 8 + 17) .. "$", 0
+    for l in out:gmatch("[^\n]+") do
+      if l:match(line) then n = n + 1 end
+    end
+    assert.equal(2, n, out)
+    out = run_example("sockfilter", "-i lo -P tcp -d 1", function() H.send_udp(port, 1, "x") end)
+    assert.is_nil(out:match("UDP"), out)
   end)
 
   it("opensnoop shows a failed open of a marked path", function()

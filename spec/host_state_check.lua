@@ -91,7 +91,10 @@ describe("after make test", function()
   it("no BPF program the specs loaded is still loaded", function()
     local ids = {}
     for id in pairs(recorded().prog) do ids[#ids + 1] = id end
-    assert.is_true(#ids > 100, "only " .. #ids .. " program ids recorded")
+    -- the whole suite loads hundreds: fewer means the tracker broke (a run of
+    -- a few spec files, `make test SPECS=...`, loads fewer)
+    local least = os.getenv("LBPF_SPECS") == "spec" and 100 or -1
+    assert.is_true(#ids > least, "only " .. #ids .. " program ids recorded")
     local alive = {}
     -- releases may be deferred to a kernel work queue: give them a moment
     H.wait_until(function()

@@ -121,3 +121,54 @@ describe("libbpf.syms stacks", function()
     assert.are.equal("[unknown]", syms.format(nil))
   end)
 end)
+
+describe("bpf.elf_symbol_offset", function()
+  -- readelf's answer turned into a file offset: the symbol's value, moved
+  -- from its PT_LOAD segment's address to that segment's place in the file
+  local function readelf_offset(path, name)
+    local p = assert(io.popen("readelf -Ws " .. path))
+    local value
+    for line in p:lines() do
+      local v, sym = line:match("^%s*%d+:%s+(%x+)%s+%d+%s+FUNC%s+%u+%s+%u+%s+%S+%s+([^@%s]+)")
+      if sym == name then value = tonumber(v, 16) end
+    end
+    p:close()
+    p = assert(io.popen("readelf -lW " .. path))
+    for line in p:lines() do
+      local off, vaddr, filesz = line:match("^%s*LOAD%s+0x(%x+)%s+0x(%x+)%s+0x%x+%s+0x(%x+)")
+      if off then
+        off, vaddr, filesz = tonumber(off, 16), tonumber(vaddr, 16), tonumber(filesz, 16)
+        if value >= vaddr and value < vaddr + filesz then
+          p:close()
+          return value - vaddr + off
+        end
+      end
+    end
+    p:close()
+  end
+
+  it("matches readelf for a non-PIE binary (addresses differ from offsets) and for libc", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert(os.execute("mkdir -p " .. dir))
+    finally(function() os.execute("rm -rf " .. dir) end)
+    local src = assert(io.open(dir .. "/t.c", "w"))
+    src:write("int lbpf_marked_fn(int x) { return x * 3; }\nint main(void) { return lbpf_marked_fn(1) - 3; }\n")
+    src:close()
+    assert(os.execute(("cc -O0 -no-pie -o %s/t %s/t.c"):format(dir, dir)))
+    local bpf = require "libbpf"
+    local off = assert(bpf.elf_symbol_offset(dir .. "/t", "lbpf_marked_fn"))
+    assert.equal(readelf_offset(dir .. "/t", "lbpf_marked_fn"), off)
+    local e = assert(syms.elf(dir .. "/t"))
+    assert.is_true(e.type == "exec")
+    assert.is_not.equal(off, e.list[1].addr) -- non-PIE: an address is not an offset
+    local libc = "/lib/x86_64-linux-gnu/libc.so.6"
+    assert.equal(readelf_offset(libc, "malloc"), assert(bpf.elf_symbol_offset(libc, "malloc")))
+    local none, err, code = bpf.elf_symbol_offset(dir .. "/t", "no_such_fn")
+    assert.is_nil(none)
+    assert.matches("no function 'no_such_fn' in .*/t", err)
+    assert.equal(2, code)
+    assert.is_nil(bpf.elf_symbol_offset(dir .. "/missing", "main"))
+    assert.error_matches(function() bpf.elf_symbol_offset(dir .. "/t") end, "name must be a string")
+  end)
+end)

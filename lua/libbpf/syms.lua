@@ -155,6 +155,26 @@ function M.elf(path)
   return e
 end
 
+--- File offset of a function symbol: its ELF virtual address turned into a
+-- position in the file through the PT_LOAD segment that maps it (what
+-- uprobes take as `offset` without `func`).
+-- @tparam string name the symbol's name
+-- @treturn integer the file offset, or `nil, message, errno` (ENOENT)
+-- @usage local off = assert(e:file_offset("main"))
+function Elf:file_offset(name)
+  for _, s in ipairs(self.list) do
+    if s.name == name then
+      for _, seg in ipairs(self.loads) do
+        if s.addr >= seg.vaddr and s.addr < seg.vaddr + seg.filesz then
+          return s.addr - seg.vaddr + seg.offset
+        end
+      end
+      return nil, ("symbol '%s' of %s is in no loaded segment"):format(name, self.path), 2
+    end
+  end
+  return nil, ("no function '%s' in %s"):format(name, self.path), 2
+end
+
 --- The function containing ELF virtual address `vaddr`.
 -- Past the end of a sized symbol the address is not attributed to it.
 -- @tparam integer vaddr

@@ -8,18 +8,6 @@
 local KNOWN_CRASHES = {
   {id = "F1", pattern = "libbpf%.kernel_btf%.mt%.__gc%(",
    why = "the kernel BTF cache's __gc called by hand frees whatever it is given"},
-  {id = "F2", pattern = "iter<libbpf%.vars",
-   why = "pairs(obj.vars)'s iterator called by hand with wrong arguments"},
-  {id = "F2", pattern = "function#%d+%[libbpf%.vars%.__pairs%]",
-   why = "the same iterator, got from the metamethod, passed on as a callback"},
-  {id = "F4", pattern = "libbpf%.map:clear%(libbpf%.map#%d+%[samples%]",
-   why = "map:clear() on a perf_event_array never returns (hang, not a crash)"},
-  {id = "F4", pattern = "libbpf%.map:clear%(libbpf%.map#%d+%[outer%]",
-   why = "the same on an array_of_maps"},
-  {id = "F6", pattern = "libbpf%.map:set_max_entries%(",
-   why = "resizing a global-data map (.bss/.data/.rodata) before load: libbpf 1.1 later munmaps "
-      .. "the new size, unmapping whatever follows (library code): crashes anywhere later"},
-  {id = "F6", pattern = "libbpf%.map:set_value_size%(", why = "the same"},
   -- BTF fuzzer (spec/fuzz/btf.lua): the codec trusts the type records
   {id = "F7", pattern = "^mutant %d+ <[^>]*>[%w ]* decode%(",
    why = "btf:decode of a struct whose members lie outside its size: OOB read (also F8: NULL deref)"},
