@@ -48,10 +48,15 @@ struct frame {
 	char failed[128];      /* first program libbpf said failed */
 };
 
-static __thread struct frame *current;
+/* Thread-local in the initial-exec model: a few bytes of glibc's static
+ * TLS reserve, no lazily allocated dynamic TLS block (LeakSanitizer's
+ * tracer crashes scanning one of a module it did not instrument: the
+ * plain core.so under `make asan`'s preloaded runtime). */
+#define LBPF_TLS __thread __attribute__((tls_model("initial-exec")))
+static LBPF_TLS struct frame *current;
 /* outside frames: what this thread's last bpf.set_print said */
-static __thread int loose_mode = PRINT_STDERR;
-static __thread int loose_level = LIBBPF_WARN;
+static LBPF_TLS int loose_mode = PRINT_STDERR;
+static LBPF_TLS int loose_level = LIBBPF_WARN;
 
 static int strbuf_append(struct strbuf *b, const char *s, size_t n)
 {
