@@ -216,7 +216,9 @@ function M.poll_for(buf, duration, timeout_ms)
 end
 
 --- Run `main` and turn Ctrl-C and SIGTERM into a clean end: the signal
--- makes `tool.sleep`/`tool.poll_for` return false, so `main` returns; an
+-- makes `tool.sleep`/`tool.poll_for` return false, so `main` returns
+-- (after it, signals have their default actions again: a tool stuck in
+-- its final report still dies of Ctrl-C); an
 -- "interrupted!" error (lua5.4's own SIGINT handling, before signals were
 -- watched) is swallowed too (to-be-closed objects have already detached).
 -- Any other error is reported on stderr with exit status 1, after the
@@ -232,6 +234,12 @@ function M.run(main)
   if not ok and err ~= "interrupted" then
     io.stderr:write(tostring(err), "\n")
     os.exit(1, true)   -- close the state: objects close, links detach
+  end
+  -- main is over (stopped or done): what follows (a final report) is not
+  -- a sleep or a poll, so a signal now ends the tool the ordinary way
+  if watching then
+    bpf().watch_signals(false)
+    watching = false
   end
 end
 
