@@ -170,7 +170,7 @@ describe("examples", function()
     local name = mark("cpu")
     local script = marked_script(name, "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done")
     local out = run_example("profile", "-f -F 99 3", function() sh(script .. " &") end,
-      { ready = "", timeout = 20 })
+      { ready = "", timeout = 40 })  -- its report is slow under make asan
     assert.matches("\n" .. name:sub(1, 15) .. ";[^\n]* %d+\n", "\n" .. out)
   end)
 
