@@ -13,6 +13,7 @@
 #include "attach.h"
 #include "handles.h"
 #include "link.h"
+#include "print.h"
 
 /* The loaded program at index 1: a libbpf program or a fd-backed one (an
  * object in iproute2's convention); the attach kinds that only need the
@@ -141,4 +142,51 @@ const char *lbpf_usdt_mismatch(const struct lbpf_prog *p, int any_section,
 		 LIBBPF_MINOR_VERSION, USDT_SPEC_SIZE, LIBBPF_MAJOR_VERSION,
 		 LIBBPF_MINOR_VERSION);
 	return buf;
+}
+
+/* ---- the guard around every attach method -------------------------------------
+ * Every prog:attach* runs inside one print frame (libbpf's messages reach
+ * the Lua printer after the attach returns) with the program's object
+ * marked busy (an option's __index or the printer cannot close it while
+ * the attach holds its program). The method itself is upvalue 1, called
+ * with the original arguments so it sees the stack it expects. */
+static int attach_guarded(lua_State *L)
+{
+	struct lbpf_prog *p = luaL_testudata(L, 1, LBPF_PROG);
+	int n = lua_gettop(L), frame, i;
+
+	if (p && p->owner && !p->owner->closed)
+		lbpf_object_busy(L, p->owner, 1);
+	frame = lbpf_print_enter(L);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	for (i = 1; i <= n; i++)
+		lua_pushvalue(L, i);
+	lua_call(L, n, LUA_MULTRET);
+	n = lua_gettop(L) - frame;
+	lbpf_print_leave(L, frame);
+	return n;
+}
+
+void lbpf_attach_guard_methods(lua_State *L, const char *cls)
+{
+	int methods;
+
+	luaL_getmetatable(L, cls);
+	lua_getfield(L, -1, "__index");
+	lua_getupvalue(L, -1, 1);          /* the methods table */
+	methods = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, methods)) {
+		const char *name = lua_tostring(L, -2);
+
+		if (lua_iscfunction(L, -1) && strncmp(name, "attach", 6) == 0) {
+			lua_pushcclosure(L, attach_guarded, 1);
+			lua_pushvalue(L, -2);
+			lua_insert(L, -2);
+			lua_rawset(L, methods);    /* same key: next() goes on */
+		} else {
+			lua_pop(L, 1);
+		}
+	}
+	lua_pop(L, 3);
 }

@@ -40,6 +40,9 @@ int lbpf_attach_fd_result(lua_State *L, int lidx, int fd, const char *kind);
  * Only for "usdt/..." sections unless `any_section` (attach_usdt). */
 const char *lbpf_usdt_mismatch(const struct lbpf_prog *p, int any_section,
 			       char *buf, size_t n);
+/* Wrap the attach* methods of class `cls` (prog.c, after registering it):
+ * each runs in one print frame with its program's object busy. */
+void lbpf_attach_guard_methods(lua_State *L, const char *cls);
 /* ifname or ifindex at `idx` -> ifindex; raises */
 int lbpf_check_ifindex(lua_State *L, int idx, const char *what);
 

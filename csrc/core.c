@@ -31,6 +31,8 @@ static void (*const openers[])(lua_State *L) = {
 	lbpf_open_packet,
 	lbpf_open_proc,
 	lbpf_open_btf_build,
+	lbpf_open_os,
+	lbpf_open_print_late,   /* wraps functions the others registered */
 };
 
 LBPF_EXPORT int luaopen_libbpf_core(lua_State *L)

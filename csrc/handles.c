@@ -113,3 +113,56 @@ void lbpf_check_settable(lua_State *L, const struct lbpf_object *owner,
 		luaL_error(L, "%s: %s: %s '%s' is already %s (call it before "
 			   "obj:load())", cls, what, kind, name, done);
 }
+
+/* ---- busy guard --------------------------------------------------------------
+ * A call that runs Lua code (an option's __index, a value's metamethods
+ * while it is encoded, the print callback's printer) while it holds
+ * pointers into an object marks the object busy; the mark is a
+ * to-be-closed userdata, so an error unmarks it too. */
+
+#define BUSY_MT "libbpf.busy_guard"
+
+/* __close, and __gc for a guard left open (a coroutine that raised keeps
+ * its to-be-closed values until it is collected): the guard holds its
+ * object in its user value, so the object is still there. */
+static int busy_close(lua_State *L)
+{
+	struct lbpf_object **op = luaL_checkudata(L, 1, BUSY_MT);
+
+	if (*op) {
+		if ((*op)->busy > 0)
+			(*op)->busy--;
+		*op = NULL;
+	}
+	return 0;
+}
+
+void lbpf_object_busy(lua_State *L, struct lbpf_object *o, int keepidx)
+{
+	struct lbpf_object **op;
+
+	if (!o)
+		return;
+	keepidx = lua_absindex(L, keepidx);
+	op = lua_newuserdatauv(L, sizeof(*op), 1);
+	*op = NULL;
+	if (luaL_newmetatable(L, BUSY_MT)) {
+		lua_pushcfunction(L, busy_close);
+		lua_setfield(L, -2, "__close");
+		lua_pushcfunction(L, busy_close);
+		lua_setfield(L, -2, "__gc");
+	}
+	lua_setmetatable(L, -2);
+	lua_pushvalue(L, keepidx);    /* keeps the object's memory */
+	lua_setiuservalue(L, -2, 1);
+	lua_toclose(L, -1);
+	*op = o;
+	o->busy++;
+}
+
+void lbpf_check_not_busy(lua_State *L, const struct lbpf_object *o)
+{
+	if (o && o->busy > 0)
+		luaL_error(L, "libbpf.object: object is in use (a call that uses "
+			   "it is running: close it after that call returns)");
+}

@@ -27,6 +27,9 @@ struct lbpf_object {
 	int closed;
 	int loaded;
 	int load_failed;              /* loaded, but the load failed: reopen */
+	/* calls running Lua code (metamethods, printers) while they hold
+	 * pointers into the object: obj:close() raises meanwhile */
+	int busy;
 };
 
 struct lbpf_map {
@@ -109,6 +112,15 @@ void lbpf_require_loaded(lua_State *L, struct lbpf_object *o, const char *what,
 void lbpf_check_settable(lua_State *L, const struct lbpf_object *owner,
 			 int has_handle, const char *cls, const char *what,
 			 const char *name, const char *done);
+/* Mark `o` in use until the calling C function returns or raises: pushes a
+ * to-be-closed guard (nothing when `o` is NULL) that holds the value at
+ * `keepidx` (a handle keeping the object alive). obj:close() raises
+ * "object is in use" meanwhile. Never lua_settop/lua_pop below the guard
+ * afterwards: Lua 5.4.4 may corrupt its stack closing it that way; return
+ * (or raise) instead. */
+void lbpf_object_busy(lua_State *L, struct lbpf_object *o, int keepidx);
+/* raise "libbpf.object: object is in use ..." when it is */
+void lbpf_check_not_busy(lua_State *L, const struct lbpf_object *o);
 /* object's user value table field (maps, progs, links...) pushed on the stack */
 void lbpf_object_field(lua_State *L, int objidx, const char *field);
 

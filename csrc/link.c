@@ -18,6 +18,7 @@
 #include "handles.h"
 #include "link.h"
 #include "pinpath.h"
+#include "print.h"
 
 /* Destroy the link (detaching unless disconnected) and run the extra
  * teardown (e.g. remove a qdisc we created). The link's fd is always closed:
@@ -165,8 +166,12 @@ static int link_destroy(lua_State *L)
 	struct lbpf_link *l = luaL_checkudata(L, 1, LBPF_LINK);
 
 	if (lbpf_link_live(l)) {
+		int frame;
+
 		forget_link(L, 1);
+		frame = lbpf_print_enter(L);
 		lbpf_link_release(l);
+		lbpf_print_leave(L, frame);
 	}
 	lua_pushboolean(L, 1);
 	return 1;

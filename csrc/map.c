@@ -148,6 +148,9 @@ static int map_lookup(lua_State *L)
 		lua_pushinteger(L, load_int(m->int_value, vsmall));
 		return 1;
 	}
+	/* options and key may run metamethods: the codecs are the object's */
+	lua_settop(L, 3);
+	lbpf_object_busy(L, m->owner, 1);
 	lbpf_map_elem_opts(L, 3, "lookup", m, &o);
 	key = lbpf_map_key_buffer(L, m, ksmall);
 	val = lbpf_map_value_buffer(L, m, vsmall, &total);
@@ -207,6 +210,7 @@ static int map_update(lua_State *L)
 		return 1;
 	}
 	luaL_checkany(L, 3);
+	lbpf_object_busy(L, m->owner, 1);
 	key = lbpf_map_key_buffer(L, m, ksmall);
 	val = lbpf_map_value_buffer(L, m, vsmall, &total);
 	lbpf_map_encode(L, 2, m->key_codec, key, lbpf_map_key_size(m), "key");
@@ -226,6 +230,8 @@ static int map_delete(lua_State *L)
 	char *key;
 
 	lbpf_map_ensure_codecs(L, 1, m);
+	lua_settop(L, 2);
+	lbpf_object_busy(L, m->owner, 1);
 	key = lbpf_map_key_buffer(L, m, ksmall);
 	lbpf_map_encode(L, 2, m->key_codec, key, lbpf_map_key_size(m), "key");
 	if (bpf_map_delete_elem(fd, key)) {
@@ -251,6 +257,8 @@ static int map_lookup_and_delete(lua_State *L)
 	char *key, *val;
 
 	lbpf_map_ensure_codecs(L, 1, m);
+	lua_settop(L, 3);
+	lbpf_object_busy(L, m->owner, 1);
 	lbpf_map_elem_opts(L, 3, "lookup_and_delete", m, &o);
 	key = lbpf_map_key_buffer(L, m, ksmall);
 	val = lbpf_map_value_buffer(L, m, vsmall, &total);
@@ -359,6 +367,7 @@ static int map_push(lua_State *L)
 
 	luaL_checkany(L, 2);
 	lbpf_map_ensure_codecs(L, 1, m);
+	lbpf_object_busy(L, m->owner, 1);
 	val = lbpf_map_value_buffer(L, m, vsmall, &total);
 	lbpf_map_encode_value(L, 2, m, val);
 	if (bpf_map_update_elem(fd, NULL, val, flags))

@@ -13,6 +13,7 @@
 
 #include "map.h"
 #include "names.h"
+#include "print.h"
 
 /* ---- constructors ---------------------------------------------------------------- */
 
@@ -72,7 +73,8 @@ static int map_create(lua_State *L)
 		"max_entries", "name", "flags", "inner_map", NULL};
 	LIBBPF_OPTS(bpf_map_create_opts, opts);
 	const char *tname, *name;
-	int type, fd;
+	__u32 key_size, value_size, max_entries;
+	int type, fd, frame;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
 	lbpf_check_options(L, 1, "map_create", keys);
@@ -88,15 +90,20 @@ static int map_create(lua_State *L)
 		if ((int)opts.inner_map_fd < 0)
 			return luaL_error(L, "map_create: inner_map is not created");
 	}
-	fd = bpf_map_create((enum bpf_map_type)type, name,
-			    (__u32)lbpf_opt_integer(L, 1, "key_size", 0),
-			    (__u32)lbpf_opt_integer(L, 1, "value_size", 0),
-			    (__u32)lbpf_opt_integer(L, 1, "max_entries", 0),
-			    &opts);
-	if (fd < 0)
-		return lbpf_push_error(L, lbpf_errno(fd), "map_create of %s map "
-				       "'%s' failed", tname, name ? name : "");
+	key_size = (__u32)lbpf_opt_integer(L, 1, "key_size", 0);
+	value_size = (__u32)lbpf_opt_integer(L, 1, "value_size", 0);
+	max_entries = (__u32)lbpf_opt_integer(L, 1, "max_entries", 0);
+	frame = lbpf_print_enter(L);
+	fd = bpf_map_create((enum bpf_map_type)type, name, key_size,
+			    value_size, max_entries, &opts);
+	if (fd < 0) {
+		lbpf_push_error(L, lbpf_errno(fd), "map_create of %s map "
+				"'%s' failed", tname, name ? name : "");
+		lbpf_print_leave(L, frame);
+		return 3;
+	}
 	lbpf_push_fd_map(L, 0, fd, name);
+	lbpf_print_leave(L, frame);
 	return 1;
 }
 

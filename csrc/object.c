@@ -207,8 +207,9 @@ static int open_common(lua_State *L, const char *path, const char *buf,
 	struct lbpf_object *o;
 	struct bpf_object *obj;
 	const char *what, *bytes;
+	char defname[64];
 	size_t blen;
-	int objidx, bufidx, err;
+	int objidx, bufidx, err, frame;
 
 	lbpf_check_options(L, 2, fname, open_options);
 	opts.object_name = lbpf_opt_string(L, 2, "name", NULL);
@@ -242,18 +243,29 @@ static int open_common(lua_State *L, const char *path, const char *buf,
 		return err;
 	}
 	lbpf_elf_image_close(&img);
+	/* A file is opened from the bytes read and checked above, never
+	 * reopened by path (it may have changed since); named as libbpf
+	 * names a file it opens: its base name up to the first dot. */
+	if (!buf && !opts.object_name) {
+		default_name(defname, sizeof(defname), path);
+		opts.object_name = defname;
+	}
+	(void)len;
 	errno = 0;
-	obj = buf ? bpf_object__open_mem(buf, len, &opts)
-		  : bpf_object__open_file(path, &opts);
+	frame = lbpf_print_enter(L);
+	obj = bpf_object__open_mem(bytes, blen, &opts);
 	err = libbpf_get_error(obj);
 	if (!obj || err) {
 		o->closed = 1;
 		err = err ? -err : (errno ? errno : EINVAL);
 		/* libbpf says EINVAL/ENOEXEC/... for anything that is not a
 		 * usable BPF ELF; keep its errno, say what we opened. */
-		return lbpf_push_error(L, err, "open '%s' failed", what);
+		lbpf_push_error(L, err, "open '%s' failed", what);
+		lbpf_print_leave(L, frame);
+		return 3;
 	}
 	o->obj = obj;
+	lbpf_print_leave(L, frame);
 	collect_children(L, objidx, obj);
 	lua_settop(L, objidx);
 	return 1;
@@ -282,6 +294,22 @@ static int object_open_buffer(lua_State *L)
  * (the kernel fills only what it writes) so the log is never cut. */
 #define LOG_BUF_SIZE (16u * 1024 * 1024 - 1)
 
+/* Give back the log buffers set_prog_log_buffers handed to libbpf. */
+static void free_prog_log_buffers(struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj) {
+		size_t size;
+		char *buf = (char *)bpf_program__log_buf(prog, &size);
+
+		if (buf) {
+			bpf_program__set_log_buf(prog, NULL, 0);
+			free(buf);
+		}
+	}
+}
+
 static void set_prog_log_buffers(lua_State *L, struct bpf_object *obj,
 				 int level)
 {
@@ -295,8 +323,11 @@ static void set_prog_log_buffers(lua_State *L, struct bpf_object *obj,
 		if (!bpf_program__log_level(prog))
 			continue;
 		buf = malloc(LOG_BUF_SIZE);
-		if (!buf)
+		if (!buf) {
+			/* the buffers of the programs before are ours */
+			free_prog_log_buffers(obj);
 			luaL_error(L, "load: out of memory for the verifier log");
+		}
 		buf[0] = '\0';
 		bpf_program__set_log_buf(prog, buf, LOG_BUF_SIZE);
 	}
@@ -437,16 +468,21 @@ static int load_legacy(lua_State *L, struct lbpf_object *o)
 {
 	char err[512];
 	const char *log;
-	int ret;
+	int ret, frame;
 
 	sync_legacy_types(L, 1, o->legacy);
+	frame = lbpf_print_enter(L);
 	ret = lbpf_legacy_load(o->legacy, err, sizeof(err));
 	log = publish_legacy(L, 1, o->legacy);
-	if (ret < 0)
-		return lbpf_push_error_detail(L, -ret,
+	if (ret < 0) {
+		lbpf_push_error_detail(L, -ret,
 			log ? log_tail(log, strlen(log), 12) : NULL, "%s", err);
+		lbpf_print_leave(L, frame);
+		return 3;
+	}
 	o->loaded = 1;
-	lua_settop(L, 1);
+	lbpf_print_leave(L, frame);
+	lua_pushvalue(L, 1);   /* no settop: the busy guard is below */
 	return 1;
 }
 
@@ -481,8 +517,11 @@ static int object_load(lua_State *L)
 {
 	static const char *const opts[] = {"log_level", NULL};
 	struct lbpf_object *o = lbpf_check_object(L, 1);
-	int level, err;
+	int level, err, frame, n;
 
+	/* the options' metamethods and the printer must not close it */
+	lua_settop(L, 2);
+	lbpf_object_busy(L, o, 1);
 	lbpf_check_options(L, 2, "load", opts);
 	level = (int)lbpf_opt_integer(L, 2, "log_level", 0);
 	if (o->load_failed)
@@ -498,6 +537,7 @@ static int object_load(lua_State *L)
 	if (check_pin_paths(L, o->obj))
 		return 3;
 	set_prog_log_buffers(L, o->obj, level);
+	frame = lbpf_print_enter(L);
 	lbpf_capture_begin(L);
 	err = bpf_object__load(o->obj);
 	lbpf_capture_end();
@@ -507,9 +547,12 @@ static int object_load(lua_State *L)
 	keep_prog_logs(L, 1, o->obj);
 	if (err) {
 		o->load_failed = 1;
-		return load_failure(L, 1, lbpf_errno(err));
+		n = load_failure(L, 1, lbpf_errno(err));
+		lbpf_print_leave(L, frame);
+		return n;
 	}
-	lua_settop(L, 1);
+	lbpf_print_leave(L, frame);
+	lua_pushvalue(L, 1);   /* no settop: the busy guard is below */
 	return 1;
 }
 
@@ -520,13 +563,15 @@ static int object_load(lua_State *L)
 static int object_attach(lua_State *L)
 {
 	struct lbpf_object *o = lbpf_check_object(L, 1);
-	int progs, result;
+	int progs, result, frame, n;
 
 	lbpf_require_loaded(L, o, "libbpf.object: attach", 1);
+	lbpf_object_busy(L, o, 1);
 	lua_newtable(L);
 	result = lua_gettop(L);
 	lbpf_object_field(L, 1, "progs");
 	progs = lua_gettop(L);
+	frame = lbpf_print_enter(L);
 	lua_pushnil(L);
 	while (lua_next(L, progs)) {
 		struct lbpf_prog *p = lua_touserdata(L, -1);
@@ -572,15 +617,18 @@ static int object_attach(lua_State *L)
 				lbpf_link_release(lua_touserdata(L, -1));
 				lua_pop(L, 1);
 			}
-			return lbpf_push_error(L, err, "attach '%s' (%s) failed%s%s",
-					       p->prog ? bpf_program__name(p->prog) : p->name,
-					       sec, why ? ": kprobes are not available: " :
-					       usdt ? ": " : "", why ? why : usdt ? usdt : "");
+			n = lbpf_push_error(L, err, "attach '%s' (%s) failed%s%s",
+					    p->prog ? bpf_program__name(p->prog) : p->name,
+					    sec, why ? ": kprobes are not available: " :
+					    usdt ? ": " : "", why ? why : usdt ? usdt : "");
+			lbpf_print_leave(L, frame);
+			return n;
 		}
 		lbpf_link_set(lua_touserdata(L, lidx), link, fd, sec);
 		lua_setfield(L, result, p->prog ? bpf_program__name(p->prog) : p->name);
 		lua_pop(L, 1);
 	}
+	lbpf_print_leave(L, frame);
 	lua_settop(L, result);
 	return 1;
 }
@@ -589,10 +637,8 @@ static int object_attach(lua_State *L)
 
 /* Destroy links first (a link may reference the object's programs and, for
  * USDT, its memory), then the libbpf object. Safe to call twice. */
-static int object_close(lua_State *L)
+static int object_release(lua_State *L, struct lbpf_object *o)
 {
-	struct lbpf_object *o = luaL_checkudata(L, 1, LBPF_OBJECT);
-
 	if (o->closed)
 		return 0;
 	o->closed = 1;
@@ -613,6 +659,23 @@ static int object_close(lua_State *L)
 	lbpf_legacy_free(o->legacy);   /* closes the maps' and programs' fds */
 	o->legacy = NULL;
 	return 0;
+}
+
+/* obj:close(), __close: not while a call is using the object */
+static int object_close(lua_State *L)
+{
+	struct lbpf_object *o = luaL_checkudata(L, 1, LBPF_OBJECT);
+
+	if (!o->closed)
+		lbpf_check_not_busy(L, o);
+	return object_release(L, o);
+}
+
+/* __gc: no call can be using an object being collected (a busy mark left
+ * by a coroutine that raised is stale) */
+static int object_gc(lua_State *L)
+{
+	return object_release(L, luaL_checkudata(L, 1, LBPF_OBJECT));
 }
 
 static int object_tostring(lua_State *L)
@@ -739,7 +802,7 @@ void lbpf_open_object(lua_State *L)
 		"name", "format", "loaded", "maps", "progs", "vars", NULL
 	};
 	static const luaL_Reg meta[] = {
-		{"__gc", object_close},
+		{"__gc", object_gc},
 		{"__close", object_close},
 		{"__tostring", object_tostring},
 		{NULL, NULL}

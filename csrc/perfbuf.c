@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "print.h"
 
 struct lbpf_perfbuf {
 	struct stream s;
@@ -155,7 +156,7 @@ static int perfbuf_new(lua_State *L)
 				  LBPF_PERFBUF);
 	struct lbpf_perfbuf *pb;
 	lua_Integer pages;
-	int pbidx;
+	int pbidx, frame;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lbpf_check_options(L, 2, "perfbuf", perfbuf_options);
@@ -196,6 +197,7 @@ static int perfbuf_new(lua_State *L)
 				       "map '%s' failed", map_name(pb->src.map));
 	}
 	errno = 0;
+	frame = lbpf_print_enter(L);
 	pb->pb = perf_buffer__new(pb->map_fd, (size_t)pages, perfbuf_sample,
 				  perfbuf_lost, pb, NULL);
 	if (!pb->pb) {
@@ -204,8 +206,10 @@ static int perfbuf_new(lua_State *L)
 		close(pb->map_fd);
 		pb->map_fd = -1;
 		lbpf_ev_release_decoder(L, &pb->src.dec);
-		return lbpf_push_error(L, err, "libbpf.perfbuf: perf buffer on "
-				       "map '%s' failed", map_name(pb->src.map));
+		lbpf_push_error(L, err, "libbpf.perfbuf: perf buffer on "
+				"map '%s' failed", map_name(pb->src.map));
+		lbpf_print_leave(L, frame);
+		return 3;
 	}
 	pb->s.closed = 0;
 	lua_getfield(L, 2, "on_sample");
@@ -214,6 +218,7 @@ static int perfbuf_new(lua_State *L)
 	pb->lostref = luaL_ref(L, LUA_REGISTRYINDEX); /* nil -> LUA_REFNIL */
 	if (pb->lostref == LUA_REFNIL)
 		pb->lostref = LUA_NOREF;
+	lbpf_print_leave(L, frame);  /* the buffer is complete: may raise */
 	lua_settop(L, pbidx);
 	return 1;
 }

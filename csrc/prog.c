@@ -165,6 +165,10 @@ static int prog_test_run(lua_State *L)
 	int want_data, want_ctx, err;
 	char *data_out = NULL, *ctx_out = NULL;
 
+	/* the options' metamethods must not close the object: its program
+	 * fd would be closed, maybe reused, under the run */
+	lua_settop(L, 2);
+	lbpf_object_busy(L, p->owner, 1);
 	lbpf_check_options(L, 2, "test_run", keys);
 	if (lua_istable(L, 2)) {
 		lua_getfield(L, 2, "data");
@@ -319,5 +323,6 @@ void lbpf_open_prog(lua_State *L)
 	};
 
 	lbpf_new_class_tables(L, LBPF_PROG, meta, tables, prog_get);
+	lbpf_attach_guard_methods(L, LBPF_PROG);
 	lbpf_class_fields(L, LBPF_PROG, fields);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "print.h"
 
 /*
  * Records are read from the ring directly rather than through
@@ -163,7 +164,7 @@ static int ringbuf_add_source(lua_State *L, struct lbpf_ringbuf *r, int ridx,
 				  LBPF_RINGBUF);
 	struct source *src;
 	lua_Integer cap = 0;
-	int err, uvidx;
+	int err, uvidx, frame;
 
 	lbpf_ev_check_callable(L, cbidx, "function");
 	lbpf_check_options(L, optidx, "ringbuf", ringbuf_options);
@@ -198,6 +199,7 @@ static int ringbuf_add_source(lua_State *L, struct lbpf_ringbuf *r, int ridx,
 		lua_rawseti(L, uvidx, (lua_Integer)lua_rawlen(L, uvidx) + 1);
 	}
 	err = ring_map(&src->ring, fd);
+	frame = lbpf_print_enter(L);
 	if (!err) {
 		errno = 0;
 		if (!r->rb) {
@@ -213,15 +215,18 @@ static int ringbuf_add_source(lua_State *L, struct lbpf_ringbuf *r, int ridx,
 	}
 	if (err) {
 		lbpf_ev_release_source(L, src);
-		return lbpf_push_error(L, err, "libbpf.ringbuf: ring buffer "
-				       "on map '%s' failed", map_name(src->map));
+		lbpf_push_error(L, err, "libbpf.ringbuf: ring buffer "
+				"on map '%s' failed", map_name(src->map));
+		lbpf_print_leave(L, frame);
+		return 3;
 	}
 	lua_pushvalue(L, cbidx);
 	src->cbref = luaL_ref(L, LUA_REGISTRYINDEX);
 	lua_pushvalue(L, mapidx);  /* keeps the map, hence its object */
 	lua_rawseti(L, uvidx, (lua_Integer)lua_rawlen(L, uvidx) + 1);
-	lua_settop(L, uvidx - 1);
 	r->nsrc++;
+	lbpf_print_leave(L, frame);  /* the source is complete: may raise */
+	lua_settop(L, uvidx - 1);
 	return 0;
 }
 

@@ -12,8 +12,14 @@
  *
  * Loaded from the same shared object as libbpf.core, with
  * package.loadlib(path, "luaopen_libbpf_sigint") (lua/libbpf/repl.lua).
+ * SIGTERM is handled the same way, and take() says which signal came, so
+ * the REPL ends cleanly (closing its object, detaching its links) instead
+ * of dying with links or tc filters left behind.
+ *
  * The state below is process-wide because a signal handler has no
- * argument to carry it, as in lua.c.
+ * argument to carry it, as in lua.c. The hook goes on the main thread of
+ * the state that installed the handler, never on the coroutine that
+ * happened to call install() (it may be collected long before a signal).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -26,7 +32,7 @@
 
 static lua_State *hooked_state;
 static volatile sig_atomic_t armed;
-static volatile sig_atomic_t pending;
+static volatile sig_atomic_t pending;   /* the signal number, 0: none */
 
 static void interrupt_hook(lua_State *L, lua_Debug *ar)
 {
@@ -38,14 +44,14 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar)
 
 static void on_sigint(int sig)
 {
-	(void)sig;
-	pending = 1;
+	if (pending != SIGTERM)   /* a SIGTERM is never forgotten */
+		pending = sig;
 	if (armed && hooked_state)
 		lua_sethook(hooked_state, interrupt_hook, LUA_MASKCALL |
 			    LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
 }
 
-/* sigint.install() -> true | nil, msg: keep SIGINT from now on */
+/* sigint.install() -> true | nil, msg: keep SIGINT and SIGTERM from now on */
 static int sigint_install(lua_State *L)
 {
 	struct sigaction sa;
@@ -54,8 +60,11 @@ static int sigint_install(lua_State *L)
 	sa.sa_handler = on_sigint;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0; /* no SA_RESTART: reads and polls see EINTR */
-	hooked_state = L;
-	if (sigaction(SIGINT, &sa, NULL) != 0)
+	lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+	hooked_state = lua_tothread(L, -1);
+	lua_pop(L, 1);
+	if (sigaction(SIGINT, &sa, NULL) != 0 ||
+	    sigaction(SIGTERM, &sa, NULL) != 0)
 		return luaL_fileresult(L, 0, "sigaction");
 	lua_pushboolean(L, 1);
 	return 1;
@@ -74,11 +83,19 @@ static int sigint_arm(lua_State *L)
 	return 0;
 }
 
-/* sigint.take() -> boolean: whether SIGINT came since the last take */
+/* sigint.take() -> "SIGINT" | "SIGTERM" | false: the signal that came
+ * since the last take */
 static int sigint_take(lua_State *L)
 {
-	lua_pushboolean(L, pending);
+	int sig = pending;
+
 	pending = 0;
+	if (sig == SIGTERM)
+		lua_pushliteral(L, "SIGTERM");
+	else if (sig)
+		lua_pushliteral(L, "SIGINT");
+	else
+		lua_pushboolean(L, 0);
 	return 1;
 }
 
@@ -98,6 +115,7 @@ static int sigint_wait_readable(lua_State *L)
 	 * unblocks it atomically: a Ctrl-C in between cannot be missed */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	do {
 		r = pending ? 0 : ppoll(&pfd, 1, NULL, &old);

@@ -8,6 +8,7 @@
 
 #include "codec.h"
 #include "events.h"
+#include "print.h"
 
 struct lbpf_user_ringbuf {
 	struct user_ring_buffer *urb;
@@ -52,7 +53,7 @@ static int user_ringbuf_new(lua_State *L)
 	struct lbpf_user_ringbuf *u;
 	struct bpf_map_info info;
 	__u32 len = sizeof(info);
-	int err;
+	int err, frame;
 
 	lua_settop(L, 2);
 	lbpf_check_options(L, 2, "user_ringbuf", user_ringbuf_options);
@@ -73,9 +74,11 @@ static int user_ringbuf_new(lua_State *L)
 				       map_name(u->map));
 	u->ring_size = info.max_entries;
 	errno = 0;
+	frame = lbpf_print_enter(L);
 	u->urb = user_ring_buffer__new(fd, NULL);
+	err = u->urb ? 0 : lbpf_errno(0);
+	lbpf_print_leave(L, frame);  /* u owns the buffer now: may raise */
 	if (!u->urb) {
-		err = lbpf_errno(0);
 		return lbpf_push_error(L, err, "libbpf.user_ringbuf: user ring "
 				       "buffer on map '%s' failed",
 				       map_name(u->map));

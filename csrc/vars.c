@@ -192,7 +192,9 @@ static int vars_newindex(lua_State *L)
 		return luaL_error(L, "libbpf.vars: '%s' is read-only (its map "
 				  "%s is frozen)", lua_tostring(L, 2),
 				  bpf_map__name(d->map));
-	/* encode aside first: a failed conversion leaves the global intact */
+	/* encode aside first: a failed conversion leaves the global intact;
+	 * the value's metamethods must not close the object (its memory) */
+	lbpf_object_busy(L, o, 1);
 	tmp = lua_newuserdatauv(L, d->size, 0);
 	if (d->c) {
 		lbpf_codec_encode(L, 3, d->c, tmp, d->size, lua_tostring(L, 2));

@@ -37,6 +37,8 @@ end
 -- Metatables in the registry that users never get a handle of.
 local INTERNAL = {
   ["libbpf.elf_file"] = "elf_symbols' ELF file, closed before it returns (csrc/syms.c)",
+  ["libbpf.busy_guard"] = "a to-be-closed mark on the stack of a call using an object (csrc/handles.c)",
+  ["libbpf.print_frame"] = "a to-be-closed print frame around a libbpf call (csrc/print.c)",
 }
 
 -- What the class introduction must contain (HTML) for each metamethod.

@@ -14,8 +14,9 @@
 -- interrupts running code (a ring buffer poll returns `nil, "interrupted"`,
 -- a Lua loop raises "interrupted!") and, at the prompt, discards what was
 -- typed of a statement (all its lines) and gives a fresh prompt; EOF
--- (Ctrl-D), `exit`, `quit` or `:quit` ends the session quietly. With
--- lua-readline installed (Debian `lua-readline`) lines are edited and
+-- (Ctrl-D), `exit`, `quit` or `:quit` ends the session quietly; SIGTERM
+-- ends it too (and stops running code), closing `obj`: its links detach.
+-- With lua-readline installed (Debian `lua-readline`) lines are edited and
 -- names complete with Tab; otherwise lines are read with `io.read`.
 --
 -- The environment: `bpf` (the module), `obj` (the opened object, if any),
@@ -279,7 +280,10 @@ local function run(state, f, ...)
     local tb = debug.traceback(tostring(e), 2)
     return (tb:gsub("\n%s*%[C%]: in function 'xpcall'.*$", ""))
   end, ...))
-  if sig then sig.arm(false) sig.take() end
+  if sig then
+    sig.arm(false)
+    if sig.take() == "SIGTERM" then state.done = true end
+  end
   if not res[1] then
     state.err:write(tostring(res[2]), "\n")
     state.err:flush()
@@ -515,7 +519,9 @@ function M.loop(state)
     state.out:flush()
     local line, err, code = reader.read(buffer and ">> " or "lbpf> ")
     local interrupted = state.sig and state.sig.take()
-    if not line and (code == 4 or interrupted) then
+    if interrupted == "SIGTERM" then
+      state.done = true -- a clean stop: obj is closed by the caller
+    elseif not line and (code == 4 or interrupted) then
       -- Ctrl-C while reading: drop the line, keep going
       state.out:write("^C\n")
       buffer = nil

@@ -1,7 +1,14 @@
 --- Small helpers shared by command-line tools built on libbpf (the
 -- `examples/` scripts): option parsing with `--help`, finding a `.bpf.o`
 -- next to the script, sleeping and polling until a deadline, and ending
--- cleanly on Ctrl-C.
+-- cleanly on Ctrl-C and SIGTERM.
+--
+-- Signals: `tool.parse` and `tool.run` make SIGINT and SIGTERM a clean stop
+-- (`bpf.watch_signals`): the signal only sets a flag, `tool.sleep` and
+-- `tool.poll_for` return `false` at once, the tool's main function
+-- returns, and its objects close (links detach, tc qdiscs the tool added
+-- go). A second signal while the first is still being handled kills the
+-- tool as before.
 --
 --     local tool = require "libbpf.tool"
 --     local opts = tool.parse(arg, {
@@ -14,6 +21,27 @@
 --
 -- @module libbpf.tool
 local M = {}
+
+-- the module, loaded when a tool first needs it (parse does not)
+local function bpf() return require "libbpf" end
+local watching = false
+
+--- Make SIGINT and SIGTERM a clean stop from now on (`tool.parse` and
+-- `tool.run` call it): see the module's description.
+-- @usage tool.watch_signals()
+function M.watch_signals()
+  if not watching then
+    assert(bpf().watch_signals{"SIGINT", "SIGTERM"})
+    watching = true
+  end
+end
+
+--- The stop signal that came (`"SIGINT"` or `"SIGTERM"`), or nil.
+-- @treturn ?string
+-- @usage while not tool.stopped() do rb:poll(100) end
+function M.stopped()
+  return watching and bpf().signaled() or nil
+end
 
 --- Directory of the running script (from `arg[0]`), `"."` when it has none.
 -- @treturn string
@@ -99,6 +127,7 @@ end
 --   options = {{"-m", "--milliseconds", help = "show msecs"}}})
 -- if opts.milliseconds then print("msecs") end
 function M.parse(argv, spec)
+  M.watch_signals()
   local opts, by_flag = {}, {}
   for _, o in ipairs(spec.options or {}) do
     if o[1] then by_flag[o[1]] = o end
@@ -186,14 +215,14 @@ function M.interruptible(fn, ...)
   error(res[2], 0)
 end
 
---- Sleep `seconds` (whole seconds or fractions) in a child `sleep`.
+--- Sleep `seconds` (whole seconds or fractions) with `bpf.sleep`, in this
+-- process: a stop signal (Ctrl-C, SIGTERM) ends it at once.
 -- @tparam number seconds
--- @treturn boolean false when a signal (Ctrl-C) ended the sleep
+-- @treturn boolean false when a signal ended the sleep (or came before)
 -- @usage if not tool.sleep(0.5) then print("interrupted") end
 function M.sleep(seconds)
   local ok, slept = M.interruptible(function()
-    local done, how = os.execute(("sleep %s"):format(seconds))
-    return done == true and how == "exit"
+    return (bpf().sleep(seconds))
   end)
   return ok and slept
 end
@@ -210,6 +239,7 @@ function M.poll_for(buf, duration, timeout_ms)
   local deadline = duration and (clock() + duration)
   local ok, finished = M.interruptible(function()
     while not deadline or clock() < deadline do
+      if M.stopped() then return false end
       local left = deadline and math.ceil((deadline - clock()) * 1000) or math.huge
       local n, err = buf:poll(math.max(0, math.min(timeout_ms or 100, left)))
       if not n then
@@ -222,20 +252,31 @@ function M.poll_for(buf, duration, timeout_ms)
   return ok and finished
 end
 
---- Run `main` and turn Ctrl-C into a clean end: lua5.4 raises
--- "interrupted!" at the next Lua instruction after SIGINT; that error is
--- swallowed (to-be-closed objects have already detached), any other error is
--- reported on stderr with exit status 1.
+--- Run `main` and turn Ctrl-C and SIGTERM into a clean end: the signal
+-- makes `tool.sleep`/`tool.poll_for` return false, so `main` returns
+-- (after it, signals have their default actions again: a tool stuck in
+-- its final report still dies of Ctrl-C); an
+-- "interrupted!" error (lua5.4's own SIGINT handling, before signals were
+-- watched) is swallowed too (to-be-closed objects have already detached).
+-- Any other error is reported on stderr with exit status 1, after the
+-- objects were closed (their links detached).
 -- @tparam function main
 -- @usage tool.run(function() main(arg) end)
 function M.run(main)
+  M.watch_signals()
   local ok, err = xpcall(main, function(e)
     if is_interrupt(e) then return "interrupted" end
     return debug.traceback(e, 2)
   end)
   if not ok and err ~= "interrupted" then
     io.stderr:write(tostring(err), "\n")
-    os.exit(1)
+    os.exit(1, true)   -- close the state: objects close, links detach
+  end
+  -- main is over (stopped or done): what follows (a final report) is not
+  -- a sleep or a poll, so a signal now ends the tool the ordinary way
+  if watching then
+    bpf().watch_signals(false)
+    watching = false
   end
 end
 
@@ -247,7 +288,7 @@ function M.die(name, ...)
   local parts = table.pack(...)
   for k = 1, parts.n do parts[k] = tostring(parts[k]) end
   io.stderr:write(name, ": ", table.concat(parts, " "), "\n")
-  os.exit(1)
+  os.exit(1, true)   -- close the state: objects close, links detach
 end
 
 --- Time of day as `HH:MM:SS`, for TIME columns.
