@@ -1,7 +1,7 @@
 /*
  * attach_net.c - the network family of program attach methods: XDP, tc,
- * sockets (SO_ATTACH_BPF), cgroups and network namespaces. prog.c lists
- * `lbpf_attach_net_methods`.
+ * tcx and netfilter links, sockets (SO_ATTACH_BPF), cgroups and network
+ * namespaces. prog.c lists `lbpf_attach_net_methods`.
  *
  * tc, XDP-with-a-mode and SO_ATTACH_BPF attachments are not kernel bpf_links
  * in libbpf 1.1: they are `libbpf.link` handles whose `link` is NULL and whose

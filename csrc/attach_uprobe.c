@@ -1,6 +1,6 @@
 /*
  * attach_uprobe.c - the user-space family of program attach methods:
- * uprobes, USDT probes and iterators. prog.c lists
+ * uprobes (one or many: uprobe_multi), USDT probes and iterators. prog.c lists
  * `lbpf_attach_uprobe_methods`.
  */
 #define _GNU_SOURCE
