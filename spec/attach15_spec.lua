@@ -30,9 +30,10 @@ local function receive(r, secs)
   return (r:receive())
 end
 
+-- bpf.links(), by id: the kernel's view of each link
 local function link_ids()
   local ids = {}
-  for _, l in ipairs(bpf.links()) do ids[l.id] = l.type end
+  for _, l in ipairs(bpf.links()) do ids[l.id] = l end
   return ids
 end
 
@@ -84,7 +85,10 @@ describe("attach_tcx", function()
     assert.is_true(link.fd >= 0)
     local info = assert(link:info())
     assert.equal("tcx", info.type)
-    assert.equal("tcx", link_ids()[info.id])
+    local kernel = link_ids()[info.id]
+    assert.equal("tcx", kernel.type)
+    assert.equal("tcx_ingress", kernel.attach_type)
+    assert.equal(1, kernel.ifindex)
     assert.is_nil(H.qdiscs("lo"):match("clsact"))
     send_udp(port, 4)
     drain(r, 4)
@@ -103,6 +107,7 @@ describe("attach_tcx", function()
     -- tcx_count's section says ingress: the hook option wins
     local link = assert(obj.progs.tcx_count:attach_tcx{ifindex = 1, hook = "egress"})
     assert.matches("tcx lo egress", tostring(link))
+    assert.equal("tcx_egress", link_ids()[assert(link:info()).id].attach_type)
     send_udp(port, 3)
     drain(r, 3)
     assert.equal(3, obj.vars.tcx_hits)
@@ -138,7 +143,7 @@ describe("attach_tcx", function()
     end)
     child:wait_output("ready ")
     local link_id = tonumber(child.output():match("ready (%d+)"))
-    assert.equal("tcx", link_ids()[link_id])
+    assert.equal("tcx", link_ids()[link_id].type)
     send_udp(port, 3)
     drain(r, 3)
     assert.equal(3, obj.vars.tcx_hits)
@@ -213,7 +218,10 @@ describe("attach_netfilter", function()
     local obj <close> = load(port)
     local link = assert(obj.progs.nf_count:attach_netfilter{pf = "ipv4", hook = "local_in", priority = 10})
     assert.matches("netfilter ipv4 local_in priority 10", tostring(link))
-    assert.equal("netfilter", assert(link:info()).type)
+    local info = assert(link:info())
+    assert.equal("netfilter", info.type)
+    local kernel = link_ids()[info.id] -- NFPROTO_IPV4, NF_INET_LOCAL_IN
+    assert.same({2, 1, 10, 0}, {kernel.pf, kernel.hooknum, kernel.priority, kernel.flags})
     send_udp(port, 3)
     drain(r, 3)
     assert.equal(3, obj.vars.nf_hits)
@@ -230,6 +238,8 @@ describe("attach_netfilter", function()
     obj.vars.nf_drop = 1
     local link = assert(obj.progs.nf_count:attach_netfilter{hook = "local_in", defrag = true, priority = -100})
     assert.matches("netfilter ipv4 local_in priority %-100 defrag", tostring(link))
+    local kernel = link_ids()[assert(link:info()).id] -- BPF_F_NETFILTER_IP_DEFRAG
+    assert.same({2, 1, -100, 1}, {kernel.pf, kernel.hooknum, kernel.priority, kernel.flags})
     send_udp(port, 3)
     assert.is_nil(receive(r, 0.5))
     assert.equal(3, obj.vars.nf_hits)
@@ -241,9 +251,12 @@ describe("attach_netfilter", function()
   it("attaches at the other hooks and for IPv6; says what is wrong", function()
     local obj <close> = load()
     local p = obj.progs.nf_count
-    for _, hook in ipairs{"pre_routing", "local_in", "forward", "local_out", "post_routing"} do
-      for _, pf in ipairs{"ipv4", "ipv6"} do
-        assert(assert(p:attach_netfilter{pf = pf, hook = hook}):destroy())
+    for i, hook in ipairs{"pre_routing", "local_in", "forward", "local_out", "post_routing"} do
+      for pf, nfproto in pairs{ipv4 = 2, ipv6 = 10} do
+        local link = assert(p:attach_netfilter{pf = pf, hook = hook})
+        local kernel = link_ids()[assert(link:info()).id]
+        assert.same({nfproto, i - 1, 0}, {kernel.pf, kernel.hooknum, kernel.priority})
+        assert(link:destroy())
       end
     end
     assert.error_matches(function() p:attach_netfilter{pf = "ipv4"} end, "needs 'hook'")
