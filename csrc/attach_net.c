@@ -1,7 +1,7 @@
 /*
  * attach_net.c - the network family of program attach methods: XDP, tc,
- * tcx and netfilter links, sockets (SO_ATTACH_BPF), cgroups and network
- * namespaces. prog.c lists `lbpf_attach_net_methods`.
+ * tcx and netfilter links, sockets (SO_ATTACH_BPF), sockmaps, cgroups and
+ * network namespaces. prog.c lists `lbpf_attach_net_methods`.
  *
  * tc, XDP-with-a-mode and SO_ATTACH_BPF attachments are not kernel bpf_links
  * in libbpf 1.1: they are `libbpf.link` handles whose `link` is NULL and whose
@@ -535,11 +535,43 @@ static int net_attach_netfilter(lua_State *L)
 #endif
 }
 
+/* prog:attach_sockmap(map | fd): an sk_skb or sk_msg program on a sockmap
+ * or sockhash as a bpf_link (libbpf 1.5, kernel 6.10), at the hook its
+ * section names (sk_skb/stream_verdict, sk_skb/stream_parser,
+ * sk_skb/verdict, sk_msg). It runs for the sockets added to the map after
+ * it is attached. */
+static int net_attach_sockmap(lua_State *L)
+{
+#if __LIBBPF_CURRENT_VERSION_GEQ(1, 5)
+	struct bpf_program *prog = lbpf_attachable(L, "attach_sockmap");
+	int fd;
+
+	if (lua_type(L, 2) == LUA_TNUMBER) {
+		fd = (int)luaL_checkinteger(L, 2);
+		lua_pushfstring(L, "sockmap fd %d", fd);
+	} else {
+		struct lbpf_map *m = lbpf_check_map(L, 2);
+		const char *name = m->map ? bpf_map__name(m->map) : m->name;
+
+		fd = lbpf_map_fd(m);
+		if (fd < 0)
+			luaL_error(L, "attach_sockmap: map '%s' is not created "
+				   "(load its object first)", name);
+		lua_pushfstring(L, "sockmap %s", name);
+	}
+	return lbpf_attach_result(L, bpf_program__attach_sockmap(prog, fd),
+				  lua_tostring(L, -1));
+#else
+	return lbpf_needs_libbpf(L, "attach_sockmap", 1, 5);
+#endif
+}
+
 const luaL_Reg lbpf_attach_net_methods[] = {
 	{"attach_xdp", net_attach_xdp},
 	{"attach_tc", net_attach_tc},
 	{"attach_tcx", net_attach_tcx},
 	{"attach_netfilter", net_attach_netfilter},
+	{"attach_sockmap", net_attach_sockmap},
 	{"attach_socket", net_attach_socket},
 	{"attach_cgroup", net_attach_cgroup},
 	{"attach_netns", net_attach_netns},

@@ -373,6 +373,43 @@ static const char *probe_uprobe_multi(char *why, size_t n)
 	return r;
 }
 
+/* sockmap links (kernel 6.10): a stream verdict program linked to an
+ * empty sockmap, then let go. */
+static const char *probe_sockmap(char *why, size_t n)
+{
+	const char *r = libbpf_older_than(1, 5, why, n);
+#if __LIBBPF_CURRENT_VERSION_GEQ(1, 5)
+	static const struct bpf_insn insns[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 1},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, lo,
+		    .expected_attach_type = BPF_SK_SKB_STREAM_VERDICT);
+	int map, fd = -1, lfd = -1, err = 0;
+
+	if (r)
+		return r;
+	map = bpf_map_create(BPF_MAP_TYPE_SOCKMAP, NULL, 4, 4, 1, NULL);
+	if (map >= 0)
+		fd = bpf_prog_load(BPF_PROG_TYPE_SK_SKB, NULL, "GPL", insns, 2, &lo);
+	if (fd >= 0)
+		lfd = bpf_link_create(fd, map, BPF_SK_SKB_STREAM_VERDICT, NULL);
+	err = errno;
+	if (lfd < 0) {
+		snprintf(why, n, "the kernel has no sockmap links (6.10+): %s",
+			 strerror(err));
+		r = why;
+	}
+	if (lfd >= 0)
+		close(lfd);
+	if (fd >= 0)
+		close(fd);
+	if (map >= 0)
+		close(map);
+#endif
+	return r;
+}
+
 static const struct {
 	const char *name;
 	probe_fn fn;
@@ -397,6 +434,7 @@ static const struct {
 	{"tcx", probe_tcx},
 	{"netfilter", probe_netfilter},
 	{"uprobe_multi", probe_uprobe_multi},
+	{"sockmap", probe_sockmap},
 	{NULL, NULL}
 };
 

@@ -10,7 +10,8 @@ local H = require "helpers"
 bpf.set_print(function() end)
 
 local major, minor = bpf.libbpf_version:match("^(%d+)%.(%d+)")
-local new_enough = tonumber(major) > 1 or tonumber(minor) >= 3
+local function libbpf_at_least(m) return tonumber(major) > 1 or tonumber(minor) >= m end
+local new_enough = libbpf_at_least(3)
 local built_with = major .. "." .. minor
 local TARGET = "spec/umulti/umulti_target"
 local ENOENT, ERANGE = 2, 34
@@ -39,7 +40,7 @@ end
 
 if not new_enough then
   describe("with libbpf " .. bpf.libbpf_version, function()
-    it("attach_tcx, attach_netfilter and attach_uprobe_multi raise 'needs libbpf >= 1.3'", function()
+    it("attach_tcx, attach_netfilter, attach_uprobe_multi, attach_sockmap raise 'needs libbpf >= 1.3' (1.5)", function()
       -- not loaded: libbpf 1.1 does not know these sections; the version
       -- is what the methods check first
       local obj <close> = assert(bpf.open(H.obj("attach15")))
@@ -47,18 +48,21 @@ if not new_enough then
         attach_tcx = {obj.progs.tcx_count, {ifname = "lo"}},
         attach_netfilter = {obj.progs.nf_count, {hook = "local_in"}},
         attach_uprobe_multi = {obj.progs.umulti_count, {path = TARGET, pattern = "umulti_fn_*"}},
+        attach_sockmap = {obj.progs.sk_verdict, obj.maps.socks},
       }
+      local function needs(name) return name:match("sockmap") and "1.5" or "1.3" end
       for name, c in pairs(calls) do
         local ok, err = pcall(c[1][name], c[1], c[2])
         assert.is_false(ok)
-        assert.matches(name .. " needs libbpf >= 1.3 (built with " .. built_with .. ")", err, 1, true)
+        assert.matches(name .. " needs libbpf >= " .. needs(name) .. " (built with " .. built_with .. ")",
+          err, 1, true)
       end
       local attach = bpf.features().attach
-      for _, kind in ipairs{"tcx", "netfilter", "uprobe_multi"} do
+      for _, kind in ipairs{"tcx", "netfilter", "uprobe_multi", "sockmap"} do
         assert.is_false(attach[kind])
         local ok, why = bpf.probe(kind)
         assert.is_false(ok)
-        assert.equal("needs libbpf >= 1.3 (built with " .. built_with .. ")", why)
+        assert.equal("needs libbpf >= " .. needs(kind) .. " (built with " .. built_with .. ")", why)
       end
     end)
   end)
@@ -66,9 +70,9 @@ if not new_enough then
 end
 
 describe("bpf.probe and bpf.features", function()
-  it("report tcx, netfilter and uprobe_multi on this kernel (6.18)", function()
+  it("report tcx, netfilter, uprobe_multi and sockmap links on this kernel (6.18)", function()
     local attach = bpf.features().attach
-    for _, kind in ipairs{"tcx", "netfilter", "uprobe_multi"} do
+    for _, kind in ipairs{"tcx", "netfilter", "uprobe_multi", libbpf_at_least(5) and "sockmap" or nil} do
       assert.is_true(bpf.probe(kind), kind)
       assert.is_true(attach[kind], kind)
     end
@@ -371,5 +375,77 @@ describe("attach_uprobe_multi", function()
     assert.is_nil(l)
     assert.matches("attach 'umulti_count' to uprobe_multi " .. TARGET .. ":no_such_fn_* failed", err, 1, true)
     assert.equal(ENOENT, code)
+  end)
+end)
+
+describe("attach_sockmap", function()
+  if not libbpf_at_least(5) then
+    it("needs libbpf >= 1.5", function()
+      local obj <close> = load()
+      assert.error_matches(function() obj.progs.sk_verdict:attach_sockmap(obj.maps.socks) end,
+        "attach_sockmap needs libbpf >= 1.5 (built with " .. built_with .. ")", 1, true)
+    end)
+    return
+  end
+  local socket = require "socket"
+
+  -- a connected pair of TCP sockets on 127.0.0.1: the client and the
+  -- server's end
+  local function tcp_pair()
+    local srv = assert(socket.bind("127.0.0.1", 0))
+    local _, port = srv:getsockname()
+    local cli = assert(socket.connect("127.0.0.1", port))
+    srv:settimeout(2)
+    local conn = assert(srv:accept())
+    srv:close()
+    return cli, conn
+  end
+
+  local function read(conn, n, secs)
+    conn:settimeout(secs)
+    return (conn:receive(n))
+  end
+
+  it("runs a stream verdict program on what a TCP socket of the map receives", function()
+    local socks = {}
+    finally(function() for _, s in ipairs(socks) do s:close() end end)
+    local cli, conn = tcp_pair()
+    socks[1], socks[2] = cli, conn
+    local obj <close> = load()
+    local link = assert(obj.progs.sk_verdict:attach_sockmap(obj.maps.socks))
+    assert.matches("sockmap socks", tostring(link))
+    assert.equal("sockmap", assert(link:info()).type)
+    -- the program runs for sockets added after it is linked
+    obj.maps.socks[0] = conn:getfd()
+    assert(cli:send("hello"))
+    assert.equal("hello", read(conn, 5, 2))
+    assert.equal(5, obj.vars.sk_bytes)
+    -- SK_DROP: the receiver sees nothing
+    obj.vars.sk_drop = 1
+    assert(cli:send("gone"))
+    assert.is_nil(read(conn, 4, 0.3))
+    assert.equal(9, obj.vars.sk_bytes)
+    obj.vars.sk_drop = 0
+    assert(link:destroy())
+    -- a socket added once the link is gone is not run through it
+    local cli2, conn2 = tcp_pair()
+    socks[3], socks[4] = cli2, conn2
+    obj.maps.socks[1] = conn2:getfd()
+    assert(cli2:send("free"))
+    assert.equal("free", read(conn2, 4, 2))
+    assert.equal(9, obj.vars.sk_bytes)
+  end)
+
+  it("takes a map or a fd, and says what the kernel refused", function()
+    local obj <close> = load()
+    local link = assert(obj.progs.sk_verdict:attach_sockmap(obj.maps.socks.fd))
+    assert.matches("sockmap fd %d+", tostring(link))
+    assert(link:destroy())
+    assert.error_matches(function() obj.progs.sk_verdict:attach_sockmap("socks") end, "libbpf.map expected")
+    -- a tcx program is no sk_skb program
+    local l, err, code = obj.progs.tcx_count:attach_sockmap(obj.maps.socks)
+    assert.is_nil(l)
+    assert.matches("attach 'tcx_count' to sockmap socks failed", err, 1, true)
+    assert.equal(19, code) -- ENODEV: the kernel's word for a program of another type
   end)
 end)

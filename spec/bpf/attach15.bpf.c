@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* spec/attach15_spec.lua: the attach kinds of libbpf 1.3+ (tcx, netfilter,
- * uprobe_multi), each counting real events in globals. */
+ * uprobe_multi; sockmap links: 1.5), each counting real events in
+ * globals. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -111,6 +112,26 @@ int umulti_auto(struct pt_regs *ctx)
 {
 	__sync_fetch_and_add(&umulti_auto_hits, 1);
 	return 0;
+}
+
+/* sockmap links: the sockets added to `socks` after sk_verdict is linked
+ * to it pass their received bytes through it */
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKMAP);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u32);
+} socks SEC(".maps");
+
+__u32 sk_drop;          /* sk_verdict: drop what it sees */
+__u64 sk_skbs, sk_bytes;
+
+SEC("sk_skb/stream_verdict")
+int sk_verdict(struct __sk_buff *skb)
+{
+	__sync_fetch_and_add(&sk_skbs, 1);
+	__sync_fetch_and_add(&sk_bytes, skb->len);
+	return sk_drop ? SK_DROP : SK_PASS;
 }
 
 char LICENSE[] SEC("license") = "GPL";
