@@ -448,8 +448,7 @@ static int net_attach_tcx(lua_State *L)
 	struct lbpf_prog *p = lbpf_attach_loaded_prog(L, "attach_tcx");
 	LIBBPF_OPTS(bpf_tcx_opts, opts);
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
-	enum bpf_attach_type type, own = p->prog ?
-		bpf_program__expected_attach_type(p->prog) : BPF_TCX_INGRESS;
+	enum bpf_attach_type type, own;
 	char ifname[IF_NAMESIZE] = "?", kind[64];
 	int ifindex, point;
 
@@ -462,12 +461,16 @@ static int net_attach_tcx(lua_State *L)
 	}
 	ifindex = lbpf_check_ifindex(L, -1, "attach_tcx");
 	lua_getfield(L, 2, "hook");
+	tcx_relative(L, "before", BPF_F_BEFORE, &opts);
+	tcx_relative(L, "after", BPF_F_AFTER, &opts);
+	/* again after the options: reading them may run code that closes it */
+	p = lbpf_attach_loaded_prog(L, "attach_tcx");
+	own = p->prog ? bpf_program__expected_attach_type(p->prog) :
+	      BPF_TCX_INGRESS;
 	point = luaL_checkoption(L, -1, own == BPF_TCX_EGRESS ? "egress" :
 				 "ingress", hooks);
 	lua_pop(L, 2);
 	type = point == 0 ? BPF_TCX_INGRESS : BPF_TCX_EGRESS;
-	tcx_relative(L, "before", BPF_F_BEFORE, &opts);
-	tcx_relative(L, "after", BPF_F_AFTER, &opts);
 	if_indextoname((unsigned)ifindex, ifname);
 	snprintf(kind, sizeof(kind), "tcx %s %s", ifname, hooks[point]);
 	if (p->prog && own == type)
@@ -519,6 +522,8 @@ static int net_attach_netfilter(lua_State *L)
 	opts.priority = (__s32)prio;
 	opts.flags = lbpf_opt_boolean(L, 2, "defrag", 0) ?
 		     BPF_F_NETFILTER_IP_DEFRAG : 0;
+	/* again after the options: reading them may run code that closes it */
+	p = lbpf_attach_loaded_prog(L, "attach_netfilter");
 	snprintf(kind, sizeof(kind), "netfilter %s %s priority %d%s", pfs[pf],
 		 hooks[hook], (int)prio, opts.flags ? " defrag" : "");
 	if (p->prog)

@@ -212,10 +212,10 @@ static int uprobe_attach_uprobe(lua_State *L)
 
 #if __LIBBPF_CURRENT_VERSION_GEQ(1, 3)
 /* List option `key` of attach_uprobe_multi (a sequence of strings, or of
- * integers when !strings) -> a userdata array pushed on the stack (freed by
- * the GC, so a raise leaks nothing), its length in *n; NULL (nothing
- * pushed) when the option is absent. Strings point into the option table,
- * which holds them for the call. */
+ * integers when !strings) -> a userdata array (freed by the GC, so a raise
+ * leaks nothing), its length in *n; NULL when the option is absent. The
+ * list and the array stay on the stack for the call: the strings are the
+ * list's own (raw access, no metamethod runs). */
 static void *umulti_list(lua_State *L, const char *key, int strings,
 			 size_t *n)
 {
@@ -226,12 +226,12 @@ static void *umulti_list(lua_State *L, const char *key, int strings,
 		lua_pop(L, 1);
 		return NULL;
 	}
-	if (!lua_istable(L, -1) || (len = (size_t)luaL_len(L, -1)) == 0)
+	if (!lua_istable(L, -1) || (len = lua_rawlen(L, -1)) == 0)
 		luaL_argerror(L, 2, lua_pushfstring(L, "attach_uprobe_multi: "
 			      "'%s' must be a non-empty list", key));
 	arr = lua_newuserdatauv(L, len * elem, 0);
 	for (i = 0; i < len; i++) {
-		int t = lua_geti(L, -2, (lua_Integer)i + 1);
+		int t = lua_rawgeti(L, -2, (lua_Integer)i + 1);
 
 		if (strings && t == LUA_TSTRING)
 			((const char **)arr)[i] = lua_tostring(L, -1);
@@ -243,9 +243,20 @@ static void *umulti_list(lua_State *L, const char *key, int strings,
 				      strings ? "a string" : "an integer"));
 		lua_pop(L, 1);
 	}
-	lua_remove(L, -2);
 	*n = len;
 	return arr;
+}
+
+/* String option `key`, kept on the stack for the call (an __index
+ * metamethod's answer is anchored nowhere else); NULL when absent. */
+static const char *umulti_string(lua_State *L, const char *key)
+{
+	const char *s = lbpf_opt_string(L, 2, key, NULL);
+
+	if (!s)
+		return NULL;
+	lua_pushstring(L, s);
+	return lua_tostring(L, -1);
 }
 #endif
 
@@ -258,18 +269,19 @@ static int uprobe_attach_uprobe_multi(lua_State *L)
 #if __LIBBPF_CURRENT_VERSION_GEQ(1, 3)
 	static const char *const keys[] = {"path", "pattern", "syms", "offsets",
 					   "pid", "retprobe", "cookies", NULL};
-	struct bpf_program *prog = lbpf_attachable(L, "attach_uprobe_multi");
+	struct bpf_program *prog;
 	LIBBPF_OPTS(bpf_uprobe_multi_opts, opts);
 	const char *path, *pattern;
 	size_t nsyms = 0, noffs = 0, ncookies = 0;
 	pid_t pid;
 
+	lbpf_check_prog(L, 1);
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lbpf_check_options(L, 2, "attach_uprobe_multi", keys);
-	path = lbpf_opt_string(L, 2, "path", NULL);
+	path = umulti_string(L, "path");
 	if (!path)
 		luaL_argerror(L, 2, "attach_uprobe_multi needs 'path'");
-	pattern = lbpf_opt_string(L, 2, "pattern", NULL);
+	pattern = umulti_string(L, "pattern");
 	opts.syms = umulti_list(L, "syms", 1, &nsyms);
 	opts.offsets = umulti_list(L, "offsets", 0, &noffs);
 	opts.cookies = umulti_list(L, "cookies", 0, &ncookies);
@@ -282,6 +294,8 @@ static int uprobe_attach_uprobe_multi(lua_State *L)
 			      "or 'offsets' of the same length");
 	pid = (pid_t)lbpf_opt_integer(L, 2, "pid", -1);
 	opts.retprobe = lbpf_opt_boolean(L, 2, "retprobe", 0);
+	/* after the options: reading them may run code that closes it */
+	prog = lbpf_attachable(L, "attach_uprobe_multi");
 	if (pattern)
 		lua_pushfstring(L, "%s %s:%s", opts.retprobe ? "uretprobe_multi" :
 				"uprobe_multi", path, pattern);
