@@ -344,7 +344,7 @@ describe("attach_uprobe_multi", function()
     assert.equal(2, obj.vars.umulti_ret_hits)
   end)
 
-  it("auto-attaches from its section (uprobe.multi/<path>:<glob>)", function()
+  it("auto-attaches from its section (uprobe.multi/<path>:<glob>), by prog:attach() and obj:attach()", function()
     local h = target()
     finally(function() h.cleanup() end)
     local obj <close> = load()
@@ -352,6 +352,14 @@ describe("attach_uprobe_multi", function()
     calls(h, 0, 2)
     assert.equal(4, obj.vars.umulti_auto_hits)
     assert(link:destroy())
+    -- obj:attach() attaches it, and leaves the programs whose sections do
+    -- not say where (tcx, netfilter, sk_skb, bare uprobe.multi)
+    local links = assert(obj:attach())
+    local names = {}
+    for name in pairs(links) do names[#names + 1] = name end
+    assert.same({"umulti_auto"}, names)
+    calls(h, 2, 1)
+    assert.equal(6, obj.vars.umulti_auto_hits)
   end)
 
   it("says what is wrong with its options, and what libbpf refused", function()
