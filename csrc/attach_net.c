@@ -384,14 +384,13 @@ static int net_attach_netns(lua_State *L)
 
 #if __LIBBPF_CURRENT_VERSION_GEQ(1, 3)
 /* A link from a program without a libbpf handle, or one whose section names
- * another hook: the kernel only checks the program type. NULL, errno set. */
-static struct bpf_link *net_create_link(const struct lbpf_prog *p, int target,
-					enum bpf_attach_type type,
-					const struct bpf_link_create_opts *opts)
+ * another hook: the kernel only checks the program type. A kernel link fd,
+ * or -1 with errno set. */
+static int net_create_link(const struct lbpf_prog *p, int target,
+			   enum bpf_attach_type type,
+			   const struct bpf_link_create_opts *opts)
 {
-	int fd = bpf_link_create(lbpf_prog_fd(p), target, type, opts);
-
-	return fd < 0 ? NULL : lbpf_link_from_fd(fd);
+	return bpf_link_create(lbpf_prog_fd(p), target, type, opts);
 }
 
 /* attach_tcx's `before`/`after` (`where`: BPF_F_BEFORE or BPF_F_AFTER): a
@@ -450,7 +449,7 @@ static int net_attach_tcx(lua_State *L)
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
 	enum bpf_attach_type type, own;
 	char ifname[IF_NAMESIZE] = "?", kind[64];
-	int ifindex, point;
+	int ifindex, point, lidx;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lbpf_check_options(L, 2, "attach_tcx", keys);
@@ -473,14 +472,15 @@ static int net_attach_tcx(lua_State *L)
 	type = point == 0 ? BPF_TCX_INGRESS : BPF_TCX_EGRESS;
 	if_indextoname((unsigned)ifindex, ifname);
 	snprintf(kind, sizeof(kind), "tcx %s %s", ifname, hooks[point]);
+	lidx = lbpf_attach_prepare(L);
 	if (p->prog && own == type)
-		return lbpf_attach_result(L, bpf_program__attach_tcx(p->prog,
+		return lbpf_attach_result(L, lidx, bpf_program__attach_tcx(p->prog,
 					  ifindex, &opts), kind);
 	lopts.flags = opts.flags;
 	lopts.tcx.relative_fd = opts.relative_fd;
 	lopts.tcx.relative_id = opts.relative_id;
-	return lbpf_attach_result(L, net_create_link(p, ifindex, type, &lopts),
-				  kind);
+	return lbpf_attach_fd_result(L, lidx, net_create_link(p, ifindex, type,
+				     &lopts), kind);
 #else
 	return lbpf_needs_libbpf(L, "attach_tcx", 1, 3);
 #endif
@@ -504,7 +504,7 @@ static int net_attach_netfilter(lua_State *L)
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
 	lua_Integer prio;
 	char kind[80];
-	int pf, hook;
+	int pf, hook, lidx;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lbpf_check_options(L, 2, "attach_netfilter", keys);
@@ -526,15 +526,16 @@ static int net_attach_netfilter(lua_State *L)
 	p = lbpf_attach_loaded_prog(L, "attach_netfilter");
 	snprintf(kind, sizeof(kind), "netfilter %s %s priority %d%s", pfs[pf],
 		 hooks[hook], (int)prio, opts.flags ? " defrag" : "");
+	lidx = lbpf_attach_prepare(L);
 	if (p->prog)
-		return lbpf_attach_result(L, bpf_program__attach_netfilter(p->prog,
-					  &opts), kind);
+		return lbpf_attach_result(L, lidx, bpf_program__attach_netfilter(
+					  p->prog, &opts), kind);
 	lopts.netfilter.pf = opts.pf;
 	lopts.netfilter.hooknum = opts.hooknum;
 	lopts.netfilter.priority = opts.priority;
 	lopts.netfilter.flags = opts.flags;
-	return lbpf_attach_result(L, net_create_link(p, 0, BPF_NETFILTER,
-				  &lopts), kind);
+	return lbpf_attach_fd_result(L, lidx, net_create_link(p, 0,
+				     BPF_NETFILTER, &lopts), kind);
 #else
 	return lbpf_needs_libbpf(L, "attach_netfilter", 1, 3);
 #endif
@@ -549,7 +550,8 @@ static int net_attach_sockmap(lua_State *L)
 {
 #if __LIBBPF_CURRENT_VERSION_GEQ(1, 5)
 	struct bpf_program *prog = lbpf_attachable(L, "attach_sockmap");
-	int fd;
+	const char *kind;
+	int fd, lidx;
 
 	if (lua_type(L, 2) == LUA_TNUMBER) {
 		fd = (int)luaL_checkinteger(L, 2);
@@ -564,8 +566,10 @@ static int net_attach_sockmap(lua_State *L)
 				   "(load its object first)", name);
 		lua_pushfstring(L, "sockmap %s", name);
 	}
-	return lbpf_attach_result(L, bpf_program__attach_sockmap(prog, fd),
-				  lua_tostring(L, -1));
+	kind = lua_tostring(L, -1);
+	lidx = lbpf_attach_prepare(L);
+	return lbpf_attach_result(L, lidx, bpf_program__attach_sockmap(prog, fd),
+				  kind);
 #else
 	return lbpf_needs_libbpf(L, "attach_sockmap", 1, 5);
 #endif

@@ -271,9 +271,10 @@ static int uprobe_attach_uprobe_multi(lua_State *L)
 					   "pid", "retprobe", "cookies", NULL};
 	struct bpf_program *prog;
 	LIBBPF_OPTS(bpf_uprobe_multi_opts, opts);
-	const char *path, *pattern;
+	const char *path, *pattern, *kind;
 	size_t nsyms = 0, noffs = 0, ncookies = 0;
 	pid_t pid;
+	int lidx;
 
 	lbpf_check_prog(L, 1);
 	luaL_checktype(L, 2, LUA_TTABLE);
@@ -303,8 +304,10 @@ static int uprobe_attach_uprobe_multi(lua_State *L)
 		lua_pushfstring(L, "%s %s (%d %s)", opts.retprobe ?
 				"uretprobe_multi" : "uprobe_multi", path,
 				(int)opts.cnt, nsyms ? "symbols" : "offsets");
-	return lbpf_attach_result(L, bpf_program__attach_uprobe_multi(prog, pid,
-				  path, pattern, &opts), lua_tostring(L, -1));
+	kind = lua_tostring(L, -1);
+	lidx = lbpf_attach_prepare(L);
+	return lbpf_attach_result(L, lidx, bpf_program__attach_uprobe_multi(prog,
+				  pid, path, pattern, &opts), kind);
 #else
 	return lbpf_needs_libbpf(L, "attach_uprobe_multi", 1, 3);
 #endif
