@@ -56,6 +56,11 @@ EXTRA_BUILD += spec/usdt/usdt_target
 spec/usdt/usdt_target: spec/usdt/usdt_target.c
 	$(CC) -O1 -g -o $@ $<
 
+# functions for uprobe_multi to match by glob, for spec/attach15_spec.lua
+EXTRA_BUILD += spec/umulti/umulti_target
+spec/umulti/umulti_target: spec/umulti/umulti_target.c
+	$(CC) -O1 -g -o $@ $<
+
 build: libbpf/core.so $(BPF_OBJS) $(EXTRA_BUILD)
 
 # Install what is missing on a fresh Debian machine (root).

@@ -1,7 +1,7 @@
 /*
  * attach_net.c - the network family of program attach methods: XDP, tc,
- * sockets (SO_ATTACH_BPF), cgroups and network namespaces. prog.c lists
- * `lbpf_attach_net_methods`.
+ * tcx and netfilter links, sockets (SO_ATTACH_BPF), sockmaps, cgroups and
+ * network namespaces. prog.c lists `lbpf_attach_net_methods`.
  *
  * tc, XDP-with-a-mode and SO_ATTACH_BPF attachments are not kernel bpf_links
  * in libbpf 1.1: they are `libbpf.link` handles whose `link` is NULL and whose
@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <linux/if_link.h>
+#include <linux/netfilter.h>
 
 #include "attach.h"
 #include "packet.h"
@@ -378,9 +380,207 @@ static int net_attach_netns(lua_State *L)
 			    bpf_program__attach_netns, BPF_FLOW_DISSECTOR);
 }
 
+/* ---- tcx and netfilter: bpf_links (libbpf 1.3, kernel 6.6 / 6.4) ---------- */
+
+#if __LIBBPF_CURRENT_VERSION_GEQ(1, 3)
+/* A link from a program without a libbpf handle, or one whose section names
+ * another hook: the kernel only checks the program type. A kernel link fd,
+ * or -1 with errno set. */
+static int net_create_link(const struct lbpf_prog *p, int target,
+			   enum bpf_attach_type type,
+			   const struct bpf_link_create_opts *opts)
+{
+	return bpf_link_create(lbpf_prog_fd(p), target, type, opts);
+}
+
+/* attach_tcx's `before`/`after` (`where`: BPF_F_BEFORE or BPF_F_AFTER): a
+ * program or a link handle, a program id, or true (first / last). */
+static void tcx_relative(lua_State *L, const char *key, __u32 where,
+			 struct bpf_tcx_opts *opts)
+{
+	int t = lua_getfield(L, 2, key);
+
+	if (t == LUA_TNIL) {
+		lua_pop(L, 1);
+		return;
+	}
+	if (opts->flags)
+		luaL_argerror(L, 2, "attach_tcx: give 'before' or 'after', not both");
+	opts->flags = where;
+	if (t == LUA_TBOOLEAN) {
+		luaL_argcheck(L, lua_toboolean(L, -1), 2, lua_pushfstring(L,
+			      "attach_tcx: '%s' must be a program, a link, an "
+			      "id or true", key));
+	} else if (t == LUA_TNUMBER) {
+		opts->flags |= BPF_F_ID;
+		opts->relative_id = (__u32)luaL_checkinteger(L, -1);
+	} else if (luaL_testudata(L, -1, LBPF_LINK)) {
+		struct lbpf_link *l = lbpf_check_link(L, -1);
+
+		if (!l->link)
+			luaL_error(L, "attach_tcx: '%s' is not a kernel bpf_link "
+				   "(%s)", key, l->kind);
+		opts->flags |= BPF_F_LINK;
+		opts->relative_fd = (__u32)bpf_link__fd(l->link);
+	} else if (luaL_testudata(L, -1, LBPF_PROG)) {
+		opts->relative_fd = (__u32)lbpf_prog_loaded_fd(L,
+				lbpf_check_prog(L, -1), "attach_tcx");
+	} else {
+		luaL_argerror(L, 2, lua_pushfstring(L, "attach_tcx: '%s' must be "
+			      "a program, a link, an id or true, got %s", key,
+			      luaL_typename(L, -1)));
+	}
+	lua_pop(L, 1);
+}
+#endif
+
+/* prog:attach_tcx{ifname= | ifindex=, hook="ingress"|"egress", before=,
+ * after=}: a tc program as a bpf_link (detached when its last fd closes,
+ * e.g. when the process exits), placed before/after another one. The hook
+ * defaults to the section's ("tcx/egress"), else ingress. */
+static int net_attach_tcx(lua_State *L)
+{
+#if __LIBBPF_CURRENT_VERSION_GEQ(1, 3)
+	static const char *const keys[] = {"ifname", "ifindex", "hook",
+					   "before", "after", NULL};
+	static const char *const hooks[] = {"ingress", "egress", NULL};
+	struct lbpf_prog *p = lbpf_attach_loaded_prog(L, "attach_tcx");
+	LIBBPF_OPTS(bpf_tcx_opts, opts);
+	LIBBPF_OPTS(bpf_link_create_opts, lopts);
+	enum bpf_attach_type type, own;
+	char ifname[IF_NAMESIZE] = "?", kind[64];
+	int ifindex, point, lidx;
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lbpf_check_options(L, 2, "attach_tcx", keys);
+	if (lua_getfield(L, 2, "ifindex") == LUA_TNIL) {
+		lua_pop(L, 1);
+		if (lua_getfield(L, 2, "ifname") == LUA_TNIL)
+			luaL_argerror(L, 2, "attach_tcx needs 'ifname' or 'ifindex'");
+	}
+	ifindex = lbpf_check_ifindex(L, -1, "attach_tcx");
+	lua_getfield(L, 2, "hook");
+	tcx_relative(L, "before", BPF_F_BEFORE, &opts);
+	tcx_relative(L, "after", BPF_F_AFTER, &opts);
+	/* again after the options: reading them may run code that closes it */
+	p = lbpf_attach_loaded_prog(L, "attach_tcx");
+	own = p->prog ? bpf_program__expected_attach_type(p->prog) :
+	      BPF_TCX_INGRESS;
+	point = luaL_checkoption(L, -1, own == BPF_TCX_EGRESS ? "egress" :
+				 "ingress", hooks);
+	lua_pop(L, 2);
+	type = point == 0 ? BPF_TCX_INGRESS : BPF_TCX_EGRESS;
+	if_indextoname((unsigned)ifindex, ifname);
+	snprintf(kind, sizeof(kind), "tcx %s %s", ifname, hooks[point]);
+	lidx = lbpf_attach_prepare(L);
+	if (p->prog && own == type)
+		return lbpf_attach_result(L, lidx, bpf_program__attach_tcx(p->prog,
+					  ifindex, &opts), kind);
+	lopts.flags = opts.flags;
+	lopts.tcx.relative_fd = opts.relative_fd;
+	lopts.tcx.relative_id = opts.relative_id;
+	return lbpf_attach_fd_result(L, lidx, net_create_link(p, ifindex, type,
+				     &lopts), kind);
+#else
+	return lbpf_needs_libbpf(L, "attach_tcx", 1, 3);
+#endif
+}
+
+/* prog:attach_netfilter{pf="ipv4"|"ipv6", hook=, priority=, defrag=}: a
+ * netfilter program at a hook of this network namespace; it answers
+ * NF_ACCEPT (1) or NF_DROP (0). */
+static int net_attach_netfilter(lua_State *L)
+{
+#if __LIBBPF_CURRENT_VERSION_GEQ(1, 3)
+	static const char *const keys[] = {"pf", "hook", "priority", "defrag",
+					   NULL};
+	static const char *const pfs[] = {"ipv4", "ipv6", NULL};
+	static const __u32 pf_nums[] = {NFPROTO_IPV4, NFPROTO_IPV6};
+	/* in the order of enum nf_inet_hooks */
+	static const char *const hooks[] = {"pre_routing", "local_in",
+		"forward", "local_out", "post_routing", NULL};
+	struct lbpf_prog *p = lbpf_attach_loaded_prog(L, "attach_netfilter");
+	LIBBPF_OPTS(bpf_netfilter_opts, opts);
+	LIBBPF_OPTS(bpf_link_create_opts, lopts);
+	lua_Integer prio;
+	char kind[80];
+	int pf, hook, lidx;
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lbpf_check_options(L, 2, "attach_netfilter", keys);
+	lua_getfield(L, 2, "pf");
+	pf = luaL_checkoption(L, -1, "ipv4", pfs);
+	if (lua_getfield(L, 2, "hook") == LUA_TNIL)
+		luaL_argerror(L, 2, "attach_netfilter needs 'hook'");
+	hook = luaL_checkoption(L, -1, NULL, hooks);
+	lua_pop(L, 2);
+	prio = lbpf_opt_integer(L, 2, "priority", 0);
+	luaL_argcheck(L, prio > INT32_MIN && prio < INT32_MAX, 2,
+		      "attach_netfilter: 'priority' out of range");
+	opts.pf = pf_nums[pf];
+	opts.hooknum = (__u32)hook;
+	opts.priority = (__s32)prio;
+	opts.flags = lbpf_opt_boolean(L, 2, "defrag", 0) ?
+		     BPF_F_NETFILTER_IP_DEFRAG : 0;
+	/* again after the options: reading them may run code that closes it */
+	p = lbpf_attach_loaded_prog(L, "attach_netfilter");
+	snprintf(kind, sizeof(kind), "netfilter %s %s priority %d%s", pfs[pf],
+		 hooks[hook], (int)prio, opts.flags ? " defrag" : "");
+	lidx = lbpf_attach_prepare(L);
+	if (p->prog)
+		return lbpf_attach_result(L, lidx, bpf_program__attach_netfilter(
+					  p->prog, &opts), kind);
+	lopts.netfilter.pf = opts.pf;
+	lopts.netfilter.hooknum = opts.hooknum;
+	lopts.netfilter.priority = opts.priority;
+	lopts.netfilter.flags = opts.flags;
+	return lbpf_attach_fd_result(L, lidx, net_create_link(p, 0,
+				     BPF_NETFILTER, &lopts), kind);
+#else
+	return lbpf_needs_libbpf(L, "attach_netfilter", 1, 3);
+#endif
+}
+
+/* prog:attach_sockmap(map | fd): an sk_skb or sk_msg program on a sockmap
+ * or sockhash as a bpf_link (libbpf 1.5, kernel 6.10), at the hook its
+ * section names (sk_skb/stream_verdict, sk_skb/stream_parser,
+ * sk_skb/verdict, sk_msg). It runs for the sockets added to the map after
+ * it is attached. */
+static int net_attach_sockmap(lua_State *L)
+{
+#if __LIBBPF_CURRENT_VERSION_GEQ(1, 5)
+	struct bpf_program *prog = lbpf_attachable(L, "attach_sockmap");
+	const char *kind;
+	int fd, lidx;
+
+	if (lua_type(L, 2) == LUA_TNUMBER) {
+		fd = (int)luaL_checkinteger(L, 2);
+		lua_pushfstring(L, "sockmap fd %d", fd);
+	} else {
+		struct lbpf_map *m = lbpf_check_map(L, 2);
+		const char *name = m->map ? bpf_map__name(m->map) : m->name;
+
+		fd = lbpf_map_fd(m);
+		if (fd < 0)
+			luaL_error(L, "attach_sockmap: map '%s' is not created "
+				   "(load its object first)", name);
+		lua_pushfstring(L, "sockmap %s", name);
+	}
+	kind = lua_tostring(L, -1);
+	lidx = lbpf_attach_prepare(L);
+	return lbpf_attach_result(L, lidx, bpf_program__attach_sockmap(prog, fd),
+				  kind);
+#else
+	return lbpf_needs_libbpf(L, "attach_sockmap", 1, 5);
+#endif
+}
+
 const luaL_Reg lbpf_attach_net_methods[] = {
 	{"attach_xdp", net_attach_xdp},
 	{"attach_tc", net_attach_tc},
+	{"attach_tcx", net_attach_tcx},
+	{"attach_netfilter", net_attach_netfilter},
+	{"attach_sockmap", net_attach_sockmap},
 	{"attach_socket", net_attach_socket},
 	{"attach_cgroup", net_attach_cgroup},
 	{"attach_netns", net_attach_netns},

@@ -1,6 +1,6 @@
 /*
  * attach_uprobe.c - the user-space family of program attach methods:
- * uprobes, USDT probes and iterators. prog.c lists
+ * uprobes (one or many: uprobe_multi), USDT probes and iterators. prog.c lists
  * `lbpf_attach_uprobe_methods`.
  */
 #define _GNU_SOURCE
@@ -210,6 +210,109 @@ static int uprobe_attach_uprobe(lua_State *L)
 	return lbpf_attach_result(L, lidx, link, kind);
 }
 
+#if __LIBBPF_CURRENT_VERSION_GEQ(1, 3)
+/* List option `key` of attach_uprobe_multi (a sequence of strings, or of
+ * integers when !strings) -> a userdata array (freed by the GC, so a raise
+ * leaks nothing), its length in *n; NULL when the option is absent. The
+ * list and the array stay on the stack for the call: the strings are the
+ * list's own (raw access, no metamethod runs). */
+static void *umulti_list(lua_State *L, const char *key, int strings,
+			 size_t *n)
+{
+	size_t i, len, elem = strings ? sizeof(char *) : sizeof(__u64);
+	void *arr;
+
+	if (lua_getfield(L, 2, key) == LUA_TNIL) {
+		lua_pop(L, 1);
+		return NULL;
+	}
+	if (!lua_istable(L, -1) || (len = lua_rawlen(L, -1)) == 0)
+		luaL_argerror(L, 2, lua_pushfstring(L, "attach_uprobe_multi: "
+			      "'%s' must be a non-empty list", key));
+	arr = lua_newuserdatauv(L, len * elem, 0);
+	for (i = 0; i < len; i++) {
+		int t = lua_rawgeti(L, -2, (lua_Integer)i + 1);
+
+		if (strings && t == LUA_TSTRING)
+			((const char **)arr)[i] = lua_tostring(L, -1);
+		else if (!strings && lua_isinteger(L, -1))
+			((__u64 *)arr)[i] = (__u64)lua_tointeger(L, -1);
+		else
+			luaL_argerror(L, 2, lua_pushfstring(L, "attach_uprobe_multi: "
+				      "%s[%d] must be %s", key, (int)i + 1,
+				      strings ? "a string" : "an integer"));
+		lua_pop(L, 1);
+	}
+	*n = len;
+	return arr;
+}
+
+/* String option `key`, kept on the stack for the call (an __index
+ * metamethod's answer is anchored nowhere else); NULL when absent. */
+static const char *umulti_string(lua_State *L, const char *key)
+{
+	const char *s = lbpf_opt_string(L, 2, key, NULL);
+
+	if (!s)
+		return NULL;
+	lua_pushstring(L, s);
+	return lua_tostring(L, -1);
+}
+#endif
+
+/* prog:attach_uprobe_multi{path=, pattern= | syms= | offsets=, pid=,
+ * retprobe=, cookies=}: one link, many uprobes (uprobe_multi, kernel 6.6):
+ * every function of `path` matching the glob `pattern`, or the listed
+ * symbols or file offsets, each with its cookie. */
+static int uprobe_attach_uprobe_multi(lua_State *L)
+{
+#if __LIBBPF_CURRENT_VERSION_GEQ(1, 3)
+	static const char *const keys[] = {"path", "pattern", "syms", "offsets",
+					   "pid", "retprobe", "cookies", NULL};
+	struct bpf_program *prog;
+	LIBBPF_OPTS(bpf_uprobe_multi_opts, opts);
+	const char *path, *pattern, *kind;
+	size_t nsyms = 0, noffs = 0, ncookies = 0;
+	pid_t pid;
+	int lidx;
+
+	lbpf_check_prog(L, 1);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lbpf_check_options(L, 2, "attach_uprobe_multi", keys);
+	path = umulti_string(L, "path");
+	if (!path)
+		luaL_argerror(L, 2, "attach_uprobe_multi needs 'path'");
+	pattern = umulti_string(L, "pattern");
+	opts.syms = umulti_list(L, "syms", 1, &nsyms);
+	opts.offsets = umulti_list(L, "offsets", 0, &noffs);
+	opts.cookies = umulti_list(L, "cookies", 0, &ncookies);
+	if (!!pattern + !!nsyms + !!noffs != 1)
+		luaL_argerror(L, 2, "attach_uprobe_multi needs one of 'pattern', "
+			      "'syms' or 'offsets'");
+	opts.cnt = nsyms + noffs;
+	if (ncookies && (pattern || ncookies != opts.cnt))
+		luaL_argerror(L, 2, "attach_uprobe_multi: 'cookies' needs 'syms' "
+			      "or 'offsets' of the same length");
+	pid = (pid_t)lbpf_opt_integer(L, 2, "pid", -1);
+	opts.retprobe = lbpf_opt_boolean(L, 2, "retprobe", 0);
+	/* after the options: reading them may run code that closes it */
+	prog = lbpf_attachable(L, "attach_uprobe_multi");
+	if (pattern)
+		lua_pushfstring(L, "%s %s:%s", opts.retprobe ? "uretprobe_multi" :
+				"uprobe_multi", path, pattern);
+	else
+		lua_pushfstring(L, "%s %s (%d %s)", opts.retprobe ?
+				"uretprobe_multi" : "uprobe_multi", path,
+				(int)opts.cnt, nsyms ? "symbols" : "offsets");
+	kind = lua_tostring(L, -1);
+	lidx = lbpf_attach_prepare(L);
+	return lbpf_attach_result(L, lidx, bpf_program__attach_uprobe_multi(prog,
+				  pid, path, pattern, &opts), kind);
+#else
+	return lbpf_needs_libbpf(L, "attach_uprobe_multi", 1, 3);
+#endif
+}
+
 /* prog:attach_usdt{path=, provider=, name=, pid=, cookie=} */
 static int uprobe_attach_usdt(lua_State *L)
 {
@@ -286,6 +389,7 @@ static int uprobe_attach_iter(lua_State *L)
 
 const luaL_Reg lbpf_attach_uprobe_methods[] = {
 	{"attach_uprobe", uprobe_attach_uprobe},
+	{"attach_uprobe_multi", uprobe_attach_uprobe_multi},
 	{"attach_usdt", uprobe_attach_usdt},
 	{"attach_iter", uprobe_attach_iter},
 	{NULL, NULL}

@@ -286,6 +286,130 @@ static const char *probe_netns(char *why, size_t n)
 	return prog_type_missing(BPF_PROG_TYPE_SK_LOOKUP, why, n);
 }
 
+/* The attach kinds built on libbpf 1.3's APIs (attach_tcx, ...): false on
+ * an older libbpf, whatever the kernel has. */
+static const char *libbpf_older_than(int major, int minor, char *why, size_t n)
+{
+	if (LIBBPF_MAJOR_VERSION > major || (LIBBPF_MAJOR_VERSION == major &&
+					     LIBBPF_MINOR_VERSION >= minor))
+		return NULL;
+	snprintf(why, n, "needs libbpf >= %d.%d (built with %d.%d)", major,
+		 minor, LIBBPF_MAJOR_VERSION, LIBBPF_MINOR_VERSION);
+	return why;
+}
+
+/* tcx (kernel 6.6): querying lo's tcx ingress hook works even when nothing
+ * is attached; older kernels say EINVAL. Attaches nothing. */
+static const char *probe_tcx(char *why, size_t n)
+{
+	const char *r = libbpf_older_than(1, 3, why, n);
+
+	if (!r) {
+		r = prog_type_missing(BPF_PROG_TYPE_SCHED_CLS, why, n);
+#if __LIBBPF_CURRENT_VERSION_GEQ(1, 3)
+		LIBBPF_OPTS(bpf_prog_query_opts, q);
+
+		if (!r && bpf_prog_query_opts(1, BPF_TCX_INGRESS, &q)) {
+			snprintf(why, n, "the kernel has no tcx hooks (6.6+): "
+				 "%s", strerror(errno));
+			r = why;
+		}
+#endif
+	}
+	return r;
+}
+
+static const char *probe_netfilter(char *why, size_t n)
+{
+	const char *r = libbpf_older_than(1, 3, why, n);
+
+#if __LIBBPF_CURRENT_VERSION_GEQ(1, 3)
+	r = r ? r : prog_type_missing(BPF_PROG_TYPE_NETFILTER, why, n);
+#endif
+	return r;
+}
+
+/* libbpf's own probe: an uprobe_multi link on "/" fails with EBADF only
+ * where the kernel has uprobe_multi links (6.6), EINVAL before. */
+static const char *probe_uprobe_multi(char *why, size_t n)
+{
+	const char *r = libbpf_older_than(1, 3, why, n);
+
+	if (!r)
+		r = probe_uprobe(why, n);
+#if __LIBBPF_CURRENT_VERSION_GEQ(1, 3)
+	if (!r) {
+		static const struct bpf_insn insns[] = {
+			{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0},
+			{.code = BPF_JMP | BPF_EXIT},
+		};
+		LIBBPF_OPTS(bpf_prog_load_opts, lo,
+			    .expected_attach_type = BPF_TRACE_UPROBE_MULTI);
+		LIBBPF_OPTS(bpf_link_create_opts, co);
+		unsigned long offset = 0;
+		int fd, lfd, err;
+
+		fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, NULL, "GPL", insns, 2, &lo);
+		if (fd < 0) {
+			snprintf(why, n, "the kernel refuses uprobe_multi "
+				 "programs: %s", strerror(errno));
+			return why;
+		}
+		co.uprobe_multi.path = "/";
+		co.uprobe_multi.offsets = &offset;
+		co.uprobe_multi.cnt = 1;
+		lfd = bpf_link_create(fd, -1, BPF_TRACE_UPROBE_MULTI, &co);
+		err = errno;
+		if (lfd >= 0)
+			close(lfd);
+		close(fd);
+		if (lfd >= 0 || err != EBADF) {
+			snprintf(why, n, "the kernel has no uprobe_multi links "
+				 "(6.6+): %s", strerror(err));
+			r = why;
+		}
+	}
+#endif
+	return r;
+}
+
+/* sockmap links (kernel 6.10): a stream verdict program linked to an
+ * empty sockmap, then let go. */
+static const char *probe_sockmap(char *why, size_t n)
+{
+	const char *r = libbpf_older_than(1, 5, why, n);
+#if __LIBBPF_CURRENT_VERSION_GEQ(1, 5)
+	static const struct bpf_insn insns[] = {
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = 0, .imm = 1},
+		{.code = BPF_JMP | BPF_EXIT},
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, lo,
+		    .expected_attach_type = BPF_SK_SKB_STREAM_VERDICT);
+	int map, fd = -1, lfd = -1, err = 0;
+
+	if (r)
+		return r;
+	map = bpf_map_create(BPF_MAP_TYPE_SOCKMAP, NULL, 4, 4, 1, NULL);
+	if (map >= 0)
+		fd = bpf_prog_load(BPF_PROG_TYPE_SK_SKB, NULL, "GPL", insns, 2, &lo);
+	if (fd >= 0)
+		lfd = bpf_link_create(fd, map, BPF_SK_SKB_STREAM_VERDICT, NULL);
+	err = errno;
+	if (lfd < 0) {
+		snprintf(why, n, "the kernel has no sockmap links (6.10+): %s",
+			 strerror(err));
+		r = why;
+	}
+	if (lfd >= 0)
+		close(lfd);
+	if (fd >= 0)
+		close(fd);
+	if (map >= 0)
+		close(map);
+#endif
+	return r;
+}
+
 static const struct {
 	const char *name;
 	probe_fn fn;
@@ -307,6 +431,10 @@ static const struct {
 	{"cgroup", probe_cgroup},
 	{"socket", probe_socket},
 	{"netns", probe_netns},
+	{"tcx", probe_tcx},
+	{"netfilter", probe_netfilter},
+	{"uprobe_multi", probe_uprobe_multi},
+	{"sockmap", probe_sockmap},
 	{NULL, NULL}
 };
 

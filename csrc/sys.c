@@ -121,6 +121,19 @@ static int push_link_info(lua_State *L, int fd)
 	case BPF_LINK_TYPE_TRACING:
 		lbpf_set_int(L, "target_btf_id", info.tracing.target_btf_id);
 		break;
+#if __LIBBPF_CURRENT_VERSION_GEQ(1, 3) /* its uapi headers know these */
+	case BPF_LINK_TYPE_TCX:
+		lbpf_set_int(L, "ifindex", info.tcx.ifindex);
+		type = libbpf_bpf_attach_type_str(info.tcx.attach_type);
+		lbpf_set_str(L, "attach_type", type ? type : "unknown");
+		break;
+	case BPF_LINK_TYPE_NETFILTER:
+		lbpf_set_int(L, "pf", info.netfilter.pf);
+		lbpf_set_int(L, "hooknum", info.netfilter.hooknum);
+		lbpf_set_int(L, "priority", info.netfilter.priority);
+		lbpf_set_int(L, "flags", info.netfilter.flags);
+		break;
+#endif
 	default:
 		break;
 	}

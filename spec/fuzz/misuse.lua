@@ -58,6 +58,8 @@ if not NETNS then
   SKIP["libbpf.program:attach_xdp"] = true
   SKIP["libbpf.program:attach_tc"] = true
   SKIP["libbpf.program:attach_netns"] = true
+  SKIP["libbpf.program:attach_tcx"] = true
+  SKIP["libbpf.program:attach_netfilter"] = true
 end
 
 -- option values clamped wherever they appear, with why
