@@ -70,6 +70,11 @@ end
 describe("struct_ops: a TCP congestion control in BPF", function()
   local EXAMPLE = "examples/tcpcc.bpf.o"
 
+  it("bpf.probe('struct_ops') says this kernel (6.18) has struct_ops maps and programs", function()
+    assert.same({true}, {bpf.probe("struct_ops")})
+    assert.is_true(bpf.features().attach.struct_ops)
+  end)
+
   it("m:attach_struct_ops() registers it, a connection on lo runs its callbacks, destroy() unregisters it", function()
     local obj <close> = assert(bpf.open(EXAMPLE))
     assert(obj:load())
