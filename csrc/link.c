@@ -152,7 +152,7 @@ static struct lbpf_link *check_bpf_link(lua_State *L, const char *what)
 {
 	struct lbpf_link *l = lbpf_check_link(L, 1);
 
-	if (!l->link && l->fd < 0)
+	if ((!l->link && l->fd < 0) || l->map_only)
 		luaL_error(L, "libbpf.link: %s: %s is not a kernel bpf_link "
 			   "(only destroy() applies)", what, l->kind);
 	return l;
@@ -323,7 +323,7 @@ static int link_tostring(lua_State *L)
  * kind, atomically (e.g. a new version of a congestion control) */
 static int link_update_map(lua_State *L)
 {
-	struct lbpf_link *l = check_bpf_link(L, "update_map");
+	struct lbpf_link *l = lbpf_check_link(L, 1);
 	struct lbpf_map *m = lbpf_check_map(L, 2);
 
 	if (!m->map || bpf_map__type(m->map) != BPF_MAP_TYPE_STRUCT_OPS)
@@ -332,7 +332,7 @@ static int link_update_map(lua_State *L)
 				  m->map ? bpf_map__name(m->map) : m->name);
 	lbpf_require_loaded(L, m->owner, "libbpf.link: update_map", 1);
 #if __LIBBPF_CURRENT_VERSION_GEQ(1, 3)
-	if (strncmp(l->kind, "struct_ops", 10) != 0)
+	if (!l->link || strncmp(l->kind, "struct_ops", 10) != 0)
 		return luaL_error(L, "libbpf.link: update_map: %s is not a "
 				  "struct_ops link", l->kind);
 	int err = bpf_link__update_map(l->link, m->map);

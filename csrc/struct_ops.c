@@ -15,10 +15,14 @@
 #include "link.h"
 #include "struct_ops.h"
 
+/* BPF_F_LINK by number: the uapi headers of the system's libbpf 1.1
+ * (bookworm's, Linux 6.1) predate it */
+#define STRUCT_OPS_F_LINK (1U << 13)
+
 /* "struct_ops.link lbpf_reno" / "struct_ops lbpf_reno" */
 static void struct_ops_kind(const struct bpf_map *map, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s %s", bpf_map__map_flags(map) & BPF_F_LINK ?
+	snprintf(buf, len, "%s %s", bpf_map__map_flags(map) & STRUCT_OPS_F_LINK ?
 		 "struct_ops.link" : "struct_ops", bpf_map__name(map));
 }
 
@@ -49,7 +53,8 @@ static int struct_ops_attach_map(lua_State *L, int idx, struct bpf_map *map)
 	if (!link || err)
 		return err ? (int)-err : (errno ? errno : EINVAL);
 	struct_ops_kind(map, kind, sizeof(kind));
-	lbpf_push_link(L, idx, link, kind);
+	lbpf_push_link(L, idx, link, kind)->map_only =
+		!(bpf_map__map_flags(map) & STRUCT_OPS_F_LINK);
 	return 0;
 }
 

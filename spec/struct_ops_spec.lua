@@ -81,6 +81,9 @@ describe("struct_ops: a TCP congestion control in BPF", function()
     assert.is_false(available("lbpf_reno"))
     local link <close> = assert(obj.maps.lbpf_reno:attach_struct_ops())
     assert.equal("struct_ops lbpf_reno", link.kind)
+    -- a .struct_ops registration is no kernel bpf_link (its fd is the map's)
+    assert.error_matches(function() link:info() end,
+      "libbpf.link: info: struct_ops lbpf_reno is not a kernel bpf_link (only destroy() applies)", 1, true)
     assert.is_true(available("lbpf_reno"), H.slurp(AVAILABLE))
     transfer("lbpf_reno", 2 << 20)
     local v = obj.vars
