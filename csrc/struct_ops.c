@@ -40,9 +40,12 @@ static struct bpf_map *struct_ops_check(lua_State *L, int idx,
 	return m->map;
 }
 
-/* Register the map at idx; pushes the link, or returns the errno. */
+/* Register the map at idx; pushes the link, or returns the errno. The
+ * handle is made first: an attached map never lacks one. */
 static int struct_ops_attach_map(lua_State *L, int idx, struct bpf_map *map)
 {
+	struct lbpf_link *l = lbpf_link_new(L, idx);
+	int lidx = lua_gettop(L);
 	struct bpf_link *link;
 	char kind[96];
 	long err;
@@ -50,11 +53,15 @@ static int struct_ops_attach_map(lua_State *L, int idx, struct bpf_map *map)
 	errno = 0;
 	link = bpf_map__attach_struct_ops(map);
 	err = libbpf_get_error(link);
-	if (!link || err)
-		return err ? (int)-err : (errno ? errno : EINVAL);
+	if (!link || err) {
+		err = err ? -err : (errno ? errno : EINVAL);
+		lbpf_link_discard(L, lidx);
+		lua_pop(L, 1);
+		return (int)err;
+	}
 	struct_ops_kind(map, kind, sizeof(kind));
-	lbpf_push_link(L, idx, link, kind)->map_only =
-		!(bpf_map__map_flags(map) & STRUCT_OPS_F_LINK);
+	lbpf_link_set(l, link, -1, kind);
+	l->map_only = !(bpf_map__map_flags(map) & STRUCT_OPS_F_LINK);
 	return 0;
 }
 
