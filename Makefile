@@ -61,6 +61,12 @@ EXTRA_BUILD += spec/umulti/umulti_target
 spec/umulti/umulti_target: spec/umulti/umulti_target.c
 	$(CC) -O1 -g -o $@ $<
 
+# the privileged parent of spec/token_spec.lua: delegates BPF to a user
+# namespace through a bpffs mounted with delegate options
+EXTRA_BUILD += spec/token/delegate
+spec/token/delegate: spec/token/delegate.c
+	$(CC) -O1 -g -Wall -Wextra -Werror -o $@ $<
+
 build: libbpf/core.so $(BPF_OBJS) $(EXTRA_BUILD)
 
 # Install what is missing on a fresh Debian machine (root).

@@ -73,6 +73,9 @@ struct lbpf_link {
 	int fd;
 	char *pin_path;               /* where it is pinned (by us), or NULL */
 	int disconnected;
+	/* a `.struct_ops` map's registration (struct_ops.c): `link` is
+	 * libbpf's, but its fd is the map's, not a kernel bpf_link's */
+	int map_only;
 	/* extra teardown run after the link is destroyed (tc qdisc, ...) */
 	void (*cleanup)(struct lbpf_link *l);
 	void *cleanup_data;

@@ -153,7 +153,7 @@ static struct lbpf_link *check_bpf_link(lua_State *L, const char *what)
 {
 	struct lbpf_link *l = lbpf_check_link(L, 1);
 
-	if (!l->link && l->fd < 0)
+	if ((!l->link && l->fd < 0) || l->map_only)
 		luaL_error(L, "libbpf.link: %s: %s is not a kernel bpf_link "
 			   "(only destroy() applies)", what, l->kind);
 	return l;
@@ -323,6 +323,42 @@ static int link_tostring(lua_State *L)
 	return 1;
 }
 
+/* link:update_map(map) -> link | nil, msg, errno: switch a struct_ops link
+ * (from a `.struct_ops.link` map) to another struct_ops map of the same
+ * kind, atomically (e.g. a new version of a congestion control) */
+static int link_update_map(lua_State *L)
+{
+	struct lbpf_link *l = lbpf_check_link(L, 1);
+	struct lbpf_map *m = lbpf_check_map(L, 2);
+
+	if (!m->map || bpf_map__type(m->map) != BPF_MAP_TYPE_STRUCT_OPS)
+		return luaL_error(L, "libbpf.link: update_map: map '%s' is not a "
+				  "struct_ops map of a libbpf object",
+				  m->map ? bpf_map__name(m->map) : m->name);
+	lbpf_require_loaded(L, m->owner, "libbpf.link: update_map", 1);
+#if __LIBBPF_CURRENT_VERSION_GEQ(1, 3)
+	if (!l->link || strncmp(l->kind, "struct_ops", 10) != 0)
+		return luaL_error(L, "libbpf.link: update_map: %s is not a "
+				  "struct_ops link", l->kind);
+	int err = bpf_link__update_map(l->link, m->map);
+
+	if (err)
+		return lbpf_push_error(L, lbpf_errno(err), "update_map of link %s "
+				       "to map '%s' failed%s", l->kind,
+				       bpf_map__name(m->map), err == -EINVAL &&
+				       strncmp(l->kind, "struct_ops.link", 15) ?
+				       " (only a .struct_ops.link map makes "
+				       "a link that can be updated)" : "");
+	snprintf(l->kind, sizeof(l->kind), "struct_ops.link %s",
+		 bpf_map__name(m->map));
+	lua_settop(L, 1);
+	return 1;
+#else
+	(void)l;
+	return lbpf_needs_libbpf(L, "link:update_map", 1, 3);
+#endif
+}
+
 /* link:read() -> the whole output of one pass of an iterator link */
 static int link_read(lua_State *L)
 {
@@ -379,6 +415,7 @@ void lbpf_open_link(lua_State *L)
 		{"unpin", link_unpin},
 		{"info", link_info},
 		{"read", link_read},
+		{"update_map", link_update_map},
 		{NULL, NULL}
 	};
 

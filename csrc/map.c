@@ -25,6 +25,7 @@
 #include "map.h"
 #include "names.h"
 #include "pinpath.h"
+#include "struct_ops.h"
 
 
 /* int_key/int_value of a codec (NULL: the integer default of 1/2/4/8) */
@@ -685,7 +686,8 @@ void lbpf_open_map(lua_State *L)
 	};
 
 	static const luaL_Reg *const tables[] = {
-		methods, lbpf_map_config_methods, lbpf_map_bulk_methods, NULL
+		methods, lbpf_map_config_methods, lbpf_map_bulk_methods,
+		lbpf_map_struct_ops_methods, NULL
 	};
 
 	lbpf_new_class_tables(L, LBPF_MAP, meta, tables, map_get);

@@ -28,10 +28,11 @@
 #include "print.h"
 #include "probe.h"
 #include "prog.h"
+#include "struct_ops.h"
 #include "vars.h"
 
 static const char *const open_options[] = {
-	"name", "pin_root_path", "kconfig", "btf_custom_path", NULL
+	"name", "pin_root_path", "kconfig", "btf_custom_path", "token_path", NULL
 };
 
 /* Build obj.maps and obj.progs from the libbpf object. */
@@ -216,6 +217,15 @@ static int open_common(lua_State *L, const char *path, const char *buf,
 	opts.pin_root_path = lbpf_opt_string(L, 2, "pin_root_path", NULL);
 	opts.kconfig = lbpf_opt_string(L, 2, "kconfig", NULL);
 	opts.btf_custom_path = lbpf_opt_string(L, 2, "btf_custom_path", NULL);
+	/* a BPF token from a bpffs mounted with delegate options: loading
+	 * in a user namespace a privileged parent delegated BPF to */
+	if (lbpf_opt_string(L, 2, "token_path", NULL)) {
+#if __LIBBPF_CURRENT_VERSION_GEQ(1, 4)
+		opts.bpf_token_path = lbpf_opt_string(L, 2, "token_path", NULL);
+#else
+		lbpf_needs_libbpf(L, "bpf.open{token_path=}", 1, 4);
+#endif
+	}
 
 	what = buf ? (opts.object_name ? opts.object_name : "<buffer>") : path;
 	if (!buf) {
@@ -558,8 +568,26 @@ static int object_load(lua_State *L)
 
 /* ---- attach --------------------------------------------------------------- */
 
-/* obj:attach() -> { prog name -> link } for every auto-attachable program,
- * like a skeleton's attach; all or nothing. */
+/* obj:attach()'s second half: struct_ops maps (struct_ops.c), result[map
+ * name] = link; on failure every link made is released */
+static int attach_struct_ops(lua_State *L, int result)
+{
+	const char *name = NULL;
+	int err = lbpf_attach_struct_ops_maps(L, 1, result, &name);
+
+	if (!err)
+		return 1;
+	lua_pushnil(L);
+	while (lua_next(L, result)) {
+		lbpf_link_release(lua_touserdata(L, -1));
+		lua_pop(L, 1);
+	}
+	return lbpf_push_error(L, err, "attach of struct_ops map '%s' failed",
+			       name);
+}
+
+/* obj:attach() -> { prog or map name -> link } for every auto-attachable
+ * program and struct_ops map, like a skeleton's attach; all or nothing. */
 static int object_attach(lua_State *L)
 {
 	struct lbpf_object *o = lbpf_check_object(L, 1);
@@ -630,7 +658,7 @@ static int object_attach(lua_State *L)
 	}
 	lbpf_print_leave(L, frame);
 	lua_settop(L, result);
-	return 1;
+	return o->obj ? attach_struct_ops(L, result) : 1;
 }
 
 /* ---- close / gc ----------------------------------------------------------- */

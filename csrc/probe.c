@@ -246,6 +246,41 @@ static const char *probe_lsm(char *why, size_t n)
 			       "bpf_lsm_file_open", true, why, n);
 }
 
+/* struct_ops maps (m:attach_struct_ops): the program and the map type */
+static const char *probe_struct_ops(char *why, size_t n)
+{
+	int r = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_STRUCT_OPS, NULL);
+
+	if (r != 1) {
+		snprintf(why, n, "map type struct_ops is not supported%s%s",
+			 r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
+		return why;
+	}
+	return prog_type_missing(BPF_PROG_TYPE_STRUCT_OPS, why, n);
+}
+
+/* BPF tokens (bpf.open{token_path=}): BPF_TOKEN_CREATE (36, Linux 6.9)
+ * with no bpffs fd says EBADF where it exists, EINVAL where it does not.
+ * The number, not the enum: the system's 1.1 headers predate it. */
+static const char *probe_token(char *why, size_t n)
+{
+	union { struct { __u32 flags; __u32 bpffs_fd; } create; char pad[64]; } attr;
+	long r;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.create.bpffs_fd = (__u32)-1;
+	r = syscall(__NR_bpf, 36, &attr, sizeof(attr));
+	if (r >= 0) {
+		close((int)r);
+		return NULL;
+	}
+	if (errno == EBADF)
+		return NULL;
+	snprintf(why, n, "the kernel has no BPF tokens (BPF_TOKEN_CREATE: %s; "
+		 "Linux >= 6.9)", strerror(errno));
+	return why;
+}
+
 static const char *probe_iter(char *why, size_t n)
 {
 	return tracing_missing(BPF_PROG_TYPE_TRACING, BPF_TRACE_ITER,
@@ -424,6 +459,8 @@ static const struct {
 	{"fentry", probe_fentry},
 	{"fexit", probe_fexit},
 	{"lsm", probe_lsm},
+	{"struct_ops", probe_struct_ops},
+	{"token", probe_token},
 	{"iter", probe_iter},
 	{"iter_map", probe_iter_map},
 	{"xdp", probe_xdp},

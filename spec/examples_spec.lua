@@ -69,7 +69,7 @@ local function marked_script(name, body)
 end
 
 local TOOLS = { "execsnoop", "opensnoop", "exitsnoop", "runqlat", "biolatency",
-                "profile", "tcpstates", "bashreadline", "sockfilter" }
+                "profile", "tcpstates", "bashreadline", "sockfilter", "tcpcc" }
 
 describe("examples", function()
   setup(function() sh("make -s mounts >/dev/null 2>&1") end)
@@ -188,6 +188,19 @@ c.close(); a.close(); s.close()"]]):format(port, port))
     end)
     assert.matches("SKADDR%s+PID%s+COMM%s+IP%s+LADDR", out)
     assert.matches("127%.0%.0%.1%s+%d+%s+127%.0%.0%.1%s+" .. port .. "%s+SYN_SENT%s+%->%s+ESTABLISHED", out)
+  end)
+
+  it("tcpcc registers its BPF congestion control, a connection on lo runs its callbacks, it is gone after", function()
+    local out, rc = run_example("tcpcc", "--bytes 2000000", nil, { ready = "registered" })
+    assert.are.equal(0, rc, out)
+    assert.matches("^lbpf_reno registered: yes\n", out)
+    assert.matches("\nsent 2000000 bytes over TCP on lo with lbpf_reno\n", out)
+    -- both ends of the connection started and ended with it
+    assert.matches("\ninit +2\n", out)
+    assert.matches("\nrelease +2\n", out)
+    local calls, acked = tonumber(out:match("\ncong_avoid +(%d+)")), tonumber(out:match("\nacked +(%d+)"))
+    assert.is_true(calls > 0 and acked >= calls, out)
+    assert.matches("\nlbpf_reno registered: no\n$", out)
   end)
 
   it("bashreadline shows a marked line typed into an interactive bash", function()

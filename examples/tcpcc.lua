@@ -1,0 +1,112 @@
+#!/usr/bin/env lua5.4
+--- tcpcc: register a TCP congestion control written in BPF (tcpcc.bpf.c,
+-- "lbpf_reno", a tcp_congestion_ops struct_ops map), send data over a TCP
+-- connection on lo that uses it, and print what its callbacks counted.
+--
+-- The connection picks the congestion control as its network namespace's
+-- default (net.ipv4.tcp_congestion_control; lua-socket has no
+-- setsockopt(TCP_CONGESTION)). So that the host's default is never
+-- changed, the tool runs itself again in a network namespace of its own
+-- (`unshare --net`, root) unless given --here.
+local dir = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
+package.path = ("%s/../lua/?.lua;%s/../lua/?/init.lua;"):format(dir, dir) .. package.path
+package.cpath = ("%s/../?.so;"):format(dir) .. package.cpath
+
+local bpf = require "libbpf"
+local tool = require "libbpf.tool"
+local socket = require "socket"
+
+local NAME = "lbpf_reno"
+local SYSCTL = "/proc/sys/net/ipv4/tcp_congestion_control"
+local AVAILABLE = "/proc/sys/net/ipv4/tcp_available_congestion_control"
+
+local opts = tool.parse(arg, {
+  name = "tcpcc",
+  summary = "Register the BPF congestion control " .. NAME .. ", send data over TCP on lo "
+    .. "with it and print what its callbacks counted.",
+  options = {
+    { "-b", "--bytes", arg = "N", type = "integer", default = 8 << 20,
+      help = "bytes to send (default 8 MiB)" },
+    { nil, "--here", help = "use this network namespace (its default congestion control "
+      .. "is " .. NAME .. " while the tool runs) instead of a new one" },
+  },
+})
+
+local function slurp(path)
+  local f = assert(io.open(path))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function write(path, s)
+  local f = assert(io.open(path, "w"))
+  f:write(s)
+  assert(f:close())
+end
+
+if not opts.here then
+  local lua = arg[-1] or "lua5.4"
+  local ok, how, code = os.execute(("unshare --net -- sh -c 'ip link set lo up && exec %s %s --here --bytes %d'")
+    :format(lua, arg[0], opts.bytes))
+  os.exit(ok and 0 or (how == "exit" and code or 1))
+end
+
+-- Send `bytes` from a client to a server over 127.0.0.1, both in this
+-- process: non-blocking, the receiver drains while the sender fills.
+local function transfer(bytes)
+  local server = assert(socket.bind("127.0.0.1", 0))
+  local _, port = server:getsockname()
+  local client = assert(socket.connect("127.0.0.1", port))
+  local conn = assert(server:accept())
+  server:close()
+  client:settimeout(0)
+  conn:settimeout(0)
+  local chunk = ("x"):rep(64 * 1024)
+  local sent, received = 0, 0
+  local deadline = socket.gettime() + 30
+  while received < bytes do
+    assert(socket.gettime() < deadline, "transfer timed out")
+    if sent < bytes then
+      local n, err, partial = client:send(chunk, 1, math.min(#chunk, bytes - sent))
+      n = n or partial
+      assert(n, err)
+      sent = sent + n
+    end
+    local data, err, partial = conn:receive(64 * 1024)
+    data = data or partial
+    if err and err ~= "timeout" then error("receive: " .. err) end
+    received = received + #data
+    socket.select({ conn }, sent < bytes and { client } or nil, 0.1)
+  end
+  client:close()
+  conn:close()
+  return received
+end
+
+local obj = assert(bpf.open(tool.beside("tcpcc.bpf.o")))
+assert(obj:load())
+local links = assert(obj:attach()) -- registers the struct_ops map lbpf_reno
+print(("%s registered: %s"):format(NAME, slurp(AVAILABLE):match("%f[%w]" .. NAME .. "%f[%W]")
+  and "yes" or "no"))
+local before = slurp(SYSCTL):match("%S+")
+write(SYSCTL, NAME)
+local ok, err = pcall(transfer, opts.bytes)
+write(SYSCTL, before)
+assert(ok, err)
+
+local v = obj.vars
+print(("sent %d bytes over TCP on lo with %s"):format(opts.bytes, NAME))
+print(("%-12s %d"):format("init", v.inits))
+print(("%-12s %d"):format("cong_avoid", v.cong_avoids))
+print(("%-12s %d"):format("acked", v.acked))
+print(("%-12s %d"):format("ssthresh", v.ssthreshs))
+print(("%-12s %d"):format("undo_cwnd", v.undos))
+print(("%-12s %d"):format("set_state", v.state_changes))
+print(("%-12s %d"):format("cwnd_event", v.cwnd_events))
+print(("%-12s %d"):format("release", v.releases))
+print(("%-12s %d"):format("cwnd", v.cwnd))
+links.lbpf_reno:destroy()
+print(("%s registered: %s"):format(NAME, slurp(AVAILABLE):match("%f[%w]" .. NAME .. "%f[%W]")
+  and "yes" or "no"))
+obj:close()
