@@ -98,6 +98,7 @@ struct ring {
 };
 
 struct batch;
+struct fields;
 
 struct source {
 	struct stream *s;
@@ -107,6 +108,7 @@ struct source {
 	struct ring ring;
 	struct batch *batch;  /* batch=...: records per callback (ring buffers) */
 	int batchref;
+	struct fields *fields; /* fields=...: members passed as arguments */
 };
 
 /* Compile the field plan of struct `id` and push it (a table name ->
