@@ -58,6 +58,24 @@ static struct mmap_view *mmap_check(lua_State *L, int idx)
 	return v;
 }
 
+/* mmap_check for the metamethods, which carry the metatable as upvalue 1:
+ * a pointer compare instead of a registry lookup by name (v[i] is the hot
+ * path); the full check and its messages otherwise. */
+static struct mmap_view *mmap_fast(lua_State *L)
+{
+	struct mmap_view *v = lua_touserdata(L, 1);
+
+	if (v && lua_getmetatable(L, 1)) {
+		int same = lua_rawequal(L, -1, lua_upvalueindex(1));
+
+		lua_pop(L, 1);
+		if (same && v->base && !v->m->closed &&
+		    !(v->m->owner && v->m->owner->closed))
+			return v;
+	}
+	return mmap_check(L, 1);
+}
+
 /* The element at the index at 2, or raise naming the index and the size. */
 static char *mmap_elem(lua_State *L, struct mmap_view *v)
 {
@@ -75,7 +93,7 @@ static char *mmap_elem(lua_State *L, struct mmap_view *v)
 
 static int mmap_index(lua_State *L)
 {
-	struct mmap_view *v = mmap_check(L, 1);
+	struct mmap_view *v = mmap_fast(L);
 	const char *p = mmap_elem(L, v);
 
 	switch (v->ints) {
@@ -106,7 +124,7 @@ static int mmap_int_fits(int ints, lua_Integer v)
 
 static int mmap_newindex(lua_State *L)
 {
-	struct mmap_view *v = mmap_check(L, 1);
+	struct mmap_view *v = mmap_fast(L);
 	char *p = mmap_elem(L, v);
 	char small[STACK_VALUE];
 	char *buf;
@@ -240,9 +258,12 @@ const luaL_Reg lbpf_map_mmap_methods[] = {
 
 void lbpf_open_map_mmap(lua_State *L)
 {
-	static const luaL_Reg meta[] = {
+	static const luaL_Reg hot[] = {   /* the metatable as upvalue */
 		{"__index", mmap_index},
 		{"__newindex", mmap_newindex},
+		{NULL, NULL}
+	};
+	static const luaL_Reg meta[] = {
 		{"__len", mmap_len},
 		{"__gc", mmap_gc},
 		{"__close", mmap_gc},
@@ -252,6 +273,8 @@ void lbpf_open_map_mmap(lua_State *L)
 
 	luaL_newmetatable(L, LBPF_MMAP_VIEW);
 	luaL_setfuncs(L, meta, 0);
+	lua_pushvalue(L, -1);
+	luaL_setfuncs(L, hot, 1);
 	lua_pop(L, 1);
 	/* weak keys: the table never keeps a view alive */
 	lua_newtable(L);
