@@ -49,19 +49,6 @@ struct batch {
 #define BATCH_DEFAULT 4096
 #define BATCH_MAX 65536
 
-/* fields={...}: the plans of the chosen members, compiled once; the
- * userdata's user value holds the names (for errors), it is anchored in
- * the poller's user value table */
-struct fields {
-	int n;
-	struct {
-		lua_Integer plan;
-		const char *name;
-	} f[];
-};
-
-#define FIELDS_MAX 64
-
 static const char *const ringbuf_options[] = {
 	"type", "btf", "raw", "view", "batch", "fields", NULL
 };
@@ -167,73 +154,6 @@ static struct batch *push_batch(lua_State *L, int cap, const struct decoder *d)
 	return b;
 }
 
-/* fields= of the options at optidx for src's records: compile the chosen
- * members' plans, or raise naming every unknown one. */
-static void setup_fields(lua_State *L, struct source *src, int optidx,
-			 int uvidx, int batched)
-{
-	const struct decoder *d = &src->dec;
-	const struct btf_type *t = d->type_id > 0
-		? btf__type_by_id(d->btf, (__u32)d->type_id) : NULL;
-	int top = lua_gettop(L), fidx, nidx, pidx, n, i, bad = 0;
-	struct fields *f;
-	luaL_Buffer unknown;
-
-	if (!lua_istable(L, optidx) ||
-	    lua_getfield(L, optidx, "fields") == LUA_TNIL) {
-		lua_settop(L, top);
-		return;
-	}
-	fidx = lua_gettop(L);
-	n = lua_istable(L, fidx) ? (int)lua_rawlen(L, fidx) : 0;
-	if (n < 1 || n > FIELDS_MAX)
-		luaL_error(L, "libbpf.ringbuf: fields must be a list of 1..%d "
-			   "member names", FIELDS_MAX);
-	if (batched || lbpf_opt_boolean(L, optidx, "view", 0) ||
-	    lbpf_opt_boolean(L, optidx, "raw", 0))
-		luaL_error(L, "libbpf.ringbuf: fields= cannot go with batch=, "
-			   "view= or raw=");
-	if (!t || !btf_is_struct(t))
-		luaL_error(L, "libbpf.ringbuf: fields= needs records of a struct "
-			   "type (type=\"struct x\"), not '%s'",
-			   d->type[0] ? d->type : "untyped");
-	lbpf_ev_push_plan(L, d->btf, (__u32)d->type_id, LBPF_RINGBUF, d->type);
-	pidx = lua_gettop(L);
-	f = lua_newuserdatauv(L, sizeof(*f) + (size_t)n * sizeof(f->f[0]), 1);
-	f->n = n;
-	lua_createtable(L, n, 0);
-	nidx = lua_gettop(L);
-	for (i = 0; i < n; i++) {
-		if (lua_rawgeti(L, fidx, i + 1) != LUA_TSTRING)
-			luaL_error(L, "libbpf.ringbuf: fields[%d] must be a string, "
-				   "got %s", i + 1, luaL_typename(L, -1));
-		lua_pushvalue(L, -1);
-		lua_rawseti(L, nidx, i + 1);  /* anchors the name */
-		f->f[i].name = lua_tostring(L, -1);
-		if (lua_rawget(L, pidx) != LUA_TNUMBER)
-			bad++;
-		f->f[i].plan = lua_tointeger(L, -1);
-		lua_pop(L, 1);
-	}
-	if (bad) {
-		luaL_buffinit(L, &unknown);
-		for (i = 0, bad = 0; i < n; i++) {
-			if (f->f[i].plan)
-				continue;
-			lua_pushfstring(L, "%s'%s'", bad++ ? ", " : "",
-					f->f[i].name);
-			luaL_addvalue(&unknown);
-		}
-		luaL_pushresult(&unknown);
-		luaL_error(L, "libbpf.ringbuf: fields: %s has no integer, bool "
-			   "or char[] member %s", d->type, lua_tostring(L, -1));
-	}
-	lua_setiuservalue(L, -2, 1);  /* the names */
-	lua_rawseti(L, uvidx, (lua_Integer)lua_rawlen(L, uvidx) + 1);
-	src->fields = f;
-	lua_settop(L, top);
-}
-
 /* Add map at mapidx with callback at cbidx and options at optidx to the
  * ring buffer at ridx; returns 0 or pushes nil, msg, errno and returns 3. */
 static int ringbuf_add_source(lua_State *L, struct lbpf_ringbuf *r, int ridx,
@@ -270,7 +190,7 @@ static int ringbuf_add_source(lua_State *L, struct lbpf_ringbuf *r, int ridx,
 	src->s = &r->s;
 	src->map = lua_touserdata(L, mapidx);
 	lbpf_ev_setup_decoder(L, &src->dec, src->map, optidx, uvidx, LBPF_RINGBUF);
-	setup_fields(L, src, optidx, uvidx, cap != 0);
+	lbpf_ev_setup_fields(L, src, optidx, uvidx, cap != 0, LBPF_RINGBUF);
 	if (cap) {
 		src->batch = push_batch(L, (int)cap, &src->dec);
 		lua_pushvalue(L, -1);
@@ -365,17 +285,6 @@ static void after_callback(lua_State *L, struct stream *s, struct source *src)
 		s->object_closed = 1;
 }
 
-/* Push the fields= members of the record (stack room: drain_ring). */
-static void push_fields(lua_State *L, const struct fields *f,
-			const unsigned char *data, __u32 size)
-{
-	int i;
-
-	for (i = 0; i < f->n; i++)
-		lbpf_ev_push_field(L, f->f[i].plan, data, size, LBPF_RINGBUF,
-				   f->f[i].name);
-}
-
 /* Call the callback at cbidx with one record. */
 static void call_one(lua_State *L, struct lbpf_ringbuf *r, struct source *src,
 		     int cbidx, const unsigned char *data, __u32 size)
@@ -383,8 +292,8 @@ static void call_one(lua_State *L, struct lbpf_ringbuf *r, struct source *src,
 	r->cur = src;  /* a record that cannot be decoded is consumed too */
 	lua_pushvalue(L, cbidx);
 	if (src->fields) {
-		push_fields(L, src->fields, data, size);
-		lua_call(L, src->fields->n, 1);
+		lua_call(L, lbpf_ev_push_fields(L, src->fields, data, size,
+						LBPF_RINGBUF), 1);
 	} else {
 		if (!lbpf_ev_push_record(L, &src->dec, data, size, r->s.tname))
 			lua_error(L);
@@ -441,8 +350,6 @@ static void drain_ring(lua_State *L, struct lbpf_ringbuf *r,
 	lua_rawgeti(L, LUA_REGISTRYINDEX, src->cbref);
 	cbidx = lua_gettop(L);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, src->batchref);  /* cbidx + 1 */
-	if (src->fields)
-		luaL_checkstack(L, src->fields->n + 2, "fields=");
 	cons = __atomic_load_n(rg->consumer_pos, __ATOMIC_ACQUIRE);
 	do {
 		more = 0;

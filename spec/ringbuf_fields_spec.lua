@@ -98,3 +98,37 @@ describe("a ring buffer with fields=", function()
     assert.same({20, 21, 22}, b)
   end)
 end)
+
+describe("a perf buffer with fields=", function()
+  it("passes the CPU, then the chosen members of every sample", function()
+    local obj <close> = loaded()
+    local got = {}
+    local pb <close> = assert(bpf.perfbuf(obj.maps.samples, {type = "struct event",
+      fields = {"seq", "pid", "comm"},
+      on_sample = function(...) got[#got + 1] = table.pack(...) end}))
+    assert(obj.progs.perf_emit:test_run{ctx = string.pack("I8I8I8", 300, 10, 0),
+                                        flags = 1, cpu = 0})   -- BPF_F_TEST_RUN_ON_CPU
+    local n = 0
+    H.wait_until(function()
+      n = n + assert(pb:poll(100))
+      return n >= 300
+    end, 10, "300 perf samples", function() return n .. " arrived" end)
+    assert.equal(300, #got)
+    for i, g in ipairs(got) do
+      if g.n ~= 4 or g[1] ~= 0 or g[2] ~= 9 + i or g[3] ~= 4242 or g[4] ~= "lua-libbpf" then
+        error(("sample %d: %s %s %s %s (%d args)"):format(i, g[1], g[2], g[3], g[4], g.n))
+      end
+    end
+  end)
+
+  it("raises naming unknown fields and refuses view=/raw= with fields=", function()
+    local obj <close> = loaded()
+    assert.has_error(function()
+      bpf.perfbuf(obj.maps.samples, {type = "struct event", fields = {"sequence"}, on_sample = print})
+    end, "libbpf.perfbuf: fields: struct event has no integer, bool or char[] member 'sequence'")
+    assert.has_error(function()
+      bpf.perfbuf(obj.maps.samples, {type = "struct event", fields = {"seq"}, view = true,
+                                     on_sample = print})
+    end, "libbpf.perfbuf: fields= cannot go with view= or raw=")
+  end)
+end)
