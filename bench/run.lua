@@ -188,7 +188,7 @@ end
 local c_mm, l_view, l_lookup = ns[1], ns[2], ns[3]
 print(string.format("mmap benchmark: array map (BPF_F_MMAPABLE), u64 value, %d entries, best of %d",
                     N, ROUNDS))
-print(string.format("%-24s %10s %10s", "read", "ns/elem", ""))
+print(string.format("%-24s %10s", "read", "ns/elem"))
 print(string.format("%-24s %10.2f", "C loop over the mmap", c_mm))
 print(string.format("%-24s %10.2f", "Lua m:lookup(i)", l_lookup))
 local speedup, vs_c = l_lookup / l_view, l_view / c_mm
