@@ -91,6 +91,9 @@ local cases = {
   {"view, reads ev.seq", {type = "struct event", view = true}, function(st)
     return function(ev) st.n = st.n + 1; st.sum = st.sum + ev.seq end
   end, true, 5},
+  {"fields, reads seq (fields=)", {type = "struct event", fields = {"seq"}}, function(st)
+    return function(seq) st.n = st.n + 1; st.sum = st.sum + seq end
+  end, true, 8},
   -- one callback per batch of up to 4096 records (batch=true)
   {"batch raw, trivial (#b)", {raw = true, batch = true}, batch_trivial, false, 3},
   {"batch decoded, trivial (#b)", {type = "struct event", batch = true}, batch_trivial,

@@ -196,6 +196,107 @@ void lbpf_ev_release_decoder(lua_State *L, struct decoder *d)
 	d->type_id = 0;
 }
 
+/* ---- fields={...}: chosen members as callback arguments -------------------- */
+
+/* the plans of the chosen members, compiled once; the userdata's user value
+ * holds the names (for errors); it is anchored in the poller's user value
+ * table */
+struct fields {
+	int n;
+	struct {
+		lua_Integer plan;
+		const char *name;
+	} f[];
+};
+
+#define FIELDS_MAX 64
+
+/* raise naming every name of f that has no plan */
+static void fields_unknown(lua_State *L, const struct fields *f,
+			   const char *who, const char *type)
+{
+	luaL_Buffer b;
+	int i, bad = 0;
+
+	luaL_buffinit(L, &b);
+	for (i = 0; i < f->n; i++) {
+		if (f->f[i].plan)   /* a plan is never 0: its size is not */
+			continue;
+		lua_pushfstring(L, "%s'%s'", bad++ ? ", " : "", f->f[i].name);
+		luaL_addvalue(&b);
+	}
+	luaL_pushresult(&b);
+	luaL_error(L, "%s: fields: %s has no integer, bool or char[] member %s",
+		   who, type, lua_tostring(L, -1));
+}
+
+void lbpf_ev_setup_fields(lua_State *L, struct source *src, int optidx,
+			  int uvidx, int batched, const char *who)
+{
+	const struct decoder *d = &src->dec;
+	const struct btf_type *t = d->type_id > 0
+		? btf__type_by_id(d->btf, (__u32)d->type_id) : NULL;
+	int top = lua_gettop(L), fidx, nidx, pidx, n, i, bad = 0;
+	struct fields *f;
+
+	optidx = lua_absindex(L, optidx);
+	uvidx = lua_absindex(L, uvidx);
+	if (!lua_istable(L, optidx) ||
+	    lua_getfield(L, optidx, "fields") == LUA_TNIL) {
+		lua_settop(L, top);
+		return;
+	}
+	fidx = lua_gettop(L);
+	n = lua_istable(L, fidx) ? (int)lua_rawlen(L, fidx) : 0;
+	if (n < 1 || n > FIELDS_MAX)
+		luaL_error(L, "%s: fields must be a list of 1..%d member names",
+			   who, FIELDS_MAX);
+	if (batched || lbpf_opt_boolean(L, optidx, "view", 0) ||
+	    lbpf_opt_boolean(L, optidx, "raw", 0))
+		luaL_error(L, "%s: fields= cannot go with %sview= or raw=", who,
+			   strcmp(who, "libbpf.ringbuf") ? "" : "batch=, ");
+	if (!t || !btf_is_struct(t))
+		luaL_error(L, "%s: fields= needs records of a struct type "
+			   "(type=\"struct x\"), not '%s'", who,
+			   d->type[0] ? d->type : "untyped");
+	lbpf_ev_push_plan(L, d->btf, (__u32)d->type_id, who, d->type);
+	pidx = lua_gettop(L);
+	f = lua_newuserdatauv(L, sizeof(*f) + (size_t)n * sizeof(f->f[0]), 1);
+	f->n = n;
+	lua_createtable(L, n, 0);
+	nidx = lua_gettop(L);
+	for (i = 0; i < n; i++) {
+		if (lua_rawgeti(L, fidx, i + 1) != LUA_TSTRING)
+			luaL_error(L, "%s: fields[%d] must be a string, got %s",
+				   who, i + 1, luaL_typename(L, -1));
+		lua_pushvalue(L, -1);
+		lua_rawseti(L, nidx, i + 1);  /* anchors the name */
+		f->f[i].name = lua_tostring(L, -1);
+		if (lua_rawget(L, pidx) != LUA_TNUMBER)
+			bad++;
+		f->f[i].plan = lua_tointeger(L, -1);
+		lua_pop(L, 1);
+	}
+	if (bad)
+		fields_unknown(L, f, who, d->type);
+	lua_setiuservalue(L, -2, 1);  /* the names */
+	lua_rawseti(L, uvidx, (lua_Integer)lua_rawlen(L, uvidx) + 1);
+	src->fields = f;
+	lua_settop(L, top);
+}
+
+int lbpf_ev_push_fields(lua_State *L, const struct fields *f,
+			const unsigned char *data, size_t size, const char *who)
+{
+	int i;
+
+	luaL_checkstack(L, f->n, "fields=");
+	for (i = 0; i < f->n; i++)
+		lbpf_ev_push_field(L, f->f[i].plan, data, size, who,
+				   f->f[i].name);
+	return f->n;
+}
+
 /* ---- the view ------------------------------------------------------------- */
 
 static struct view *check_view(lua_State *L)

@@ -98,6 +98,7 @@ struct ring {
 };
 
 struct batch;
+struct fields;
 
 struct source {
 	struct stream *s;
@@ -107,6 +108,7 @@ struct source {
 	struct ring ring;
 	struct batch *batch;  /* batch=...: records per callback (ring buffers) */
 	int batchref;
+	struct fields *fields; /* fields=...: members passed as arguments */
 };
 
 /* Compile the field plan of struct `id` and push it (a table name ->
@@ -126,6 +128,15 @@ void lbpf_ev_release_decoder(lua_State *L, struct decoder *d);
 void lbpf_ev_push_field(lua_State *L, lua_Integer plan,
 			const unsigned char *data, size_t size,
 			const char *who, const char *name);
+/* fields= of the options at `optidx` ({fields={"pid", ...}}) for the
+ * records of src (its decoder set up): compile the chosen members' plans
+ * into src->fields (anchored in the user value table at `uvidx`), or raise
+ * naming every unknown member; `batched`: batch= was given (refused). */
+void lbpf_ev_setup_fields(lua_State *L, struct source *src, int optidx,
+			  int uvidx, int batched, const char *who);
+/* Push the fields= members of the record; returns how many. */
+int lbpf_ev_push_fields(lua_State *L, const struct fields *f,
+			const unsigned char *data, size_t size, const char *who);
 /* Push the record for a callback; 0 with a message pushed if it is too
  * short for its type. */
 int lbpf_ev_push_record(lua_State *L, struct decoder *d, const void *data,

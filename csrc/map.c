@@ -625,6 +625,7 @@ static int map_close(lua_State *L)
 
 	if (!m->owner && !m->closed) {
 		m->closed = 1;
+		lbpf_map_mmap_release(L, m);
 		if (m->fd >= 0)
 			close(m->fd);
 		m->fd = -1;
@@ -687,7 +688,7 @@ void lbpf_open_map(lua_State *L)
 
 	static const luaL_Reg *const tables[] = {
 		methods, lbpf_map_config_methods, lbpf_map_bulk_methods,
-		lbpf_map_struct_ops_methods, NULL
+		lbpf_map_struct_ops_methods, lbpf_map_mmap_methods, NULL
 	};
 
 	lbpf_new_class_tables(L, LBPF_MAP, meta, tables, map_get);
@@ -701,4 +702,5 @@ void lbpf_open_map(lua_State *L)
 	luaL_setfuncs(L, hot, 1);
 	lua_pop(L, 3);
 	luaL_setfuncs(L, lbpf_map_functions, 0); /* map_new.c */
+	lbpf_open_map_mmap(L);
 }

@@ -29,7 +29,8 @@ struct lbpf_perfbuf {
 };
 
 static const char *const perfbuf_options[] = {
-	"type", "btf", "raw", "view", "pages", "on_sample", "on_lost", NULL
+	"type", "btf", "raw", "view", "pages", "on_sample", "on_lost",
+	"fields", NULL
 };
 
 /* one sample, handed to deliver_protected */
@@ -52,8 +53,11 @@ static int deliver_protected(lua_State *L)
 		lua_pushinteger(L, d->cpu);
 		nargs = 2;
 	}
-	if (!lbpf_ev_push_record(L, &src->dec, d->data, d->size,
-				 src->s->tname))
+	if (src->fields)
+		nargs += lbpf_ev_push_fields(L, src->fields, d->data, d->size,
+					     src->s->tname) - 1;
+	else if (!lbpf_ev_push_record(L, &src->dec, d->data, d->size,
+				      src->s->tname))
 		return lua_error(L);
 	lua_call(L, nargs, 1);
 	return 1;
@@ -149,7 +153,8 @@ static void perfbuf_lost(void *ctx, int cpu, __u64 cnt)
 		s->failed = 1;
 }
 
-/* bpf.perfbuf(map, {on_sample=, on_lost=, pages=, type=, raw=, view=}) */
+/* bpf.perfbuf(map, {on_sample=, on_lost=, pages=, type=, raw=, view=,
+ * fields=}) */
 static int perfbuf_new(lua_State *L)
 {
 	int fd = lbpf_ev_check_map(L, 1, BPF_MAP_TYPE_PERF_EVENT_ARRAY,
@@ -188,6 +193,7 @@ static int perfbuf_new(lua_State *L)
 	pb->src.map = lua_touserdata(L, 1);
 	lbpf_ev_setup_decoder(L, &pb->src.dec, pb->src.map, 2, lua_gettop(L),
 		      LBPF_PERFBUF);
+	lbpf_ev_setup_fields(L, &pb->src, 2, -1, 0, LBPF_PERFBUF);
 	pb->map_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (pb->map_fd < 0) {
 		int err = -errno;

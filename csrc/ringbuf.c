@@ -51,7 +51,7 @@ struct batch {
 #define BATCH_MAX 65536
 
 static const char *const ringbuf_options[] = {
-	"type", "btf", "raw", "view", "batch", NULL
+	"type", "btf", "raw", "view", "batch", "fields", NULL
 };
 
 static void ring_unmap(struct ring *rg)
@@ -191,6 +191,7 @@ static int ringbuf_add_source(lua_State *L, struct lbpf_ringbuf *r, int ridx,
 	src->s = &r->s;
 	src->map = lua_touserdata(L, mapidx);
 	lbpf_ev_setup_decoder(L, &src->dec, src->map, optidx, uvidx, LBPF_RINGBUF);
+	lbpf_ev_setup_fields(L, src, optidx, uvidx, cap != 0, LBPF_RINGBUF);
 	if (cap) {
 		src->batch = push_batch(L, (int)cap, &src->dec);
 		lua_pushvalue(L, -1);
@@ -295,9 +296,14 @@ static void call_one(lua_State *L, struct lbpf_ringbuf *r, struct source *src,
 {
 	r->cur = src;  /* a record that cannot be decoded is consumed too */
 	lua_pushvalue(L, cbidx);
-	if (!lbpf_ev_push_record(L, &src->dec, data, size, r->s.tname))
-		lua_error(L);
-	lua_call(L, 1, 1);
+	if (src->fields) {
+		lua_call(L, lbpf_ev_push_fields(L, src->fields, data, size,
+						LBPF_RINGBUF), 1);
+	} else {
+		if (!lbpf_ev_push_record(L, &src->dec, data, size, r->s.tname))
+			lua_error(L);
+		lua_call(L, 1, 1);
+	}
 	r->cur = NULL;
 	if (src->dec.view)
 		src->dec.view->data = NULL;
