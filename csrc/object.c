@@ -356,8 +356,9 @@ static void keep_prog_logs(lua_State *L, int objidx, struct bpf_object *obj)
 
 		if (!buf)
 			continue;
-		if (lua_getfield(L, -1, bpf_program__name(prog)) == LUA_TUSERDATA) {
-			p = lua_touserdata(L, -1);
+		lua_getfield(L, -1, bpf_program__name(prog));
+		/* obj.progs is the user's table too: check what is there */
+		if ((p = luaL_testudata(L, -1, LBPF_PROG))) {
 			free(p->log);
 			p->log = strdup(buf);
 			p->log_len = p->log ? strlen(p->log) : 0;
@@ -400,8 +401,8 @@ static int load_failure(lua_State *L, int objidx, int err)
 			lbpf_privilege_hint(err));
 	log = lbpf_capture_take_log(name, &len);
 	lbpf_object_field(L, objidx, "progs");
-	if (lua_getfield(L, -1, name) == LUA_TUSERDATA)
-		p = lua_touserdata(L, -1);
+	lua_getfield(L, -1, name);
+	p = luaL_testudata(L, -1, LBPF_PROG);
 	lua_pop(L, 2);
 	if (p && log) {
 		free(p->log);
@@ -426,8 +427,8 @@ static void sync_legacy_types(lua_State *L, int objidx, struct lbpf_legacy *l)
 	lbpf_object_field(L, objidx, "progs");
 	lua_pushnil(L);
 	while (lua_next(L, -2)) {
-		struct lbpf_prog *p = lua_touserdata(L, -1);
-		int i = lbpf_legacy_find_prog(l, p->name);
+		struct lbpf_prog *p = luaL_testudata(L, -1, LBPF_PROG);
+		int i = p ? lbpf_legacy_find_prog(l, p->name) : -1;
 
 		if (i >= 0 && p->type != l->progs[i].type)
 			lbpf_legacy_prog_set_type(l, (size_t)i, p->type, 0);
@@ -446,19 +447,22 @@ static const char *publish_legacy(lua_State *L, int objidx,
 
 	lbpf_object_field(L, objidx, "maps");
 	for (i = 0; i < l->nmaps; i++) {
-		if (lua_getfield(L, -1, l->maps[i].name) == LUA_TUSERDATA)
-			((struct lbpf_map *)lua_touserdata(L, -1))->fd = l->maps[i].fd;
+		struct lbpf_map *m;
+
+		lua_getfield(L, -1, l->maps[i].name);
+		if ((m = luaL_testudata(L, -1, LBPF_MAP)))
+			m->fd = l->maps[i].fd;
 		lua_pop(L, 1);
 	}
 	lbpf_object_field(L, objidx, "progs");
 	for (i = 0; i < l->nprogs; i++) {
 		struct lbpf_prog *p;
 
-		if (lua_getfield(L, -1, l->progs[i].name) != LUA_TUSERDATA) {
+		lua_getfield(L, -1, l->progs[i].name);
+		if (!(p = luaL_testudata(L, -1, LBPF_PROG))) {
 			lua_pop(L, 1);
 			continue;
 		}
-		p = lua_touserdata(L, -1);
 		p->fd = l->progs[i].fd;
 		if (l->progs[i].log) {
 			free(p->log);
@@ -602,12 +606,12 @@ static int object_attach(lua_State *L)
 	frame = lbpf_print_enter(L);
 	lua_pushnil(L);
 	while (lua_next(L, progs)) {
-		struct lbpf_prog *p = lua_touserdata(L, -1);
+		struct lbpf_prog *p = luaL_testudata(L, -1, LBPF_PROG);
 		struct bpf_link *link = NULL;
 		char buf[256];
 		int err = 0, fd = -1, lidx;
 
-		if (lbpf_prog_fd(p) < 0 || (p->prog &&
+		if (!p || lbpf_prog_fd(p) < 0 || (p->prog &&
 		    (!bpf_program__autoload(p->prog) ||
 		     !bpf_program__autoattach(p->prog)))) {
 			lua_pop(L, 1);

@@ -86,12 +86,14 @@ int lbpf_attach_struct_ops_maps(lua_State *L, int objidx, int result,
 	maps = lua_gettop(L);
 	lua_pushnil(L);
 	while (lua_next(L, maps)) {
-		struct lbpf_map *m = lua_touserdata(L, -1);
+		/* obj.maps is the user's table too: check what is there */
+		struct lbpf_map *m = luaL_testudata(L, -1, LBPF_MAP);
 		int err;
 
 		/* libbpf >= 1.5 lets bpf_map__set_autoattach(false) opt out;
 		 * maps not created (autocreate off) have nothing to attach */
-		if (!m->map || bpf_map__type(m->map) != BPF_MAP_TYPE_STRUCT_OPS ||
+		if (!m || !m->map ||
+		    bpf_map__type(m->map) != BPF_MAP_TYPE_STRUCT_OPS ||
 		    bpf_map__fd(m->map) < 0
 #if __LIBBPF_CURRENT_VERSION_GEQ(1, 5)
 		    || !bpf_map__autoattach(m->map)

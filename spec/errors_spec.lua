@@ -104,3 +104,17 @@ describe("a failure from the kernel", function()
     assert.matches("bpf.open%(path, {token_path=}%)%): Operation not permitted", out)
   end)
 end)
+
+describe("obj.maps and obj.progs written by the user", function()
+  it("are read with their handles' types checked: other values there are skipped", function()
+    local obj <close> = assert(bpf.open(H.obj("counter")))
+    obj.maps.stray, obj.progs.stray = {}, io.stdout -- tables the object also reads
+    obj.progs.other = obj.maps.exec_counts          -- a handle of another class
+    assert(obj:load())
+    local links = assert(obj:attach())
+    assert.truthy(links.count_exec)
+    assert.is_nil(links.stray)
+    obj.maps.stray2 = 42
+    assert.matches("libbpf.object%(counter", tostring(obj))
+  end)
+end)
