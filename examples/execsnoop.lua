@@ -12,6 +12,8 @@ local opts = tool.parse(arg, {
   name = "execsnoop",
   summary = "Trace exec syscalls: PCOMM PID PPID RET ARGS.",
   options = {
+    { "-c", "--cgroup", arg = "PATH", help = "trace tasks in this cgroup v2 (or below it) only" },
+    { "-v", "--verbose", help = "print libbpf's debug output on stderr" },
     { "-T", "--time", help = "include a time column (HH:MM:SS)" },
     { "-t", "--timestamp", help = "include a timestamp column (seconds since start)" },
     { "-x", "--fails", help = "include failed exec()s" },
@@ -32,7 +34,9 @@ local opts = tool.parse(arg, {
              "  execsnoop -n '^ls'     # only commands starting with ls",
 })
 
+if opts.verbose then bpf.set_print(function(_, msg) io.stderr:write(msg) end, "debug") end
 local obj = assert(bpf.open(tool.beside("execsnoop.bpf.o")))
+require("libbpf.cgroup_filter").apply(obj, "execsnoop", opts.cgroup)
 obj.vars.ignore_failed = not opts.fails
 obj.vars.max_args = math.max(1, math.min(opts.max_args, 60))
 if opts.uid then obj.vars.targ_uid = opts.uid end
