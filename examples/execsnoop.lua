@@ -51,8 +51,9 @@ local HEADER = "=i4i4I4i4i4I4c16"
 local HEADER_SIZE = HEADER:packsize()
 local start = os.time()
 
+-- -q quotes every argument, as libbpf-tools' execsnoop does
 local function quote(s)
-  if opts.quote and s:find("[%s\"]") then return '"' .. s:gsub('"', '\\"') .. '"' end
+  if opts.quote then return '"' .. s:gsub('"', '\\"') .. '"' end
   return s
 end
 
@@ -63,15 +64,18 @@ local function on_event(data)
   for a in data:sub(HEADER_SIZE + 1, HEADER_SIZE + size):gmatch("([^%z]*)%z") do
     args[#args + 1] = quote(a)
   end
-  if count > #args then args[#args + 1] = "..." end
-  local line = table.concat(args, " ")
+  -- as libbpf-tools prints it: every argument followed by a blank, " ..."
+  -- after them when argv was longer than --max-args
+  local line = table.concat(args, " ") .. (#args > 0 and " " or "")
+  if count > #args then line = line .. " ..." end
   if opts.name and not comm:find(opts.name, 1, not opts.pattern) then return end
   if opts.line and not line:find(opts.line, 1, not opts.pattern) then return end
   local cols = {}
   if opts.time then cols[#cols + 1] = ("%-8s"):format(tool.clock()) end
   if opts.timestamp then cols[#cols + 1] = ("%-8.3f"):format(os.time() - start) end
-  if opts.print_uid then cols[#cols + 1] = ("%-6d"):format(uid) end
-  cols[#cols + 1] = ("%-16s %-6d %-6d %3d %s"):format(comm, pid, ppid, ret, line)
+  -- the C tool's UID is "%-6d" with no blank after it
+  local uid_col = opts.print_uid and ("%-6d"):format(uid) or ""
+  cols[#cols + 1] = uid_col .. ("%-16s %-6d %-6d %3d %s"):format(comm, pid, ppid, ret, line)
   io.stdout:write(table.concat(cols, " "), "\n")
   io.stdout:flush()
 end
