@@ -14,7 +14,11 @@ end)()
 local TMP = os.tmpname()
 os.remove(TMP)
 os.execute("mkdir -p " .. TMP)
-local CG = "/sys/fs/cgroup/unified/lbpf-parity-" .. math.random(100000, 999999)
+local H = require "helpers"
+-- the cgroup of the -c rows, named after the run (H.make_cgroup) so that the
+-- final host-state check would find it left behind
+local CG = ("%s/lua_libbpf_%s_%s"):format(H.cgroup2_root() or "/sys/fs/cgroup/unified",
+  H.run_id(), "parity")
 
 local function sh(cmd) return os.execute(cmd) end
 local function slurp(path)
@@ -158,10 +162,10 @@ end
 describe("option parity with libbpf-tools", function()
   lazy_setup(function()
     sh("make -s mounts >/dev/null 2>&1")
-    assert(sh("mkdir -p " .. CG), "cannot make a cgroup v2 under /sys/fs/cgroup/unified")
+    assert.equal(CG, H.make_cgroup("parity"))
   end)
   lazy_teardown(function()
-    sh("rmdir " .. CG .. " 2>/dev/null")
+    H.remove_cgroup(CG)
     sh("rm -rf " .. TMP)
   end)
 
