@@ -49,7 +49,7 @@ assert(obj:attach())
 --                char comm[16]; char args[]; }
 local HEADER = "=i4i4I4i4i4I4c16"
 local HEADER_SIZE = HEADER:packsize()
-local start = os.time()
+local start = bpf.monotonic()
 
 -- -q quotes every argument, as libbpf-tools' execsnoop does
 local function quote(s)
@@ -72,7 +72,7 @@ local function on_event(data)
   if opts.line and not line:find(opts.line, 1, not opts.pattern) then return end
   local cols = {}
   if opts.time then cols[#cols + 1] = ("%-8s"):format(tool.clock()) end
-  if opts.timestamp then cols[#cols + 1] = ("%-8.3f"):format(os.time() - start) end
+  if opts.timestamp then cols[#cols + 1] = ("%-8.3f"):format(bpf.monotonic() - start) end
   -- the C tool's UID is "%-6d" with no blank after it
   local uid_col = opts.print_uid and ("%-6d"):format(uid) or ""
   cols[#cols + 1] = uid_col .. ("%-16s %-6d %-6d %3d %s"):format(comm, pid, ppid, ret, line)
