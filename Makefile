@@ -43,9 +43,11 @@ TESTENV   = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/spe
 LEGACY_BPF_OBJS = $(patsubst %.c,%.o,$(wildcard spec/bpf/legacy/*.c))
 EXTRA_BUILD += $(LEGACY_BPF_OBJS)
 
-.PHONY: all build deps deps-check test demo install clean mounts lint bench docs
+.PHONY: all build deps deps-check build-check test-corpora test demo install clean mounts lint bench docs
 
-all: deps-check
+# `make` only builds: when a package is missing it says so and stops (issue 19);
+# `make deps` installs them, and `make demo`/`make test` run it themselves
+all: build-check
 	@$(MAKE) --no-print-directory build
 
 # which libbpf: Debian trixie's, built under build/ (default), or LIBBPF=system
@@ -73,11 +75,18 @@ build: libbpf/core.so $(BPF_OBJS) $(EXTRA_BUILD)
 deps:
 	apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEB_PKGS)
 
-deps-check:
-	@missing=; for t in $(NEED_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+# shell code that sets $$missing to what of the build's and runtime's needs is not installed
+FIND_MISSING = missing=; for t in $(NEED_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
-	for h in $(NEED_HEADERS); do [ -e $$h ] || missing="$$missing $$h"; done; \
+	for h in $(NEED_HEADERS); do [ -e $$h ] || missing="$$missing $$h"; done
+
+deps-check:
+	@$(FIND_MISSING); \
 	if [ -n "$$missing" ]; then echo "missing:$$missing -> make deps"; $(MAKE) --no-print-directory deps; fi
+
+build-check:
+	@$(FIND_MISSING); \
+	if [ -n "$$missing" ]; then echo "missing:$$missing -> run 'make deps' as root (make demo and make test do it themselves)"; exit 1; fi
 
 build/vmlinux.h:
 	@mkdir -p build
@@ -142,7 +151,7 @@ SPEC_NS_RUN = set -o pipefail; $(SPEC_NS_SETUP) \
 DEB_PKGS   += strace
 NEED_TOOLS += strace
 
-test: all trace-mounts
+test: deps-check test-corpora all trace-mounts
 	@$(MAKE) --no-print-directory lint
 	@mkdir -p build; : > build/test.tap; \
 	export LBPF_SPEC_RUN=run$$(date +%s%N)x$$$$ LBPF_HOST_PID=$$$$ LBPF_SPECS="$(SPECS)" \
@@ -154,7 +163,7 @@ test: all trace-mounts
 	     END {printf "%d passed, %d failed, %d skipped\n", p, f, s}' build/test.tap; \
 	exit $$rc
 
-demo: all mounts
+demo: deps-check all mounts
 	$(TESTENV) $(LUA) examples/execsnoop.lua --duration 5 --demo
 
 bench: all mounts bench/cbench.so
@@ -187,9 +196,17 @@ clean:
 # (spec/compat_spec.lua). xdp-tools ships BPF objects under /usr/lib/<triplet>/bpf,
 # cilium/ebpf's Go sources ship its loader's test objects;
 # libbpf-tools embeds one in each tool. build/load_c is the plain-libbpf reference.
-DEB_PKGS     += xdp-tools libbpf-tools golang-github-cilium-ebpf-dev
-NEED_HEADERS += /usr/sbin/execsnoop /usr/sbin/xdp-filter \
-                /usr/share/gocode/src/github.com/cilium/ebpf/testdata/loader-el.elf
+# They are test corpora, not build needs: `make test` installs them in a step of
+# its own (test-corpora), saying why; `make` and `make deps` do not.
+TEST_PKGS  = xdp-tools libbpf-tools golang-github-cilium-ebpf-dev
+TEST_FILES = /usr/sbin/execsnoop /usr/sbin/xdp-filter \
+             /usr/share/gocode/src/github.com/cilium/ebpf/testdata/loader-el.elf
+
+test-corpora:
+	@missing=; for f in $(TEST_FILES); do [ -e $$f ] || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make test: installing $(TEST_PKGS): test corpora only (spec/compat_spec.lua loads their BPF objects, spec/parity_spec.lua runs libbpf-tools next to examples/)"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(TEST_PKGS); fi
 
 build: build/load_c
 
@@ -289,7 +306,7 @@ $(ASAN_DIR)/unpreload.so: spec/asan/unpreload.c
 	@mkdir -p $(ASAN_DIR)
 	$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -fPIC -shared -o $@ $< -ldl
 
-asan: all trace-mounts $(ASAN_DIR)/libbpf/core.so $(ASAN_DIR)/unpreload.so $(ASAN_DIR)/luarocks-5.4.lua
+asan: deps-check test-corpora all trace-mounts $(ASAN_DIR)/libbpf/core.so $(ASAN_DIR)/unpreload.so $(ASAN_DIR)/luarocks-5.4.lua
 	@[ -e "$$($(CC) -print-file-name=libasan.so)" ] || { echo "asan: no libasan.so for $(CC)"; exit 1; }
 	@rm -rf $(ASAN_LOG) $(ASAN_DIR)/pids; mkdir -p $(ASAN_LOG) $(ASAN_DIR)/pids; set -o pipefail; \
 	$(ASANENV) $(LUA) spec/asan/check.lua $(CURDIR)/$(ASAN_DIR)/libbpf/core.so || exit 1; \

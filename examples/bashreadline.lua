@@ -14,6 +14,7 @@ local opts = tool.parse(arg, {
   name = "bashreadline",
   summary = "Print entered bash commands from all running shells: TIME PID COMMAND.",
   options = {
+    { "-v", "--verbose", help = "print libbpf's debug output on stderr" },
     { "-s", "--shared", arg = "PATH", default = "/bin/bash",
       help = "binary or library exporting readline (default /bin/bash)" },
     { "-p", "--pid", arg = "PID", type = "integer", help = "trace this shell only" },
@@ -33,6 +34,7 @@ if not has_readline then
     "with -s (e.g. -s /lib/x86_64-linux-gnu/libreadline.so.8)"):format(opts.shared))
 end
 
+if opts.verbose then bpf.set_print(function(_, msg) io.stderr:write(msg) end, "debug") end
 local obj = assert(bpf.open(tool.beside("bashreadline.bpf.o")))
 if opts.pid then obj.vars.targ_tgid = opts.pid end
 assert(obj:load())

@@ -6,11 +6,13 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "biolatency.h"
+#include "cgroup_filter.h"
 #include "bits.bpf.h"
 
 #define MINORBITS 20
 
 const volatile bool targ_per_disk = false;
+const volatile bool targ_per_flag = false;
 const volatile bool targ_ms = false;
 const volatile bool targ_queued = false;
 const volatile __u32 targ_dev = 0;
@@ -25,7 +27,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);
-	__type(key, __u32);
+	__type(key, __u64);	/* cmd_flags (with -F) << 32 | dev (with -D) */
 	__type(value, struct hist);
 } hists SEC(".maps");
 
@@ -57,12 +59,16 @@ static __always_inline int trace_rq_start(struct request *rq, bool insert)
 SEC("tp_btf/block_rq_insert")
 int BPF_PROG(block_rq_insert, struct request *rq)
 {
+	if (!cgroup_passes())
+		return 0;
 	return trace_rq_start(rq, true);
 }
 
 SEC("tp_btf/block_rq_issue")
 int BPF_PROG(block_rq_issue, struct request *rq)
 {
+	if (!cgroup_passes())
+		return 0;
 	return trace_rq_start(rq, false);
 }
 
@@ -74,8 +80,10 @@ int BPF_PROG(block_rq_complete, struct request *rq, int error,
 	struct gendisk *disk;
 	struct hist *histp;
 	__s64 delta;
-	__u32 hkey;
+	__u64 hkey;
 
+	if (!cgroup_passes())
+		return 0;
 	tsp = bpf_map_lookup_elem(&start, &key);
 	if (!tsp)
 		return 0;
@@ -83,6 +91,8 @@ int BPF_PROG(block_rq_complete, struct request *rq, int error,
 	if (delta < 0)
 		goto cleanup;
 	hkey = targ_per_disk ? rq_dev(rq) : (__u32)-1;
+	if (targ_per_flag)
+		hkey |= (__u64)BPF_CORE_READ(rq, cmd_flags) << 32;
 	histp = bpf_map_lookup_elem(&hists, &hkey);
 	if (!histp) {
 		bpf_map_update_elem(&hists, &hkey, &zero, BPF_NOEXIST);

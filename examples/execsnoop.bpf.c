@@ -6,6 +6,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "execsnoop.h"
+#include "cgroup_filter.h"
 
 const volatile int targ_tgid = 0;
 const volatile unsigned int targ_uid = (unsigned int)-1;
@@ -38,6 +39,8 @@ int handle_execve_enter(struct trace_event_raw_sys_enter *ctx)
 	unsigned int uid = (unsigned int)bpf_get_current_uid_gid();
 
 	if (targ_tgid && targ_tgid != pid)
+		return 0;
+	if (!cgroup_passes())
 		return 0;
 	if (targ_uid != (unsigned int)-1 && targ_uid != uid)
 		return 0;

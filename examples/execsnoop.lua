@@ -12,6 +12,8 @@ local opts = tool.parse(arg, {
   name = "execsnoop",
   summary = "Trace exec syscalls: PCOMM PID PPID RET ARGS.",
   options = {
+    { "-c", "--cgroup", arg = "PATH", help = "trace tasks in this cgroup v2 (or below it) only" },
+    { "-v", "--verbose", help = "print libbpf's debug output on stderr" },
     { "-T", "--time", help = "include a time column (HH:MM:SS)" },
     { "-t", "--timestamp", help = "include a timestamp column (seconds since start)" },
     { "-x", "--fails", help = "include failed exec()s" },
@@ -32,7 +34,9 @@ local opts = tool.parse(arg, {
              "  execsnoop -n '^ls'     # only commands starting with ls",
 })
 
+if opts.verbose then bpf.set_print(function(_, msg) io.stderr:write(msg) end, "debug") end
 local obj = assert(bpf.open(tool.beside("execsnoop.bpf.o")))
+require("libbpf.cgroup_filter").apply(obj, "execsnoop", opts.cgroup)
 obj.vars.ignore_failed = not opts.fails
 obj.vars.max_args = math.max(1, math.min(opts.max_args, 60))
 if opts.uid then obj.vars.targ_uid = opts.uid end
@@ -45,10 +49,11 @@ assert(obj:attach())
 --                char comm[16]; char args[]; }
 local HEADER = "=i4i4I4i4i4I4c16"
 local HEADER_SIZE = HEADER:packsize()
-local start = os.time()
+local start = bpf.monotonic()
 
+-- -q quotes every argument, as libbpf-tools' execsnoop does
 local function quote(s)
-  if opts.quote and s:find("[%s\"]") then return '"' .. s:gsub('"', '\\"') .. '"' end
+  if opts.quote then return '"' .. s:gsub('"', '\\"') .. '"' end
   return s
 end
 
@@ -59,15 +64,18 @@ local function on_event(data)
   for a in data:sub(HEADER_SIZE + 1, HEADER_SIZE + size):gmatch("([^%z]*)%z") do
     args[#args + 1] = quote(a)
   end
-  if count > #args then args[#args + 1] = "..." end
-  local line = table.concat(args, " ")
+  -- as libbpf-tools prints it: every argument followed by a blank, " ..."
+  -- after them when argv was longer than --max-args
+  local line = table.concat(args, " ") .. (#args > 0 and " " or "")
+  if count > #args then line = line .. " ..." end
   if opts.name and not comm:find(opts.name, 1, not opts.pattern) then return end
   if opts.line and not line:find(opts.line, 1, not opts.pattern) then return end
   local cols = {}
   if opts.time then cols[#cols + 1] = ("%-8s"):format(tool.clock()) end
-  if opts.timestamp then cols[#cols + 1] = ("%-8.3f"):format(os.time() - start) end
-  if opts.print_uid then cols[#cols + 1] = ("%-6d"):format(uid) end
-  cols[#cols + 1] = ("%-16s %-6d %-6d %3d %s"):format(comm, pid, ppid, ret, line)
+  if opts.timestamp then cols[#cols + 1] = ("%-8.3f"):format(bpf.monotonic() - start) end
+  -- the C tool's UID is "%-6d" with no blank after it
+  local uid_col = opts.print_uid and ("%-6d"):format(uid) or ""
+  cols[#cols + 1] = uid_col .. ("%-16s %-6d %-6d %3d %s"):format(comm, pid, ppid, ret, line)
   io.stdout:write(table.concat(cols, " "), "\n")
   io.stdout:flush()
 end

@@ -4,6 +4,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "exitsnoop.h"
+#include "cgroup_filter.h"
 
 const volatile int targ_tgid = 0;
 const volatile bool trace_failed_only = false;
@@ -27,6 +28,8 @@ int sched_process_exit(void *ctx)
 	struct event *ev;
 
 	if (targ_tgid && targ_tgid != pid)
+		return 0;
+	if (!cgroup_passes())
 		return 0;
 	/* thread exits only when tracing threads */
 	if (trace_by_process && pid != tid)

@@ -12,6 +12,8 @@ local opts = tool.parse(arg, {
   name = "exitsnoop",
   summary = "Trace process termination: PCOMM PID PPID TID AGE(s) EXIT_CODE.",
   options = {
+    { "-c", "--cgroup", arg = "PATH", help = "trace tasks in this cgroup v2 (or below it) only" },
+    { "-v", "--verbose", help = "print libbpf's debug output on stderr" },
     { "-t", "--timestamp", help = "include a time column (HH:MM:SS)" },
     { "-x", "--failed", help = "trace failed exits only (non-zero code or signal)" },
     { "-T", "--threaded", help = "trace every thread exit, not only processes" },
@@ -20,13 +22,19 @@ local opts = tool.parse(arg, {
   },
 })
 
--- signal names for the EXIT_CODE column
-local SIGNALS = { "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS",
-  "SIGFPE", "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM",
-  "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG",
-  "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS" }
+-- the EXIT_CODE column says what libbpf-tools' exitsnoop says: strsignal(3)'s
+-- text for a signal (glibc's), "code N" for a non-zero exit, "0" for success
+local SIGNALS = { "Hangup", "Interrupt", "Quit", "Illegal instruction", "Trace/breakpoint trap",
+  "Aborted", "Bus error", "Floating point exception", "Killed", "User defined signal 1",
+  "Segmentation fault", "User defined signal 2", "Broken pipe", "Alarm clock", "Terminated",
+  "Stack fault", "Child exited", "Continued", "Stopped (signal)", "Stopped", "Stopped (tty input)",
+  "Stopped (tty output)", "Urgent I/O condition", "CPU time limit exceeded",
+  "File size limit exceeded", "Virtual timer expired", "Profiling timer expired", "Window changed",
+  "I/O possible", "Power failure", "Bad system call" }
 
+if opts.verbose then bpf.set_print(function(_, msg) io.stderr:write(msg) end, "debug") end
 local obj = assert(bpf.open(tool.beside("exitsnoop.bpf.o")))
+require("libbpf.cgroup_filter").apply(obj, "exitsnoop", opts.cgroup)
 if opts.pid then obj.vars.targ_tgid = opts.pid end
 obj.vars.trace_failed_only = opts.failed or false
 obj.vars.trace_by_process = not opts.threaded
@@ -40,9 +48,9 @@ local function on_event(ev)
   cols[#cols + 1] = ("%-16s %-7d %-7d %-7d %-7.2f"):format(ev.comm, ev.pid, ev.ppid, ev.tid, age)
   local sig = ev.sig & 0x7f
   if sig == 0 then
-    cols[#cols + 1] = ("code %d"):format(ev.exit_code)
+    cols[#cols + 1] = ev.exit_code == 0 and "0" or ("code %d"):format(ev.exit_code)
   else
-    local text = ("signal %d (%s)"):format(sig, SIGNALS[sig] or "?")
+    local text = ("signal %d (%s)"):format(sig, SIGNALS[sig] or ("Real-time signal %d"):format(sig - 34))
     if ev.sig & 0x80 ~= 0 then text = text .. ", core dumped" end
     cols[#cols + 1] = text
   end

@@ -12,7 +12,8 @@ local opts = tool.parse(arg, {
   name = "opensnoop",
   summary = "Trace open family syscalls: PID COMM FD ERR PATH.",
   options = {
-    { "-T", "--timestamp", help = "include a timestamp column" },
+    { "-v", "--verbose", help = "print libbpf's debug output on stderr" },
+    { "-T", "--timestamp", help = "include a time column (HH:MM:SS), as libbpf-tools' opensnoop" },
     { "-U", "--print-uid", help = "print the UID column" },
     { "-x", "--failed", help = "failed opens only" },
     { "-p", "--pid", arg = "PID", type = "integer", help = "trace this process only" },
@@ -26,6 +27,7 @@ local opts = tool.parse(arg, {
   examples = "  opensnoop -p 181       # only PID 181\n  opensnoop -x -d 10     # failed opens for 10 s",
 })
 
+if opts.verbose then bpf.set_print(function(_, msg) io.stderr:write(msg) end, "debug") end
 local obj = assert(bpf.open(tool.beside("opensnoop.bpf.o")))
 if opts.pid then obj.vars.targ_tgid = opts.pid end
 if opts.tid then obj.vars.targ_pid = opts.tid end
@@ -41,14 +43,12 @@ end
 assert(obj:load())
 assert(obj:attach())
 
-local first_ts
 local function on_event(ev)
   if opts.name and not ev.comm:find(opts.name, 1, not opts.pattern) then return end
   local fd, err = ev.ret, 0
   if fd < 0 then fd, err = -1, -ev.ret end
   local cols = {}
-  first_ts = first_ts or ev.ts
-  if opts.timestamp then cols[#cols + 1] = ("%-8.3f"):format((ev.ts - first_ts) / 1e9) end
+  if opts.timestamp then cols[#cols + 1] = ("%-8s"):format(tool.clock()) end
   if opts.print_uid then cols[#cols + 1] = ("%-7d"):format(ev.uid) end
   cols[#cols + 1] = ("%-6d %-16s %3d %3d"):format(ev.pid, ev.comm, fd, err)
   if opts.extended_fields then cols[#cols + 1] = ("%08o"):format(ev.flags) end
@@ -60,7 +60,7 @@ end
 local rb = assert(bpf.ringbuf(obj.maps.events, on_event, { type = "struct event" }))
 
 local head = {}
-if opts.timestamp then head[#head + 1] = ("%-8s"):format("TIME(s)") end
+if opts.timestamp then head[#head + 1] = ("%-8s"):format("TIME") end
 if opts.print_uid then head[#head + 1] = ("%-7s"):format("UID") end
 head[#head + 1] = ("%-6s %-16s %3s %3s"):format("PID", "COMM", "FD", "ERR")
 if opts.extended_fields then head[#head + 1] = ("%-8s"):format("FLAGS") end

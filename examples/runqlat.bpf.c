@@ -6,6 +6,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "runqlat.h"
+#include "cgroup_filter.h"
 #include "bits.bpf.h"
 
 #define TASK_RUNNING 0
@@ -58,12 +59,16 @@ static __always_inline unsigned int pid_namespace(struct task_struct *task)
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(sched_wakeup, struct task_struct *p)
 {
+	if (!cgroup_passes())
+		return 0;
 	return trace_enqueue(p->tgid, p->pid);
 }
 
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(sched_wakeup_new, struct task_struct *p)
 {
+	if (!cgroup_passes())
+		return 0;
 	return trace_enqueue(p->tgid, p->pid);
 }
 
@@ -76,6 +81,8 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev,
 	__u32 pid, hkey;
 	__s64 delta;
 
+	if (!cgroup_passes())
+		return 0;
 	/* a preempted task goes straight back on the run queue */
 	if (prev->__state == TASK_RUNNING)
 		trace_enqueue(prev->tgid, prev->pid);

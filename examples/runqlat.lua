@@ -14,6 +14,8 @@ local opts = tool.parse(arg, {
   positional = "[interval] [count]",
   summary = "Summarize run queue (scheduler) latency as a histogram.",
   options = {
+    { "-c", "--cgroup", arg = "PATH", help = "trace tasks in this cgroup v2 (or below it) only" },
+    { "-v", "--verbose", help = "print libbpf's debug output on stderr" },
     { "-T", "--timestamp", help = "include a timestamp on output" },
     { "-m", "--milliseconds", help = "millisecond histogram" },
     { "-P", "--pids", help = "print a histogram per process ID" },
@@ -28,7 +30,9 @@ local opts = tool.parse(arg, {
 local interval = math.tointeger(tonumber(opts[1] or "")) or 99999999
 local count = math.tointeger(tonumber(opts[2] or "")) or math.maxinteger
 
+if opts.verbose then bpf.set_print(function(_, msg) io.stderr:write(msg) end, "debug") end
 local obj = assert(bpf.open(tool.beside("runqlat.bpf.o")))
+require("libbpf.cgroup_filter").apply(obj, "runqlat", opts.cgroup)
 obj.vars.targ_per_process = opts.pids or false
 obj.vars.targ_per_thread = opts.tids or false
 obj.vars.targ_per_pidns = opts.pidnss or false

@@ -13,8 +13,21 @@
 const volatile bool filter_by_sport = false;
 const volatile bool filter_by_dport = false;
 const volatile unsigned short target_family = 0;
-const volatile unsigned short target_sport = 0;
-const volatile unsigned short target_dport = 0;
+
+/* -L/-D take comma-separated lists, as libbpf-tools': the ports are keys */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u16);
+	__type(value, __u16);
+} sports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u16);
+	__type(value, __u16);
+} dports SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -42,9 +55,11 @@ int handle_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		return 0;
 	if (target_family && target_family != ctx->family)
 		return 0;
-	if (filter_by_sport && ctx->sport != target_sport)
+	__u16 sport = ctx->sport, dport = ctx->dport;
+
+	if (filter_by_sport && !bpf_map_lookup_elem(&sports, &sport))
 		return 0;
-	if (filter_by_dport && ctx->dport != target_dport)
+	if (filter_by_dport && !bpf_map_lookup_elem(&dports, &dport))
 		return 0;
 
 	ts = bpf_ktime_get_ns();

@@ -147,7 +147,8 @@ function M.parse(argv, spec)
   local only_positional = false
   while argv[i] do
     local a = argv[i]
-    if only_positional or a == "-" or not a:match("^%-") or tonumber(a) then
+    -- a negative number is positional unless it is an option (tcpstates' -4)
+    if only_positional or a == "-" or not a:match("^%-") or (tonumber(a) and not by_flag[a]) then
       opts[#opts + 1] = a
     elseif a == "--" then
       only_positional = true
