@@ -34,6 +34,13 @@ describe("the linked libbpf", function()
     end
   end)
 
+  it("is what lua5.4 -e 'print(require \"libbpf\".libbpf_version)' prints from the checkout", function()
+    if os.getenv("LBPF_ASAN") then return end -- that lua5.4 loads the plain build's core.so
+    local out = sh("env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_5_4 -u LUA_CPATH_5_4 " ..
+      "lua5.4 -e 'print(require \"libbpf\".libbpf_version)'")
+    assert.equal(mode_version .. "\n", out)
+  end)
+
   it("is inside core.so, its symbols hidden, by default; the system's .so under LIBBPF=system", function()
     assert.truthy(core, package.cpath)
     local ldd = sh("ldd " .. core)
