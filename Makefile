@@ -22,12 +22,13 @@ NEED_HEADERS = /usr/include/bpf/libbpf.h /usr/include/libelf.h \
 CC        ?= cc
 CFLAGS    ?= -O2 -g
 MOD_CFLAGS = $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -fPIC \
-             $(shell pkg-config --cflags libbpf lua5.4 2>/dev/null)
-MOD_LIBS   = $(shell pkg-config --libs libbpf 2>/dev/null) -lelf -lz
+             $(LIBBPF_CFLAGS) -DLBPF_LIBBPF_VERSION='"$(LIBBPF_VERSION)"' \
+             $(shell pkg-config --cflags lua5.4 2>/dev/null)
+MOD_LIBS   = $(LIBBPF_LIBS) -lelf -lz
 
 ARCH      := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 BPF_CFLAGS = -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
-             -Ibuild -I/usr/include/$(shell uname -m)-linux-gnu
+             -Ibuild $(LIBBPF_BPF_INC) -I/usr/include/$(shell uname -m)-linux-gnu
 
 C_SRCS    = $(wildcard csrc/*.c)
 C_OBJS    = $(patsubst csrc/%.c,build/%.o,$(C_SRCS))
@@ -46,6 +47,9 @@ EXTRA_BUILD += $(LEGACY_BPF_OBJS)
 
 all: deps-check
 	@$(MAKE) --no-print-directory build
+
+# which libbpf: Debian trixie's, built under build/ (default), or LIBBPF=system
+include mk/libbpf.mk
 
 # a process with a USDT probe, for spec/attach_spec.lua
 EXTRA_BUILD += spec/usdt/usdt_target
@@ -71,7 +75,7 @@ build/vmlinux.h:
 # -fvisibility=hidden: core.so exports only its luaopen_* (LBPF_EXPORT).
 # -MMD: each object depends on the private headers its source includes, so
 # editing one header rebuilds only the files that use it.
-build/%.o: csrc/%.c
+build/%.o: csrc/%.c build/libbpf.mode
 	@mkdir -p build
 	$(CC) $(MOD_CFLAGS) -fvisibility=hidden -MMD -MP -c $< -o $@
 
@@ -81,11 +85,11 @@ libbpf/core.so: $(C_OBJS)
 	@mkdir -p libbpf
 	$(CC) -shared -o $@ $^ $(MOD_LIBS)
 
-%.bpf.o: %.bpf.c build/vmlinux.h $(wildcard spec/bpf/*.h) $(wildcard examples/*.h)
+%.bpf.o: %.bpf.c build/vmlinux.h build/libbpf.mode $(wildcard spec/bpf/*.h) $(wildcard examples/*.h)
 	clang $(BPF_CFLAGS) -c $< -o $@
 
-spec/bpf/legacy/%.o: spec/bpf/legacy/%.c $(wildcard spec/bpf/legacy/*.h)
-	clang -O2 -target bpf -Wall -I/usr/include/$(shell uname -m)-linux-gnu -c $< -o $@
+spec/bpf/legacy/%.o: spec/bpf/legacy/%.c $(wildcard spec/bpf/legacy/*.h) build/libbpf.mode
+	clang -O2 -target bpf -Wall $(LIBBPF_BPF_INC) -I/usr/include/$(shell uname -m)-linux-gnu -c $< -o $@
 
 # bpffs, tracefs and debugfs are needed by pins, tracepoints and uprobes.
 # bpffs is root's only (mode=0700, which the kernel shows as 1700; its default is
@@ -146,7 +150,7 @@ bench: all mounts bench/cbench.so
 	$(TESTENV) $(LUA) bench/run.lua
 
 # the C side of the map benchmark (libbpf called directly), bench only
-bench/cbench.so: bench/cbench.c bench/clock.h
+bench/cbench.so: bench/cbench.c bench/clock.h build/libbpf.mode
 	$(CC) $(MOD_CFLAGS) -shared -o $@ $< $(MOD_LIBS)
 
 docs:
@@ -157,6 +161,7 @@ install: all
 	install -m 755 libbpf/core.so $(DESTDIR)$(LUA_LIBDIR)/libbpf/core.so
 	install -m 644 lua/libbpf.lua $(DESTDIR)$(LUA_SHAREDIR)/libbpf.lua
 	install -m 644 lua/libbpf/*.lua $(DESTDIR)$(LUA_SHAREDIR)/libbpf/
+	install -m 644 docs/api.luadoc $(DESTDIR)$(LUA_SHAREDIR)/libbpf/api.luadoc
 	install -m 755 lua/lbpf $(DESTDIR)$(BINDIR)/lbpf
 	install -d $(DESTDIR)$(EXAMPLESDIR)
 	install -m 755 examples/*.lua $(DESTDIR)$(EXAMPLESDIR)/
@@ -177,9 +182,9 @@ NEED_HEADERS += /usr/sbin/execsnoop /usr/sbin/xdp-filter \
 
 build: build/load_c
 
-build/load_c: spec/compat/load_c.c
+build/load_c: spec/compat/load_c.c build/libbpf.mode
 	@mkdir -p build
-	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror $< -o $@ $(MOD_LIBS)
+	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror $(LIBBPF_CFLAGS) $< -o $@ $(MOD_LIBS)
 
 # ---- exporter (issue 18): examples/exporter.lua serves metrics with lua-http
 # on a cqueues loop; spec/exporter_spec.lua checks its output with promtool and
@@ -202,7 +207,7 @@ bench: bench-metrics
 bench-metrics: all mounts
 	$(TESTENV) $(LUA) bench/metrics.lua
 
-bench/ringbuf_bench.so: bench/ringbuf_bench.c bench/clock.h
+bench/ringbuf_bench.so: bench/ringbuf_bench.c bench/clock.h build/libbpf.mode
 	$(CC) $(MOD_CFLAGS) -shared -o $@ $< $(MOD_LIBS)
 
 # ---- asan (issue 13): `make asan` builds core.so with AddressSanitizer and
@@ -235,7 +240,8 @@ SPECS ?= spec
 ASAN_FLAGS  = -fsanitize=address,undefined -fno-omit-frame-pointer \
               -fno-sanitize-recover=undefined
 ASAN_CFLAGS = -O1 -g $(ASAN_FLAGS) -std=gnu11 -Wall -Wextra -Werror -fPIC \
-              $(shell pkg-config --cflags libbpf lua5.4 2>/dev/null)
+              $(LIBBPF_CFLAGS) -DLBPF_LIBBPF_VERSION='"$(LIBBPF_VERSION)"' \
+              $(shell pkg-config --cflags lua5.4 2>/dev/null)
 ASAN_OBJS   = $(patsubst csrc/%.c,$(ASAN_DIR)/obj/%.o,$(C_SRCS))
 ASAN_LOG    = $(CURDIR)/$(ASAN_DIR)/log
 # resolved here, before spec/asan is put first in PATH
@@ -249,9 +255,10 @@ ASANENV     = LUA_PATH="$(CURDIR)/lua/?.lua;$(CURDIR)/lua/?/init.lua;$(CURDIR)/s
               LBPF_ASAN_PIDS="$(CURDIR)/$(ASAN_DIR)/pids" \
               LUAROCKS_CONFIG_5_4="$(CURDIR)/$(ASAN_DIR)/luarocks-5.4.lua" \
               ASAN_OPTIONS="log_path=$(ASAN_LOG)/asan:detect_leaks=1:fast_unwind_on_malloc=0:print_suppressions=0" \
+              LSAN_OPTIONS="suppressions=$(CURDIR)/spec/asan/lsan.supp:print_suppressions=0" \
               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
-$(ASAN_DIR)/obj/%.o: csrc/%.c csrc/*.h
+$(ASAN_DIR)/obj/%.o: csrc/%.c csrc/*.h build/libbpf.mode
 	@mkdir -p $(ASAN_DIR)/obj
 	$(CC) $(ASAN_CFLAGS) -c $< -o $@
 

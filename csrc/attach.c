@@ -1,11 +1,13 @@
 /*
  * attach.c - what every attach family (attach_trace.c, attach_net.c,
  * attach_uprobe.c) shares: the loaded program they attach, links made from
- * a fd-backed program, the result pushed as a link or `nil, msg, errno`.
+ * a fd-backed program, the link handle made before the attach and filled
+ * after it (or `nil, msg, errno`).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "attach.h"
@@ -35,28 +37,48 @@ struct bpf_program *lbpf_attachable(lua_State *L, const char *what)
 	return p->prog;
 }
 
-/* A kernel bpf_link from `prog_fd` to `target_fd`, for fd-backed programs
- * (no libbpf handle to ask); NULL with errno set. */
-struct bpf_link *lbpf_attach_create_link(int prog_fd, int target_fd,
-				    enum bpf_attach_type type)
+/* A kernel link fd from `prog_fd` to `target_fd`, for fd-backed programs
+ * (no libbpf handle to ask); -1 with errno set. */
+int lbpf_attach_create_link(int prog_fd, int target_fd,
+			    enum bpf_attach_type type)
 {
-	int fd = bpf_link_create(prog_fd, target_fd, type, NULL);
-
-	return fd < 0 ? NULL : lbpf_link_from_fd(fd);
+	return bpf_link_create(prog_fd, target_fd, type, NULL);
 }
 
-/* Push a link for `link` or `nil, msg, errno`; `kind` names the hook. */
-int lbpf_attach_result(lua_State *L, struct bpf_link *link,
-			    const char *kind)
+int lbpf_attach_prepare(lua_State *L)
+{
+	lbpf_link_new(L, 1);
+	return lua_gettop(L);
+}
+
+/* The attach failed (errno `err`): the handle goes, the error comes. */
+static int attach_failed(lua_State *L, int lidx, int err, const char *kind)
 {
 	struct lbpf_prog *p = lua_touserdata(L, 1);
+
+	lbpf_link_discard(L, lidx);
+	return lbpf_push_error(L, err ? err : EINVAL, "attach '%s' to %s failed",
+			       lbpf_prog_name(p), kind);
+}
+
+int lbpf_attach_result(lua_State *L, int lidx, struct bpf_link *link,
+		       const char *kind)
+{
 	int err = link ? (int)-libbpf_get_error(link) : errno;
 
 	if (!link || err)
-		return lbpf_push_error(L, err ? err : EINVAL,
-				       "attach '%s' to %s failed",
-				       lbpf_prog_name(p), kind);
-	lbpf_push_link(L, 1, link, kind);
+		return attach_failed(L, lidx, err, kind);
+	lbpf_link_set(lua_touserdata(L, lidx), link, -1, kind);
+	lua_pushvalue(L, lidx);
+	return 1;
+}
+
+int lbpf_attach_fd_result(lua_State *L, int lidx, int fd, const char *kind)
+{
+	if (fd < 0)
+		return attach_failed(L, lidx, errno, kind);
+	lbpf_link_set(lua_touserdata(L, lidx), NULL, fd, kind);
+	lua_pushvalue(L, lidx);
 	return 1;
 }
 
@@ -80,4 +102,43 @@ int lbpf_check_ifindex(lua_State *L, int idx, const char *what)
 	if (!ifindex)
 		luaL_error(L, "%s: no network interface '%s'", what, name);
 	return (int)ifindex;
+}
+
+/* ---- USDT spec layout --------------------------------------------------- */
+
+/* libbpf's USDT support writes one spec per attach point into the object's
+ * __bpf_usdt_specs map, in its own layout, which must be the struct
+ * __bpf_usdt_spec of the usdt.bpf.h the program was compiled with: 12
+ * argument specs of 16 bytes (24 from libbpf 1.7, which added SIB
+ * addressing), a u64 cookie and a short count. An object built with another
+ * libbpf's usdt.bpf.h has another value size, and its program would read
+ * its arguments wrong (as 0) without any error. */
+#if __LIBBPF_CURRENT_VERSION_GEQ(1, 7)
+#define USDT_ARG_SPEC_SIZE 24
+#else
+#define USDT_ARG_SPEC_SIZE 16
+#endif
+#define USDT_SPEC_SIZE ((12 * USDT_ARG_SPEC_SIZE + 8 + 2 + 7) / 8 * 8)
+
+const char *lbpf_usdt_mismatch(const struct lbpf_prog *p, int any_section,
+			       char *buf, size_t n)
+{
+	struct bpf_map *specs;
+	__u32 have;
+
+	if (!p->prog || !p->owner || !p->owner->obj)
+		return NULL;
+	if (!any_section &&
+	    strncmp(bpf_program__section_name(p->prog), "usdt/", 5) != 0)
+		return NULL;
+	specs = bpf_object__find_map_by_name(p->owner->obj, "__bpf_usdt_specs");
+	if (!specs || (have = bpf_map__value_size(specs)) == USDT_SPEC_SIZE)
+		return NULL;
+	snprintf(buf, n, "object '%s' was built with a usdt.bpf.h whose USDT "
+		 "spec is %u bytes, libbpf %d.%d writes %d: rebuild it with "
+		 "the BPF headers of libbpf %d.%d",
+		 bpf_object__name(p->owner->obj), have, LIBBPF_MAJOR_VERSION,
+		 LIBBPF_MINOR_VERSION, USDT_SPEC_SIZE, LIBBPF_MAJOR_VERSION,
+		 LIBBPF_MINOR_VERSION);
+	return buf;
 }

@@ -13,22 +13,33 @@ extern const luaL_Reg lbpf_attach_net_methods[];     /* attach_net.c */
 extern const luaL_Reg lbpf_attach_uprobe_methods[];  /* attach_uprobe.c */
 
 /* attach_trace.c: prog:attach() of a loaded fd-backed program, by its
- * section name; NULL with errno set (EOPNOTSUPP: the section does not say
- * where) */
-struct bpf_link *lbpf_attach_by_section(const struct lbpf_prog *p);
+ * section name: a kernel link fd, or -1 with errno set (EOPNOTSUPP: the
+ * section does not say where) */
+int lbpf_attach_by_section(const struct lbpf_prog *p);
 
 /* The loaded program at index 1: a libbpf program or a fd-backed one; the
  * attach kinds that only need the program's fd take either. */
 struct lbpf_prog *lbpf_attach_loaded_prog(lua_State *L, const char *what);
 /* The program at index 1, loaded and with a libbpf handle. */
 struct bpf_program *lbpf_attachable(lua_State *L, const char *what);
-/* A kernel bpf_link from `prog_fd` to `target_fd`, for fd-backed programs;
- * NULL with errno set. */
-struct bpf_link *lbpf_attach_create_link(int prog_fd, int target_fd,
-					 enum bpf_attach_type type);
-/* Push a link for `link` (program at 1) or `nil, msg, errno`; `kind`
- * names the hook. */
-int lbpf_attach_result(lua_State *L, struct bpf_link *link, const char *kind);
+/* A kernel link fd from `prog_fd` to `target_fd`, for fd-backed programs;
+ * -1 with errno set. */
+int lbpf_attach_create_link(int prog_fd, int target_fd,
+			    enum bpf_attach_type type);
+/* Push the empty link handle an attach fills (program at 1), before the
+ * attach touches the kernel; returns its stack index. */
+int lbpf_attach_prepare(lua_State *L);
+/* Fill the handle at `lidx` with `link` (or the kernel link `fd`, taken)
+ * and push it, or unregister it and push `nil, msg, errno` when the attach
+ * failed (NULL / -1, errno set); `kind` names the hook. */
+int lbpf_attach_result(lua_State *L, int lidx, struct bpf_link *link,
+		       const char *kind);
+int lbpf_attach_fd_result(lua_State *L, int lidx, int fd, const char *kind);
+/* NULL, or (in buf) why USDT program `p` must not be attached: its object
+ * was built with a usdt.bpf.h whose spec layout is not the linked libbpf's.
+ * Only for "usdt/..." sections unless `any_section` (attach_usdt). */
+const char *lbpf_usdt_mismatch(const struct lbpf_prog *p, int any_section,
+			       char *buf, size_t n);
 /* ifname or ifindex at `idx` -> ifindex; raises */
 int lbpf_check_ifindex(lua_State *L, int idx, const char *what);
 

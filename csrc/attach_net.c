@@ -44,17 +44,28 @@ struct netlink_attach {
 	int sock_fd;          /* socket: dup of the caller's socket */
 };
 
-/* Push a `libbpf.link` that undoes `na` with `detach` on destroy. */
-static struct lbpf_link *push_netlink_link(lua_State *L,
-					   struct netlink_attach *na,
-					   void (*detach)(struct lbpf_link *),
-					   const char *kind)
+/* Fill the prepared link handle at `lidx` so that it undoes `na` with
+ * `detach` on destroy, and push it. */
+static int push_netlink_link(lua_State *L, int lidx, struct netlink_attach *na,
+			     void (*detach)(struct lbpf_link *),
+			     const char *kind)
 {
-	struct lbpf_link *l = lbpf_push_link(L, 1, NULL, kind);
+	struct lbpf_link *l = lua_touserdata(L, lidx);
 
+	lbpf_link_set(l, NULL, -1, kind);
 	l->detach = detach;
 	l->cleanup_data = na;
-	return l;
+	lua_pushvalue(L, lidx);
+	return 1;
+}
+
+/* The attach failed (errno `err`): unregister the prepared handle and push
+ * `nil, msg, errno`. */
+static int netlink_failed(lua_State *L, int lidx, int err, const char *fmt,
+			  const char *name, const char *kind)
+{
+	lbpf_link_discard(L, lidx);
+	return lbpf_push_error(L, err, fmt, name, kind);
 }
 
 static void xdp_detach(struct lbpf_link *l)
@@ -80,21 +91,24 @@ static int net_attach_xdp(lua_State *L)
 	int ifindex = lbpf_check_ifindex(L, 2, "attach_xdp");
 	struct netlink_attach *na;
 	char ifname[IF_NAMESIZE] = "?", kind[64];
-	int mode, err;
+	int mode, err, lidx;
 
 	lbpf_check_options(L, 3, "attach_xdp", keys);
 	if_indextoname((unsigned)ifindex, ifname);
 	if (!lbpf_opt_string(L, 3, "mode", NULL)) {
 		snprintf(kind, sizeof(kind), "xdp %s", ifname);
-		return lbpf_attach_result(L, p->prog ?
-					bpf_program__attach_xdp(p->prog, ifindex) :
-					lbpf_attach_create_link(lbpf_prog_fd(p), ifindex,
-						    BPF_XDP), kind);
+		lidx = lbpf_attach_prepare(L);
+		if (p->prog)
+			return lbpf_attach_result(L, lidx, bpf_program__attach_xdp(
+						  p->prog, ifindex), kind);
+		return lbpf_attach_fd_result(L, lidx, lbpf_attach_create_link(
+					     lbpf_prog_fd(p), ifindex, BPF_XDP), kind);
 	}
 	/* a mode needs the netlink interface in libbpf 1.1 */
 	lua_getfield(L, 3, "mode");
 	mode = luaL_checkoption(L, -1, NULL, modes);
 	snprintf(kind, sizeof(kind), "xdp %s %s", ifname, modes[mode]);
+	lidx = lbpf_attach_prepare(L);
 	na = calloc(1, sizeof(*na));
 	if (!na)
 		return luaL_error(L, "attach_xdp: out of memory");
@@ -108,15 +122,14 @@ static int net_attach_xdp(lua_State *L)
 			close(na->prog_fd);
 		free(na);
 		if (err == -EBUSY || err == -EEXIST)
-			return lbpf_push_error(L, -err, "attach '%s' to %s failed: "
-					       "another XDP program is attached",
-					       lbpf_prog_name(p), kind);
-		return lbpf_push_error(L, -err, "attach '%s' to %s failed",
-				       lbpf_prog_name(p), kind);
+			return netlink_failed(L, lidx, -err, "attach '%s' to %s "
+					      "failed: another XDP program is "
+					      "attached", lbpf_prog_name(p), kind);
+		return netlink_failed(L, lidx, -err, "attach '%s' to %s failed",
+				      lbpf_prog_name(p), kind);
 	}
 	na->xdp_flags &= ~(__u32)XDP_FLAGS_UPDATE_IF_NOEXIST;
-	push_netlink_link(L, na, xdp_detach, kind);
-	return 1;
+	return push_netlink_link(L, lidx, na, xdp_detach, kind);
 }
 
 static void tc_detach(struct lbpf_link *l)
@@ -137,9 +150,36 @@ static void tc_detach(struct lbpf_link *l)
 	l->cleanup_data = NULL;
 }
 
+/* A tc option that must be an integer in 0..max (checked before the call
+ * touches the kernel: a raise after adding the qdisc would leave it). */
+static __u32 tc_option(lua_State *L, const char *key, lua_Integer max)
+{
+	lua_Integer v = 0;
+
+	if (lua_getfield(L, 2, key) == LUA_TNIL) {
+		lua_pop(L, 1);
+		return 0;
+	}
+	if (!lua_isinteger(L, -1) || (v = lua_tointeger(L, -1)) < 0 || v > max)
+		luaL_argerror(L, 2, lua_pushfstring(L, "attach_tc: '%s' must be an "
+			      "integer in 0..%I", key, max));
+	lua_pop(L, 1);
+	return (__u32)v;
+}
+
+/* Remove the clsact qdisc if this call added it (the attach failed). */
+static void tc_undo_hook(struct bpf_tc_hook *hook, int created)
+{
+	if (created) {
+		hook->attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(hook);
+	}
+}
+
 /* prog:attach_tc{ifname= | ifindex=, hook="ingress"|"egress", priority=,
  * handle=}: adds the clsact qdisc when missing and removes it on destroy
- * only if it added it */
+ * only if it added it. Every option is checked before the qdisc is added,
+ * and a failed attach removes a qdisc it added. */
 static int net_attach_tc(lua_State *L)
 {
 	static const char *const keys[] = {"ifname", "ifindex", "hook",
@@ -150,7 +190,7 @@ static int net_attach_tc(lua_State *L)
 	LIBBPF_OPTS(bpf_tc_opts, opts);
 	struct netlink_attach *na;
 	char ifname[IF_NAMESIZE] = "?", kind[64];
-	int point, err;
+	int point, err, lidx;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lbpf_check_options(L, 2, "attach_tc", keys);
@@ -165,38 +205,35 @@ static int net_attach_tc(lua_State *L)
 	point = luaL_checkoption(L, -1, "ingress", hooks);
 	lua_pop(L, 1);
 	hook.attach_point = point == 0 ? BPF_TC_INGRESS : BPF_TC_EGRESS;
+	opts.prog_fd = lbpf_prog_fd(p);
+	opts.priority = tc_option(L, "priority", 0xffff);
+	opts.handle = tc_option(L, "handle", 0xffffffff);
 	if_indextoname((unsigned)hook.ifindex, ifname);
 	snprintf(kind, sizeof(kind), "tc %s %s", ifname, hooks[point]);
+	lidx = lbpf_attach_prepare(L);
 	na = calloc(1, sizeof(*na));
 	if (!na)
 		return luaL_error(L, "attach_tc: out of memory");
 	err = bpf_tc_hook_create(&hook);
 	if (err && err != -EEXIST) {
 		free(na);
-		return lbpf_push_error(L, -err, "attach '%s' to %s failed: cannot "
-				       "add the clsact qdisc",
-				       lbpf_prog_name(p), kind);
+		return netlink_failed(L, lidx, -err, "attach '%s' to %s failed: "
+				      "cannot add the clsact qdisc",
+				      lbpf_prog_name(p), kind);
 	}
 	na->tc_hook_created = err == 0;
-	opts.prog_fd = lbpf_prog_fd(p);
-	opts.priority = (__u32)lbpf_opt_integer(L, 2, "priority", 0);
-	opts.handle = (__u32)lbpf_opt_integer(L, 2, "handle", 0);
 	err = bpf_tc_attach(&hook, &opts);
 	na->ifindex = hook.ifindex;
 	na->tc_point = hook.attach_point;
 	if (err) {
-		if (na->tc_hook_created) {
-			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-			bpf_tc_hook_destroy(&hook);
-		}
+		tc_undo_hook(&hook, na->tc_hook_created);
 		free(na);
-		return lbpf_push_error(L, -err, "attach '%s' to %s failed",
-				       lbpf_prog_name(p), kind);
+		return netlink_failed(L, lidx, -err, "attach '%s' to %s failed",
+				      lbpf_prog_name(p), kind);
 	}
 	na->handle = opts.handle;
 	na->priority = opts.priority;
-	push_netlink_link(L, na, tc_detach, kind);
-	return 1;
+	return push_netlink_link(L, lidx, na, tc_detach, kind);
 }
 
 static void socket_detach(struct lbpf_link *l)
@@ -221,12 +258,18 @@ static int net_attach_socket(lua_State *L)
 	int prog_fd = lbpf_prog_fd(p);
 	struct netlink_attach *na;
 	char kind[64];
+	int lidx;
 
 	if (fd < 0)
 		fd = (int)luaL_checkinteger(L, 2);
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &prog_fd, sizeof(prog_fd)))
-		return lbpf_push_error(L, errno, "attach '%s' to socket fd %d "
+	lidx = lbpf_attach_prepare(L);
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &prog_fd, sizeof(prog_fd))) {
+		int err = errno;
+
+		lbpf_link_discard(L, lidx);
+		return lbpf_push_error(L, err, "attach '%s' to socket fd %d "
 				       "failed", lbpf_prog_name(p), fd);
+	}
 	na = calloc(1, sizeof(*na));
 	if (na)
 		na->sock_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -235,12 +278,12 @@ static int net_attach_socket(lua_State *L)
 
 		setsockopt(fd, SOL_SOCKET, SO_DETACH_BPF, &dummy, sizeof(dummy));
 		free(na);
+		lbpf_link_discard(L, lidx);
 		return lbpf_push_error(L, err, "attach '%s' to socket fd %d "
 				       "failed", lbpf_prog_name(p), fd);
 	}
 	snprintf(kind, sizeof(kind), "socket fd %d", fd);
-	push_netlink_link(L, na, socket_detach, kind);
-	return 1;
+	return push_netlink_link(L, lidx, na, socket_detach, kind);
 }
 
 /* Attach with an fd opened from a path (closed after: the kernel link holds
@@ -250,26 +293,38 @@ static int attach_by_fd(lua_State *L, const char *what, const char *kindfmt,
 			enum bpf_attach_type type)
 {
 	struct lbpf_prog *p = lbpf_attach_loaded_prog(L, what);
-	struct bpf_link *link;
-	int fd, err;
+	struct bpf_link *link = NULL;
+	char kind[96];
+	int fd, err, lfd = -1, lidx;
 
 	if (lua_type(L, 2) == LUA_TNUMBER) {
 		fd = (int)luaL_checkinteger(L, 2);
-		lua_pushfstring(L, kindfmt, lua_pushfstring(L, "fd %d", fd));
-		return lbpf_attach_result(L, p->prog ? fn(p->prog, fd) :
-					lbpf_attach_create_link(lbpf_prog_fd(p), fd, type),
-					lua_tostring(L, -1));
+		snprintf(kind, sizeof(kind), kindfmt, lua_pushfstring(L, "fd %d", fd));
+		lidx = lbpf_attach_prepare(L);
+		if (p->prog)
+			return lbpf_attach_result(L, lidx, fn(p->prog, fd), kind);
+		return lbpf_attach_fd_result(L, lidx, lbpf_attach_create_link(
+					     lbpf_prog_fd(p), fd, type), kind);
 	}
-	lua_pushfstring(L, kindfmt, luaL_checkstring(L, 2));
+	snprintf(kind, sizeof(kind), kindfmt, luaL_checkstring(L, 2));
+	lidx = lbpf_attach_prepare(L);
 	fd = open(lua_tostring(L, 2), O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return lbpf_push_error(L, errno, "attach '%s' to %s failed",
-				       lbpf_prog_name(p), lua_tostring(L, -1));
-	link = p->prog ? fn(p->prog, fd) : lbpf_attach_create_link(lbpf_prog_fd(p), fd, type);
+	if (fd < 0) {
+		err = errno;
+		lbpf_link_discard(L, lidx);
+		return lbpf_push_error(L, err, "attach '%s' to %s failed",
+				       lbpf_prog_name(p), kind);
+	}
+	if (p->prog)
+		link = fn(p->prog, fd);
+	else
+		lfd = lbpf_attach_create_link(lbpf_prog_fd(p), fd, type);
 	err = errno;
 	close(fd);
 	errno = err;
-	return lbpf_attach_result(L, link, lua_tostring(L, -1));
+	if (p->prog)
+		return lbpf_attach_result(L, lidx, link, kind);
+	return lbpf_attach_fd_result(L, lidx, lfd, kind);
 }
 
 /* The cgroup hook of a fd-backed program: libbpf programs know theirs from

@@ -27,21 +27,56 @@ static int trace_attach_tracepoint(lua_State *L)
 	struct bpf_program *prog = lbpf_attachable(L, "attach_tracepoint");
 	const char *cat = luaL_checkstring(L, 2);
 	const char *name = luaL_checkstring(L, 3);
-	struct bpf_link *link = bpf_program__attach_tracepoint(prog, cat, name);
+	int lidx = lbpf_attach_prepare(L);
+	char kind[96];
 
-	lua_pushfstring(L, "tracepoint %s/%s", cat, name);
-	return lbpf_attach_result(L, link, lua_tostring(L, -1));
+	snprintf(kind, sizeof(kind), "tracepoint %s/%s", cat, name);
+	return lbpf_attach_result(L, lidx, bpf_program__attach_tracepoint(prog,
+				  cat, name), kind);
 }
 
-/* prog:attach_raw_tracepoint(name) */
+/* A raw tracepoint link with a BPF cookie (bpf_get_attach_cookie), through
+ * bpf_program__attach_raw_tracepoint_opts: libbpf 1.5, kernel 6.10. */
+static struct bpf_link *raw_tp_with_cookie(struct bpf_program *prog,
+					   const char *name, __u64 cookie)
+{
+#if __LIBBPF_CURRENT_VERSION_GEQ(1, 5)
+	LIBBPF_OPTS(bpf_raw_tracepoint_opts, opts, .cookie = cookie);
+
+	return bpf_program__attach_raw_tracepoint_opts(prog, name, &opts);
+#else
+	(void)prog; /* not reached: trace_attach_raw_tracepoint raised */
+	(void)name;
+	(void)cookie;
+	errno = EOPNOTSUPP;
+	return NULL;
+#endif
+}
+
+/* prog:attach_raw_tracepoint(name [, {cookie=}]) */
 static int trace_attach_raw_tracepoint(lua_State *L)
 {
+	static const char *const keys[] = {"cookie", NULL};
 	struct bpf_program *prog = lbpf_attachable(L, "attach_raw_tracepoint");
 	const char *name = luaL_checkstring(L, 2);
-	struct bpf_link *link = bpf_program__attach_raw_tracepoint(prog, name);
+	int with_cookie = !lua_isnoneornil(L, 3);
+	__u64 cookie = 0;
+	int lidx;
+	char kind[96];
 
-	lua_pushfstring(L, "raw_tracepoint %s", name);
-	return lbpf_attach_result(L, link, lua_tostring(L, -1));
+	if (with_cookie) { /* checked before the link handle is made */
+		lbpf_check_options(L, 3, "attach_raw_tracepoint", keys);
+		cookie = (__u64)lbpf_opt_integer(L, 3, "cookie", 0);
+		if (!__LIBBPF_CURRENT_VERSION_GEQ(1, 5))
+			lbpf_needs_libbpf(L, "attach_raw_tracepoint{cookie=}",
+					  1, 5);
+	}
+	lidx = lbpf_attach_prepare(L);
+	snprintf(kind, sizeof(kind), "raw_tracepoint %s", name);
+	return lbpf_attach_result(L, lidx, with_cookie
+				  ? raw_tp_with_cookie(prog, name, cookie)
+				  : bpf_program__attach_raw_tracepoint(prog, name),
+				  kind);
 }
 
 /* ---- attach by section name (fd-backed programs) ----------------------- */
@@ -74,19 +109,18 @@ static int tracepoint_id(const char *tp)
 /* What bpf_program__attach() does for libbpf programs, for a loaded
  * fd-backed one: its iproute2-style section "tracepoint/<cat>/<name>" or
  * "raw_tracepoint/<name>" says where; other sections do not (NULL,
- * errno EOPNOTSUPP). NULL with errno set on failure. */
-struct bpf_link *lbpf_attach_by_section(const struct lbpf_prog *p)
+ * errno EOPNOTSUPP). A kernel link fd, or -1 with errno set. */
+int lbpf_attach_by_section(const struct lbpf_prog *p)
 {
 	const char *sec = p->section ? p->section : "";
 	int prog_fd = lbpf_prog_fd(p);
 
 	if (strncmp(sec, "tracepoint/", 11) == 0 && strchr(sec + 11, '/')) {
 		struct perf_event_attr attr;
-		struct bpf_link *link;
-		int id = tracepoint_id(sec + 11), pfd, err;
+		int id = tracepoint_id(sec + 11), pfd, err, lfd;
 
 		if (id < 0)
-			return NULL;
+			return -1;
 		memset(&attr, 0, sizeof(attr));
 		attr.size = sizeof(attr);
 		attr.type = PERF_TYPE_TRACEPOINT;
@@ -96,21 +130,19 @@ struct bpf_link *lbpf_attach_by_section(const struct lbpf_prog *p)
 		pfd = (int)syscall(__NR_perf_event_open, &attr, -1, 0, -1,
 				   PERF_FLAG_FD_CLOEXEC);
 		if (pfd < 0)
-			return NULL;
+			return -1;
 		/* the kernel link holds the event: our fd is not needed */
-		link = lbpf_attach_create_link(prog_fd, pfd, BPF_PERF_EVENT);
+		lfd = lbpf_attach_create_link(prog_fd, pfd, BPF_PERF_EVENT);
 		err = errno;
 		close(pfd);
 		errno = err;
-		return link;
+		return lfd;
 	}
 	if (strncmp(sec, "raw_tracepoint/", 15) == 0 && sec[15]) {
-		int fd = bpf_raw_tracepoint_open(sec + 15, prog_fd);
-
-		return fd < 0 ? NULL : lbpf_link_from_fd(fd);
+		return bpf_raw_tracepoint_open(sec + 15, prog_fd);
 	}
 	errno = EOPNOTSUPP;
-	return NULL;
+	return -1;
 }
 /* ---- perf events ------------------------------------------------------- */
 
@@ -154,35 +186,41 @@ static void perf_attr_from_options(lua_State *L, struct perf_event_attr *attr)
 	}
 }
 
-/* Open the event on `cpu` and attach; the link owns the perf fd (libbpf
- * closes it when the link is destroyed). Returns NULL with errno set. */
-static struct bpf_link *perf_attach_one(struct lbpf_prog *p,
-					struct perf_event_attr *attr,
-					int pid, int cpu)
+/* Open the event on `cpu` and attach, filling the link handle `l`; the
+ * link owns the perf fd (libbpf closes it when the link is destroyed).
+ * 0, or -1 with errno set. */
+static int perf_attach_one(struct lbpf_link *l, struct lbpf_prog *p,
+			   struct perf_event_attr *attr, int pid, int cpu,
+			   const char *kind)
 {
 	struct bpf_link *link;
 	int pfd = (int)syscall(__NR_perf_event_open, attr, pid, cpu, -1,
 			       PERF_FLAG_FD_CLOEXEC);
-	int err;
+	int err, fd;
 
 	if (pfd < 0)
-		return NULL;
+		return -1;
 	if (!p->prog) {
 		/* the kernel link holds the event: our fd is not needed */
-		link = lbpf_attach_create_link(lbpf_prog_fd(p), pfd, BPF_PERF_EVENT);
+		fd = lbpf_attach_create_link(lbpf_prog_fd(p), pfd, BPF_PERF_EVENT);
 		err = errno;
 		close(pfd);
 		errno = err;
-		return link;
+		if (fd < 0)
+			return -1;
+		lbpf_link_set(l, NULL, fd, kind);
+		return 0;
 	}
 	link = bpf_program__attach_perf_event(p->prog, pfd);
 	err = libbpf_get_error(link);
 	if (!link || err) {
+		err = err ? (int)-err : errno;
 		close(pfd);
-		errno = err ? (int)-err : errno;
-		return NULL;
+		errno = err;
+		return -1;
 	}
-	return link;
+	lbpf_link_set(l, link, -1, kind);
+	return 0;
 }
 
 /* prog:attach_perf_event(fd): attach to a perf event the caller opened;
@@ -190,23 +228,32 @@ static struct bpf_link *perf_attach_one(struct lbpf_prog *p,
 static int attach_perf_fd(lua_State *L, struct lbpf_prog *p)
 {
 	int fd = (int)luaL_checkinteger(L, 2);
+	int lidx = lbpf_attach_prepare(L);
 	int dup = p->prog ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : fd;
-	struct bpf_link *link;
-	int err;
+	struct bpf_link *link = NULL;
+	char kind[64];
+	int err, lfd = -1;
 
-	if (dup < 0)
-		return lbpf_push_error(L, errno, "attach_perf_event: bad fd %d", fd);
-	link = p->prog ? bpf_program__attach_perf_event(p->prog, dup) :
-	       lbpf_attach_create_link(lbpf_prog_fd(p), fd, BPF_PERF_EVENT);
+	if (dup < 0) {
+		err = errno;
+		lbpf_link_discard(L, lidx);
+		return lbpf_push_error(L, err, "attach_perf_event: bad fd %d", fd);
+	}
+	if (p->prog)
+		link = bpf_program__attach_perf_event(p->prog, dup);
+	else
+		lfd = lbpf_attach_create_link(lbpf_prog_fd(p), fd, BPF_PERF_EVENT);
 	err = link ? (int)-libbpf_get_error(link) : errno;
-	if (!link || err) {
+	if ((p->prog && (!link || err)) || (!p->prog && lfd < 0)) {
 		if (p->prog)
 			close(dup);
+		lbpf_link_discard(L, lidx);
 		return lbpf_push_error(L, err, "attach '%s' to perf event fd %d "
 				       "failed", lbpf_prog_name(p), fd);
 	}
-	lua_pushfstring(L, "perf_event fd %d", fd);
-	lbpf_push_link(L, 1, link, lua_tostring(L, -1));
+	snprintf(kind, sizeof(kind), "perf_event fd %d", fd);
+	lbpf_link_set(lua_touserdata(L, lidx), link, lfd, kind);
+	lua_pushvalue(L, lidx);
 	return 1;
 }
 
@@ -234,21 +281,37 @@ static int trace_attach_perf_event(lua_State *L)
 		 attr.type == PERF_TYPE_SOFTWARE ? "cpu-clock" : "cpu-cycles");
 	lua_pop(L, 1);
 	if (cpu >= 0) {
-		struct bpf_link *link = perf_attach_one(prog, &attr, pid, cpu);
+		int lidx = lbpf_attach_prepare(L);
 
-		if (!link)
+		if (perf_attach_one(lua_touserdata(L, lidx), prog, &attr, pid, cpu,
+				    kind) < 0) {
+			int err = errno;
+
+			lbpf_link_discard(L, lidx);
+			errno = err;
 			goto fail;
-		lbpf_push_link(L, 1, link, kind);
+		}
 		return 1;
 	}
 	ncpus = libbpf_num_possible_cpus();
-	lua_createtable(L, ncpus > 0 ? ncpus : 0, 0);
+	if (ncpus <= 0) /* "attached" to no CPU at all is no answer */
+		return lbpf_push_error(L, ncpus < 0 ? -ncpus : ENODEV, "attach "
+				       "'%s' to %s failed: cannot count the "
+				       "possible CPUs", lbpf_prog_name(prog), kind);
+	lua_createtable(L, ncpus, 0);
 	for (cpu = 0; cpu < ncpus; cpu++) {
-		struct bpf_link *link = perf_attach_one(prog, &attr, pid, cpu);
+		int lidx = lbpf_attach_prepare(L);
 
-		if (!link && errno == ENODEV) /* possible but offline */
+		if (perf_attach_one(lua_touserdata(L, lidx), prog, &attr, pid, cpu,
+				    kind) == 0) {
+			lua_rawseti(L, -2, ++n);
 			continue;
-		if (!link) {
+		}
+		lbpf_link_discard(L, lidx);
+		lua_pop(L, 1);
+		if (errno == ENODEV) /* possible but offline */
+			continue;
+		{
 			int err = errno;
 
 			/* undo the CPUs done so far */
@@ -261,8 +324,6 @@ static int trace_attach_perf_event(lua_State *L)
 			errno = err;
 			goto fail;
 		}
-		lbpf_push_link(L, 1, link, kind);
-		lua_rawseti(L, -2, ++n);
 	}
 	return 1;
 fail:
@@ -284,22 +345,26 @@ static int trace_attach_trace(lua_State *L)
 	enum bpf_prog_type type = bpf_program__type(prog);
 	int lsm = type == BPF_PROG_TYPE_LSM;
 	struct bpf_link *link;
-	int err;
+	char kind[96];
+	int err, lidx;
 
 	if (!lsm && type != BPF_PROG_TYPE_TRACING && type != BPF_PROG_TYPE_EXT)
 		luaL_error(L, "libbpf.program: attach_trace: '%s' is a %s "
 			   "program (attach_trace is for fentry/fexit/fmod_ret/"
 			   "tp_btf/lsm)", bpf_program__name(prog),
 			   lbpf_prog_type_name(type));
+	lidx = lbpf_attach_prepare(L);
 	link = lsm ? bpf_program__attach_lsm(prog) :
 		     bpf_program__attach_trace(prog);
 	err = link ? (int)-libbpf_get_error(link) : errno;
 	if (link && !err) {
-		lua_pushfstring(L, "%s %s", lsm ? "lsm" : "trace",
-				bpf_program__section_name(prog));
-		lbpf_push_link(L, 1, link, lua_tostring(L, -1));
+		snprintf(kind, sizeof(kind), "%s %s", lsm ? "lsm" : "trace",
+			 bpf_program__section_name(prog));
+		lbpf_link_set(lua_touserdata(L, lidx), link, -1, kind);
+		lua_pushvalue(L, lidx);
 		return 1;
 	}
+	lbpf_link_discard(L, lidx);
 	/* the hint probes the kernel: says "fentry ... not available" only
 	 * when that is the reason */
 	return lbpf_push_error(L, err, "attach '%s' (%s) failed%s",
@@ -317,7 +382,8 @@ static int trace_attach_kprobe(lua_State *L)
 	LIBBPF_OPTS(bpf_kprobe_opts, opts);
 	const char *func, *why;
 	struct bpf_link *link;
-	int err;
+	char kind[96];
+	int err, lidx;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lbpf_check_options(L, 2, "attach_kprobe", keys);
@@ -333,14 +399,17 @@ static int trace_attach_kprobe(lua_State *L)
 				       "failed: kprobes are not available: %s",
 				       bpf_program__name(prog), opts.retprobe ?
 				       "kretprobe" : "kprobe", func, why);
+	lidx = lbpf_attach_prepare(L);
 	link = bpf_program__attach_kprobe_opts(prog, func, &opts);
 	err = link ? (int)-libbpf_get_error(link) : errno;
 	if (link && !err) {
-		lua_pushfstring(L, "%s %s", opts.retprobe ? "kretprobe" :
-				"kprobe", func);
-		lbpf_push_link(L, 1, link, lua_tostring(L, -1));
+		snprintf(kind, sizeof(kind), "%s %s", opts.retprobe ? "kretprobe" :
+			 "kprobe", func);
+		lbpf_link_set(lua_touserdata(L, lidx), link, -1, kind);
+		lua_pushvalue(L, lidx);
 		return 1;
 	}
+	lbpf_link_discard(L, lidx);
 	return lbpf_push_error(L, err, "attach '%s' to kprobe %s failed%s",
 			       bpf_program__name(prog), func, err == ENOENT ?
 			       " (no such kernel function, or it cannot be "

@@ -5,22 +5,184 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <gelf.h>
+#include <libelf.h>
 
 #include "attach.h"
 #include "handles.h"
 
-/* prog:attach_uprobe{path=, func= | offset=, pid=, retprobe=, cookie=}
- * `path` may be a library name ("libc.so.6"): libbpf searches for it. */
+#if defined(__x86_64__)
+#define LBPF_ARCH_TRIPLE "x86_64-linux-gnu"
+#elif defined(__aarch64__)
+#define LBPF_ARCH_TRIPLE "aarch64-linux-gnu"
+#else
+#define LBPF_ARCH_TRIPLE "."
+#endif
+
+/* ---- uprobes ------------------------------------------------------------------ */
+
+/* The file libbpf 1.1 will probe for `file`: a name without '/' is searched
+ * for as libbpf does (libraries in LD_LIBRARY_PATH and the lib dirs,
+ * programs in PATH). 0, or -1 when not found. */
+static int uprobe_resolve(const char *file, char *out, size_t n)
+{
+	const int lib = strstr(file, ".so") != NULL;
+	const char *dirs[2] = {lib ? getenv("LD_LIBRARY_PATH") : getenv("PATH"),
+		lib ? "/usr/lib64:/usr/lib:/lib64:/lib:/usr/lib/" LBPF_ARCH_TRIPLE
+		":/lib/" LBPF_ARCH_TRIPLE : "/usr/bin:/usr/sbin"};
+	int i;
+
+	if (strchr(file, '/')) {
+		snprintf(out, n, "%s", file);
+		return 0;
+	}
+	for (i = 0; i < 2; i++) { /* the variable may be unset */
+		const char *s = dirs[i] ? dirs[i] : "", *e;
+
+		for (; *s; s = *e ? e + 1 : e) {
+			e = strchrnul(s, ':');
+			if ((size_t)snprintf(out, n, "%.*s/%s", (int)(e - s), s,
+					     file) < n && access(out, R_OK) == 0)
+				return 0;
+		}
+	}
+	return -1;
+}
+
+/* Size of the function symbol `func` ("func" or a versioned "func@...")
+ * in the ELF file `path`, from .symtab or .dynsym: >0, 0 when the file
+ * has no such symbol with a size, -errno when it cannot be read. */
+static long uprobe_func_size(const char *path, const char *func)
+{
+	size_t flen = strlen(func);
+	Elf_Scn *scn = NULL;
+	long size = 0;
+	Elf *elf;
+	int fd;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	while (elf && !size && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		size_t i, n;
+
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB &&
+		    sh.sh_type != SHT_DYNSYM) || !sh.sh_entsize ||
+		    !(data = elf_getdata(scn, NULL)))
+			continue;
+		n = data->d_size / sh.sh_entsize;
+		for (i = 0; i < n && !size; i++) {
+			GElf_Sym sym;
+			const char *name;
+
+			if (!gelf_getsym(data, (int)i, &sym) ||
+			    (GELF_ST_TYPE(sym.st_info) != STT_FUNC &&
+			     GELF_ST_TYPE(sym.st_info) != STT_GNU_IFUNC))
+				continue;
+			name = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (name && strncmp(name, func, flen) == 0 &&
+			    (name[flen] == '\0' || name[flen] == '@'))
+				size = (long)sym.st_size;
+		}
+	}
+	if (!elf)
+		size = -ENOEXEC;
+	elf_end(elf);
+	close(fd);
+	return size;
+}
+
+/* A non-zero offset into `func` must land on an instruction: one in the
+ * middle of an instruction makes the breakpoint corrupt the code of every
+ * process probed. Refuses (raises) an offset past the function's end, or
+ * one this module cannot check (unknown size; x86 instructions have no
+ * fixed length) unless `unchecked` (opts.unchecked_offset). */
+static void uprobe_check_offset(lua_State *L, const char *path,
+				const char *func, lua_Integer offset,
+				int unchecked)
+{
+	char file[4096];
+	long size;
+
+	if (!func || !offset)
+		return;
+	luaL_argcheck(L, offset > 0, 2, "attach_uprobe: 'offset' must not be "
+		      "negative");
+	if (uprobe_resolve(path, file, sizeof(file)) < 0) {
+		if (unchecked)
+			return; /* libbpf searches on its own */
+		luaL_error(L, "attach_uprobe: cannot find '%s' to check offset %I "
+			   "into '%s' (give the full path, or unchecked_offset = "
+			   "true)", path, offset, func);
+	}
+	size = uprobe_func_size(file, func);
+	if (size > 0 && offset >= size)
+		luaL_error(L, "attach_uprobe: offset %I is past the end of '%s' in "
+			   "%s (%I bytes)", offset, func, file, (lua_Integer)size);
+	if (unchecked)
+		return;
+	if (size <= 0)
+		luaL_error(L, "attach_uprobe: offset %I into '%s': %s has no "
+			   "sized symbol for it, so the offset cannot be checked "
+			   "(give unchecked_offset = true to probe anyway)", offset,
+			   func, file);
+#if defined(__aarch64__) || defined(__powerpc64__) || defined(__mips__)
+	if (offset % 4)
+		luaL_error(L, "attach_uprobe: offset %I into '%s' is not on an "
+			   "instruction (instructions are 4 bytes)", offset, func);
+#else
+	luaL_error(L, "attach_uprobe: offset %I into '%s' may split an "
+		   "instruction, which corrupts the probed code, and "
+		   "instruction boundaries cannot be checked on this "
+		   "architecture (give unchecked_offset = true when the "
+		   "offset is known to start an instruction)", offset, func);
+#endif
+}
+
+/* After libbpf's ENOENT: say which was missing, the file or the function
+ * in it, in `kind` (the failure message's "to ..." part). */
+static void uprobe_enoent_hint(const char *path, const char *func,
+			       char *kind, size_t n)
+{
+	char file[4096];
+	size_t len = strlen(kind);
+
+	if (uprobe_resolve(path, file, sizeof(file)) < 0 ||
+	    access(file, R_OK) != 0)
+		snprintf(kind + len, n - len, " (no file '%.200s'%s)", path,
+			 strchr(path, '/') ? "" : " in the library or program "
+			 "search paths");
+	else if (func && uprobe_func_size(file, func) == 0)
+		snprintf(kind + len, n - len, " (no function '%.100s' in %.200s)",
+			 func, file);
+}
+
+/* prog:attach_uprobe{path=, func= | offset=, pid=, retprobe=, cookie=,
+ * unchecked_offset=} `path` may be a library name ("libc.so.6"): libbpf
+ * searches for it. */
 static int uprobe_attach_uprobe(lua_State *L)
 {
 	static const char *const keys[] = {"path", "func", "offset", "pid",
-					   "retprobe", "cookie", NULL};
+					   "retprobe", "cookie",
+					   "unchecked_offset", NULL};
 	struct bpf_program *prog = lbpf_attachable(L, "attach_uprobe");
 	LIBBPF_OPTS(bpf_uprobe_opts, opts);
 	const char *path;
-	lua_Integer offset, pid;
 	struct bpf_link *link;
+	lua_Integer offset, pid;
+	char kind[384];
+	int lidx;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lbpf_check_options(L, 2, "attach_uprobe", keys);
@@ -34,11 +196,18 @@ static int uprobe_attach_uprobe(lua_State *L)
 	pid = lbpf_opt_integer(L, 2, "pid", -1);
 	opts.retprobe = lbpf_opt_boolean(L, 2, "retprobe", 0);
 	opts.bpf_cookie = (__u64)lbpf_opt_integer(L, 2, "cookie", 0);
+	uprobe_check_offset(L, path, opts.func_name, offset,
+			    lbpf_opt_boolean(L, 2, "unchecked_offset", 0));
+	snprintf(kind, sizeof(kind), "%s %s:%s", opts.retprobe ? "uretprobe" :
+		 "uprobe", path, opts.func_name ? opts.func_name : "offset");
+	lidx = lbpf_attach_prepare(L);
 	link = bpf_program__attach_uprobe_opts(prog, (pid_t)pid, path,
 					       (size_t)offset, &opts);
-	lua_pushfstring(L, "%s %s:%s", opts.retprobe ? "uretprobe" : "uprobe",
-			path, opts.func_name ? opts.func_name : "offset");
-	return lbpf_attach_result(L, link, lua_tostring(L, -1));
+	if (!link && errno == ENOENT) {
+		uprobe_enoent_hint(path, opts.func_name, kind, sizeof(kind));
+		errno = ENOENT;
+	}
+	return lbpf_attach_result(L, lidx, link, kind);
 }
 
 /* prog:attach_usdt{path=, provider=, name=, pid=, cookie=} */
@@ -48,8 +217,10 @@ static int uprobe_attach_usdt(lua_State *L)
 					   "cookie", NULL};
 	struct bpf_program *prog = lbpf_attachable(L, "attach_usdt");
 	LIBBPF_OPTS(bpf_usdt_opts, opts);
-	const char *path, *provider, *name;
+	const char *path, *provider, *name, *why;
+	char kind[96], buf[256];
 	pid_t pid;
+	int lidx;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lbpf_check_options(L, 2, "attach_usdt", keys);
@@ -61,9 +232,14 @@ static int uprobe_attach_usdt(lua_State *L)
 			      "'name'");
 	pid = (pid_t)lbpf_opt_integer(L, 2, "pid", -1);
 	opts.usdt_cookie = (__u64)lbpf_opt_integer(L, 2, "cookie", 0);
-	lua_pushfstring(L, "usdt %s:%s:%s", path, provider, name);
-	return lbpf_attach_result(L, bpf_program__attach_usdt(prog, pid, path,
-				provider, name, &opts), lua_tostring(L, -1));
+	if ((why = lbpf_usdt_mismatch(lbpf_check_prog(L, 1), 1, buf,
+				      sizeof(buf))))
+		return lbpf_push_error(L, EINVAL, "usdt %s:%s:%s failed: %s",
+				       path, provider, name, why);
+	snprintf(kind, sizeof(kind), "usdt %s:%s:%s", path, provider, name);
+	lidx = lbpf_attach_prepare(L);
+	return lbpf_attach_result(L, lidx, bpf_program__attach_usdt(prog, pid,
+				  path, provider, name, &opts), kind);
 }
 
 /* ---- iterators ----------------------------------------------------------------- */
@@ -76,6 +252,8 @@ static int uprobe_attach_iter(lua_State *L)
 	LIBBPF_OPTS(bpf_iter_attach_opts, opts);
 	union bpf_iter_link_info info;
 	lua_Integer pid, tid;
+	char kind[96];
+	int lidx;
 
 	lbpf_check_options(L, 2, "attach_iter", keys);
 	memset(&info, 0, sizeof(info));
@@ -100,9 +278,10 @@ static int uprobe_attach_iter(lua_State *L)
 		opts.link_info = &info;
 		opts.link_info_len = sizeof(info);
 	}
-	lua_pushfstring(L, "iter %s", bpf_program__section_name(prog));
-	return lbpf_attach_result(L, bpf_program__attach_iter(prog, &opts),
-				lua_tostring(L, -1));
+	snprintf(kind, sizeof(kind), "iter %s", bpf_program__section_name(prog));
+	lidx = lbpf_attach_prepare(L);
+	return lbpf_attach_result(L, lidx, bpf_program__attach_iter(prog, &opts),
+				  kind);
 }
 
 const luaL_Reg lbpf_attach_uprobe_methods[] = {

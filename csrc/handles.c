@@ -38,7 +38,7 @@ struct lbpf_link *lbpf_check_link(lua_State *L, int idx)
 {
 	struct lbpf_link *l = luaL_checkudata(L, idx, LBPF_LINK);
 
-	if (!l->link && !l->detach)
+	if (!lbpf_link_live(l))
 		luaL_error(L, "libbpf.link: link is destroyed");
 	return l;
 }
@@ -61,6 +61,9 @@ int lbpf_prog_fd(const struct lbpf_prog *p)
 void lbpf_require_loaded(lua_State *L, struct lbpf_object *o, const char *what,
 			 int want_loaded)
 {
+	if (o && o->load_failed)
+		luaL_error(L, "%s: the object's load failed: open it again "
+			   "(bpf.open) to retry", what);
 	if (o && !o->loaded && want_loaded)
 		luaL_error(L, "%s: object is not loaded yet (call obj:load())",
 			   what);

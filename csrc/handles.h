@@ -26,6 +26,7 @@ struct lbpf_object {
 	const char *format;           /* "libbpf" or "iproute2" (static) */
 	int closed;
 	int loaded;
+	int load_failed;              /* loaded, but the load failed: reopen */
 };
 
 struct lbpf_map {
@@ -62,7 +63,12 @@ struct lbpf_prog {
 
 struct lbpf_link {
 	struct lbpf_object *owner;    /* NULL for links opened by id/path */
-	struct bpf_link *link;        /* NULL once destroyed */
+	struct bpf_link *link;        /* libbpf link, or NULL */
+	/* a kernel link without a libbpf handle (programs opened by id or in
+	 * another loader's convention, bpf.link_from_id/_pinned): the handle
+	 * owns `fd` and closing it detaches (unless pinned); else -1 */
+	int fd;
+	char *pin_path;               /* where it is pinned (by us), or NULL */
 	int disconnected;
 	/* extra teardown run after the link is destroyed (tc qdisc, ...) */
 	void (*cleanup)(struct lbpf_link *l);
@@ -73,6 +79,12 @@ struct lbpf_link {
 	void (*detach)(struct lbpf_link *l);
 	char kind[96];                /* "tracepoint sched/sched_process_exec" */
 };
+
+/* a link handle is live (attached or holding an attachment) until destroyed */
+static inline int lbpf_link_live(const struct lbpf_link *l)
+{
+	return l->link || l->detach || l->fd >= 0;
+}
 
 /* checkers: raise on wrong type, on closed handle */
 struct lbpf_object *lbpf_check_object(lua_State *L, int idx);

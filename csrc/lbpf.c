@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/libbpf_version.h>
+
 #include "lbpf.h"
 
 /* ---- errors ------------------------------------------------------------ */
@@ -17,6 +19,13 @@ int lbpf_errno(long ret)
 	if (ret < 0)
 		return (int)-ret;
 	return errno ? errno : EINVAL;
+}
+
+int lbpf_needs_libbpf(lua_State *L, const char *what, int major, int minor)
+{
+	return luaL_error(L, "%s needs libbpf >= %d.%d (built with %d.%d)", what,
+			  major, minor, LIBBPF_MAJOR_VERSION,
+			  LIBBPF_MINOR_VERSION);
 }
 
 static int push_error_va(lua_State *L, int err, const char *detail,
@@ -177,6 +186,139 @@ void lbpf_set_str(lua_State *L, const char *key, const char *v)
 /* ---- classes --------------------------------------------------------------- */
 
 /* __index: methods first (upvalue 1), then the type's field getter. */
+/* Edit distance between two short names (insert, delete, substitute,
+ * swap of neighbours), capped at 3: only near misses matter. */
+static int name_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	int d[33][33];
+
+	if (la > 32 || lb > 32 || (la > lb ? la - lb : lb - la) > 2)
+		return 3;
+	for (i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			int cost = a[i - 1] != b[j - 1];
+			int v = d[i - 1][j] + 1;
+
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (d[i - 1][j - 1] + cost < v)
+				v = d[i - 1][j - 1] + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[la][lb] < 3 ? d[la][lb] : 3;
+}
+
+/* The method or field of the class at `mt` closest to `key` (at most two
+ * edits away, and less than half the name), pushed; else nothing pushed
+ * and 0 returned. Only runs for names that are neither. */
+static int push_near_miss(lua_State *L, int methods, int mt, const char *key)
+{
+	int best = 3, limit = (int)strlen(key) / 2, n, i;
+
+	lua_pushnil(L); /* the best name so far */
+	lua_pushnil(L);
+	while (lua_next(L, methods)) {
+		lua_pop(L, 1);
+		if (lua_type(L, -1) == LUA_TSTRING &&
+		    (n = name_distance(key, lua_tostring(L, -1))) < best &&
+		    n <= limit) {
+			best = n;
+			lua_pushvalue(L, -1);
+			lua_replace(L, -3);
+		}
+	}
+	if (lua_getfield(L, mt, "__fields") == LUA_TTABLE) {
+		for (i = 1; lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
+			n = name_distance(key, lua_tostring(L, -1));
+			if (n < best && n <= limit) {
+				best = n;
+				lua_replace(L, -3);
+			} else {
+				lua_pop(L, 1);
+			}
+		}
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	if (best < 3)
+		return 1;
+	lua_pop(L, 1);
+	return 0;
+}
+
+/* True when `key` is one of the class's fields (its __fields list). */
+static int is_field(lua_State *L, int mt, const char *key)
+{
+	int i, found = 0;
+
+	if (lua_getfield(L, mt, "__fields") == LUA_TTABLE)
+		for (i = 1; !found && lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
+			found = strcmp(lua_tostring(L, -1), key) == 0;
+			lua_pop(L, 1);
+		}
+	lua_pop(L, found ? 2 : 2);
+	return found;
+}
+
+/* Raise "no method 'lokup' on libbpf.map (did you mean lookup?)" when a
+ * string key is not a method or field but close to one; return 0 when it
+ * is not close to any (the getter then decides: a map looks it up). */
+static int check_near_miss(lua_State *L, lua_CFunction getter)
+{
+	const char *key = lua_tostring(L, 2);
+	int mt, is_method, top = lua_gettop(L);
+
+	if (lua_type(L, 1) != LUA_TUSERDATA || !lua_getmetatable(L, 1))
+		return 0;
+	mt = lua_gettop(L);
+	/* only for this class's own handles (its __index has our methods):
+	 * the metamethod may be called by hand with anything */
+	if (lua_getfield(L, mt, "__index") != LUA_TFUNCTION ||
+	    !lua_getupvalue(L, -1, 1) ||
+	    !lua_rawequal(L, -1, lua_upvalueindex(1)) ||
+	    lua_getfield(L, mt, "__name") != LUA_TSTRING) {
+		lua_settop(L, top);
+		return 0;
+	}
+	lua_settop(L, mt);
+	if (is_field(L, mt, key) || !push_near_miss(L, lua_upvalueindex(1),
+						    mt, key)) {
+		lua_settop(L, top);
+		return 0;
+	}
+	/* the getter may still know it: a map looks string keys up (an
+	 * absent key is nil, as always); a key it cannot even convert is
+	 * the misspelt method */
+	if (getter) {
+		int base = lua_gettop(L), keyed;
+
+		lua_getfield(L, mt, "__name");
+		keyed = strcmp(lua_tostring(L, -1), LBPF_MAP) == 0;
+		lua_settop(L, base);
+		lua_pushcfunction(L, getter);
+		lua_pushvalue(L, 1);
+		lua_pushvalue(L, 2);
+		if (lua_pcall(L, 2, 1, 0) == LUA_OK &&
+		    (keyed || !lua_isnil(L, -1)))
+			return 1;
+		lua_settop(L, base);
+	}
+	lua_pushvalue(L, mt + 1);
+	is_method = lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL;
+	lua_getfield(L, mt, "__name");
+	return luaL_error(L, "no %s '%s' on %s (did you mean %s?)",
+			  is_method ? "method" : "field", key,
+			  lua_tostring(L, -1), lua_tostring(L, mt + 1));
+}
+
 static int class_index(lua_State *L)
 {
 	lua_CFunction getter = lua_tocfunction(L, lua_upvalueindex(2));
@@ -185,6 +327,9 @@ static int class_index(lua_State *L)
 	if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
 		return 1;
 	lua_pop(L, 1);
+	lua_settop(L, 2);
+	if (lua_type(L, 2) == LUA_TSTRING && check_near_miss(L, getter))
+		return 1;
 	lua_settop(L, 2);
 	if (getter && getter(L) == 1)
 		return 1;

@@ -38,6 +38,11 @@ int lbpf_push_error_detail(lua_State *L, int err, const char *detail,
 /* libbpf returns -errno or NULL+errno; normalise to a positive errno. */
 int lbpf_errno(long ret);
 
+/* Raise "<what> needs libbpf >= X.Y (built with A.B)": for a method or an
+ * option whose libbpf API is newer than the libbpf core.so was built with
+ * (the code calling it is under #if __LIBBPF_CURRENT_VERSION_GEQ(X, Y)). */
+int lbpf_needs_libbpf(lua_State *L, const char *what, int major, int minor);
+
 /* ---- argument checking ------------------------------------------------- */
 
 /* Raise unless every key of the option table at `idx` is in `allowed`

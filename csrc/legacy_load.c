@@ -17,30 +17,12 @@
 #include <bpf/libbpf.h>
 
 #include "legacy.h"
+#include "pinpath.h"
 
 #define LOG_MIN_SIZE (64u * 1024)
 #define LOG_MAX_SIZE (16u * 1024 * 1024 - 1)   /* the kernel's limit */
 
 /* ---- load: maps ------------------------------------------------------------ */
-
-static int mkdir_p(const char *dir)
-{
-	char tmp[PATH_MAX], *p;
-
-	if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp)
-		return -ENAMETOOLONG;
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 /* pin directory of map `m`, or -errno for pinning values we do not know */
 static int pin_dir(const struct lbpf_legacy *l, const struct lbpf_legacy_map *m,
@@ -106,21 +88,23 @@ static int legacy_map_create(struct lbpf_legacy *l, struct lbpf_legacy_map *m,
 	return 0;
 }
 
-static int legacy_map_pin(struct lbpf_legacy_map *m, const char *dir,
-		   const char *path, char *err, size_t errlen)
+/* Pin the new map at `path`, its directories made 0700, never through a
+ * symbolic link (pinpath.c). */
+static int legacy_map_pin(struct lbpf_legacy_map *m, const char *path,
+			  char *err, size_t errlen)
 {
-	int ret = mkdir_p(dir);
+	char msg[512];
+	int ret;
 
-	if (ret < 0)
-		return lbpf_elf_fail(err, errlen, -ret, "map '%s': mkdir %s",
-			    m->name, dir);
-	if (bpf_obj_pin(m->fd, path) < 0)
-		return lbpf_elf_fail(err, errlen, errno, "map '%s': pin %s",
-			    m->name, path);
-	m->pinned_here = strdup(path);
-	if (!m->pinned_here) {
-		unlink(path);
+	m->pinned_here = strdup(path); /* the record before the pin */
+	if (!m->pinned_here)
 		return lbpf_elf_fail(err, errlen, ENOMEM, "out of memory");
+	ret = lbpf_pin_fd(m->fd, path, 1, msg, sizeof msg);
+	if (ret < 0) {
+		free(m->pinned_here);
+		m->pinned_here = NULL;
+		return lbpf_elf_fail(err, errlen, -ret, "map '%s': %s", m->name,
+				     msg);
 	}
 	return 0;
 }
@@ -129,7 +113,7 @@ static int legacy_map_pin(struct lbpf_legacy_map *m, const char *dir,
 static int map_obtain(struct lbpf_legacy *l, struct lbpf_legacy_map *m,
 		      char *err, size_t errlen)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
+	char dir[PATH_MAX], path[PATH_MAX], msg[512];
 	int fd, ret;
 
 	if (!m->pinning)
@@ -148,17 +132,18 @@ static int map_obtain(struct lbpf_legacy *l, struct lbpf_legacy_map *m,
 			       (int)sizeof path)
 		return lbpf_elf_fail(err, errlen, ENAMETOOLONG, "map '%s': pin path too long",
 			    m->name);
-	fd = bpf_obj_get(path);
+	/* no symbolic link followed, no other user's pin reused */
+	fd = lbpf_pin_get(path, msg, sizeof msg);
 	if (fd >= 0) {
 		m->fd = fd;
 		m->reused = 1;
 		return check_pinned(fd, m, path, err, errlen);
 	}
-	if (errno != ENOENT)
-		return lbpf_elf_fail(err, errlen, errno, "map '%s': open pinned %s",
-			    m->name, path);
+	if (fd != -ENOENT)
+		return lbpf_elf_fail(err, errlen, -fd, "map '%s': %s", m->name,
+				     msg);
 	ret = legacy_map_create(l, m, err, errlen);
-	return ret < 0 ? ret : legacy_map_pin(m, dir, path, err, errlen);
+	return ret < 0 ? ret : legacy_map_pin(m, path, err, errlen);
 }
 
 static int is_map_in_map(const struct lbpf_legacy_map *m)
@@ -187,6 +172,15 @@ static int create_maps(struct lbpf_legacy *l, char *err, size_t errlen)
 
 		if (m->outer < 0 || l->maps[m->outer].reused)
 			continue;
+		/* iproute2's slot index is a __u32: the outer map's key must
+		 * be one (its size comes from the ELF) */
+		if (l->maps[m->outer].key_size != sizeof(m->inner_idx))
+			return lbpf_elf_fail(err, errlen, EINVAL,
+				    "map '%s': cannot insert into '%s': its key "
+				    "is %u bytes, the slot index (inner_idx) is %zu",
+				    m->name, l->maps[m->outer].name,
+				    l->maps[m->outer].key_size,
+				    sizeof(m->inner_idx));
 		if (bpf_map_update_elem(l->maps[m->outer].fd, &m->inner_idx,
 					&m->fd, BPF_ANY) < 0)
 			return lbpf_elf_fail(err, errlen, errno,
@@ -274,6 +268,7 @@ static int prog_load(struct lbpf_legacy *l, struct lbpf_legacy_prog *p,
 /* Undo a partial load: close fds, remove pins this load created. */
 static void unload(struct lbpf_legacy *l)
 {
+	char msg[512];
 	size_t i;
 
 	for (i = 0; i < l->nprogs; i++) {
@@ -285,7 +280,7 @@ static void unload(struct lbpf_legacy *l)
 		struct lbpf_legacy_map *m = &l->maps[i];
 
 		if (m->pinned_here)
-			unlink(m->pinned_here);
+			lbpf_pin_unlink(m->pinned_here, msg, sizeof msg);
 		free(m->pinned_here);
 		m->pinned_here = NULL;
 		if (m->fd >= 0)

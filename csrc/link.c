@@ -2,83 +2,107 @@
  * link.c - `libbpf.link`: an attachment. A link made from an object's program
  * sits in that object's `links` set, so dropping the Lua variable never
  * detaches; it detaches on link:destroy(), when the object is closed or
- * collected, or never once pinned and disconnected.
+ * collected, or never once pinned and disconnected. A link of a program
+ * without object (bpf.prog_from_id) sits in that program's own set and
+ * lives as long as the program handle. Kernel links without a libbpf handle
+ * are the handle's own fd (no temporary pins).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <unistd.h>
 
 #include "handles.h"
 #include "link.h"
+#include "pinpath.h"
 
-/* Destroy the libbpf link (detaching unless disconnected) and run the
- * extra teardown (e.g. remove a qdisc we created). Idempotent. */
+/* Destroy the link (detaching unless disconnected) and run the extra
+ * teardown (e.g. remove a qdisc we created). The link's fd is always closed:
+ * a disconnected link stays only through its pin. Idempotent. */
 void lbpf_link_release(struct lbpf_link *l)
 {
-	if (!l->link && !l->detach)
+	if (!lbpf_link_live(l)) {
+		free(l->pin_path); /* a handle whose open failed */
+		l->pin_path = NULL;
 		return;
-	if (l->link)
+	}
+	if (l->link) {
+		int fd = bpf_link__fd(l->link);
+
+		/* libbpf leaves a disconnected link's fd open */
 		bpf_link__destroy(l->link);
-	else if (!l->disconnected)
+		if (l->disconnected && fd >= 0)
+			close(fd);
+	} else if (l->fd >= 0) {
+		close(l->fd); /* the last fd of an unpinned link: detaches */
+	} else if (!l->disconnected) {
 		l->detach(l);
+	}
 	l->link = NULL;
+	l->fd = -1;
 	l->detach = NULL;
+	free(l->pin_path);
+	l->pin_path = NULL;
 	if (l->cleanup)
 		l->cleanup(l);
 	l->cleanup = NULL;
 }
 
-/* Wrap a link fd as a libbpf bpf_link: libbpf 1.1 can only open links by
- * path, so pin it for a moment in bpffs (names there
- * may not contain dots) and open that. Takes `fd`. */
-struct bpf_link *lbpf_link_from_fd(int fd)
+/* The set that keeps the link at `idx` alive: its object's `links`, or the
+ * `links` table of a program without object; pushed (nil if none). */
+static void push_link_set(lua_State *L, int idx)
 {
-	char path[128];
-	struct bpf_link *link;
-	int err;
+	struct lbpf_link *l = lua_touserdata(L, idx);
 
-	snprintf(path, sizeof(path), "/sys/fs/bpf/lua_libbpf_tmp_link_%d_%d",
-		 (int)getpid(), fd);
-	err = bpf_obj_pin(fd, path);
-	err = err ? errno : 0;
-	close(fd);
-	if (err) {
-		errno = err;
-		return NULL;
-	}
-	link = bpf_link__open(path);
-	if (libbpf_get_error(link)) {
-		err = (int)-libbpf_get_error(link);
-		unlink(path);
-		errno = err;
-		return NULL;
-	}
-	bpf_link__unpin(link); /* removes the file, forgets the path */
-	return link;
+	lua_getiuservalue(L, idx, 1);
+	if (l->owner)
+		lbpf_object_field(L, -1, "links");
+	else if (lua_type(L, -1) == LUA_TUSERDATA)
+		lua_getiuservalue(L, -1, 1); /* the program's own set */
+	else
+		lua_pushnil(L);
+	lua_remove(L, -2);
 }
 
-/* Drop the link from its object's `links` set (link at idx). */
+/* Drop the link from the set that keeps it (link at idx). */
 static void forget_link(lua_State *L, int idx)
 {
 	struct lbpf_link *l = lua_touserdata(L, idx);
 
-	if (!l->owner || l->owner->closed)
+	idx = lua_absindex(L, idx);
+	if (l->owner && l->owner->closed)
 		return;
-	lua_getiuservalue(L, idx, 1);
-	lbpf_object_field(L, -1, "links");
+	push_link_set(L, idx);
 	if (lua_istable(L, -1)) {
 		lua_pushvalue(L, idx);
 		lua_pushnil(L);
 		lua_rawset(L, -3);
 	}
-	lua_pop(L, 2);
+	lua_pop(L, 1);
 }
 
-struct lbpf_link *lbpf_push_link(lua_State *L, int progidx,
-				 struct bpf_link *link, const char *kind)
+void lbpf_link_discard(lua_State *L, int idx)
+{
+	forget_link(L, idx);
+}
+
+/* A program without object (bpf.prog_from_id) keeps its links in a table
+ * in its user value: they live as long as the program handle, as an
+ * object's links live as long as the object. Pushes that table. */
+static void push_prog_links(lua_State *L, int progidx)
+{
+	if (lua_getiuservalue(L, progidx, 1) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_setiuservalue(L, progidx, 1);
+	}
+}
+
+struct lbpf_link *lbpf_link_new(lua_State *L, int progidx)
 {
 	struct lbpf_link *l;
 	int idx;
@@ -86,22 +110,40 @@ struct lbpf_link *lbpf_push_link(lua_State *L, int progidx,
 	progidx = progidx ? lua_absindex(L, progidx) : 0; /* 0: no program */
 	l = lua_newuserdatauv(L, sizeof(*l), 1);
 	memset(l, 0, sizeof(*l));
-	l->link = link;
-	snprintf(l->kind, sizeof(l->kind), "%s", kind ? kind : "link");
+	l->fd = -1;
+	snprintf(l->kind, sizeof(l->kind), "link");
 	luaL_setmetatable(L, LBPF_LINK);
 	idx = lua_gettop(L);
-	if (progidx && lua_getiuservalue(L, progidx, 1) == LUA_TUSERDATA) {
+	if (!progidx)
+		return l;
+	if (lua_getiuservalue(L, progidx, 1) == LUA_TUSERDATA) {
 		l->owner = lua_touserdata(L, -1);
 		lbpf_object_field(L, -1, "links");
-		lua_pushvalue(L, idx);
-		lua_pushboolean(L, 1);
-		lua_rawset(L, -3);
+	} else {
 		lua_pop(L, 1);
-		lua_setiuservalue(L, idx, 1);
-	} else if (progidx) {
-		lua_pop(L, 1);
+		lua_pushvalue(L, progidx); /* the link holds its program */
+		push_prog_links(L, progidx);
 	}
+	lua_pushvalue(L, idx);
+	lua_pushboolean(L, 1);
+	lua_rawset(L, -3);
+	lua_pop(L, 1);
+	lua_setiuservalue(L, idx, 1);
 	return l;
+}
+
+void lbpf_link_set(struct lbpf_link *l, struct bpf_link *link, int fd,
+		   const char *kind)
+{
+	l->link = link;
+	l->fd = link ? -1 : fd;
+	snprintf(l->kind, sizeof(l->kind), "%s", kind ? kind : "link");
+}
+
+/* The kernel link's fd (libbpf's or our own). */
+static int link_fd(const struct lbpf_link *l)
+{
+	return l->link ? bpf_link__fd(l->link) : l->fd;
 }
 
 /* pin/info/... need a kernel bpf_link; tc/XDP-by-netlink/socket ones
@@ -110,18 +152,19 @@ static struct lbpf_link *check_bpf_link(lua_State *L, const char *what)
 {
 	struct lbpf_link *l = lbpf_check_link(L, 1);
 
-	if (!l->link)
+	if (!l->link && l->fd < 0)
 		luaL_error(L, "libbpf.link: %s: %s is not a kernel bpf_link "
 			   "(only destroy() applies)", what, l->kind);
 	return l;
 }
 
-/* link:destroy() -> true | nil, msg, errno; detaches (unless disconnected) */
+/* link:destroy() -> true; detaches (unless pinned and disconnected) and
+ * closes the link's fd */
 static int link_destroy(lua_State *L)
 {
 	struct lbpf_link *l = luaL_checkudata(L, 1, LBPF_LINK);
 
-	if (l->link || l->detach) {
+	if (lbpf_link_live(l)) {
 		forget_link(L, 1);
 		lbpf_link_release(l);
 	}
@@ -129,11 +172,12 @@ static int link_destroy(lua_State *L)
 	return 1;
 }
 
-/* link:detach(): ask the kernel to detach now; the handle stays valid */
+/* link:detach(): ask the kernel to detach now (BPF_LINK_DETACH); the
+ * handle stays valid */
 static int link_detach(lua_State *L)
 {
 	struct lbpf_link *l = check_bpf_link(L, "detach");
-	int err = bpf_link__detach(l->link);
+	int err = l->link ? bpf_link__detach(l->link) : bpf_link_detach(l->fd);
 
 	if (err)
 		return lbpf_push_error(L, lbpf_errno(err), "detach of link %s failed",
@@ -142,27 +186,46 @@ static int link_detach(lua_State *L)
 	return 1;
 }
 
-/* link:disconnect(): destroy() will then close the fd without detaching
- * (a pinned link keeps running after the script exits) */
+/* link:disconnect(): destroy() will then close the fd without detaching.
+ * Only a pinned link outlives its fd: on an unpinned one it would mean
+ * "attached, with nothing left to detach it", so it raises. */
 static int link_disconnect(lua_State *L)
 {
 	struct lbpf_link *l = check_bpf_link(L, "disconnect");
 
-	bpf_link__disconnect(l->link);
+	if (!l->pin_path)
+		return luaL_error(L, "libbpf.link: disconnect: link %s is not "
+				  "pinned (pin it first: an unpinned link detaches "
+				  "when its fd closes)", l->kind);
+	if (l->link)
+		bpf_link__disconnect(l->link);
 	l->disconnected = 1;
 	lua_settop(L, 1);
 	return 1;
 }
 
+/* link:pin(path): never through a symbolic link (pinpath.c) */
 static int link_pin(lua_State *L)
 {
 	struct lbpf_link *l = check_bpf_link(L, "pin");
 	const char *path = luaL_checkstring(L, 2);
-	int err = bpf_link__pin(l->link, path);
+	char msg[512], *copy;
+	int err;
 
-	if (err)
-		return lbpf_push_error(L, lbpf_errno(err), "pin of link %s at '%s' "
-				       "failed", l->kind, path);
+	if (l->pin_path)
+		return lbpf_push_error(L, EBUSY, "pin of link %s at '%s' failed: "
+				       "already pinned at '%s'", l->kind, path,
+				       l->pin_path);
+	copy = strdup(path); /* before the pin: no pin without its record */
+	if (!copy)
+		return luaL_error(L, "libbpf.link: pin: out of memory");
+	err = lbpf_pin_fd(link_fd(l), path, 0, msg, sizeof(msg));
+	if (err) {
+		free(copy);
+		return lbpf_push_error(L, -err, "pin of link %s failed: %s",
+				       l->kind, msg);
+	}
+	l->pin_path = copy;
 	lua_settop(L, 1);
 	return 1;
 }
@@ -170,11 +233,18 @@ static int link_pin(lua_State *L)
 static int link_unpin(lua_State *L)
 {
 	struct lbpf_link *l = check_bpf_link(L, "unpin");
-	int err = bpf_link__unpin(l->link);
+	char msg[512];
+	int err;
 
+	if (!l->pin_path)
+		return lbpf_push_error(L, EINVAL, "unpin of link %s failed: not "
+				       "pinned", l->kind);
+	err = lbpf_pin_unlink(l->pin_path, msg, sizeof(msg));
 	if (err)
-		return lbpf_push_error(L, lbpf_errno(err), "unpin of link %s failed",
-				       l->kind);
+		return lbpf_push_error(L, -err, "unpin of link %s failed: %s",
+				       l->kind, msg);
+	free(l->pin_path);
+	l->pin_path = NULL;
 	lua_settop(L, 1);
 	return 1;
 }
@@ -188,7 +258,7 @@ static int link_info(lua_State *L)
 	const char *type;
 
 	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(bpf_link__fd(l->link), &info, &len))
+	if (bpf_obj_get_info_by_fd(link_fd(l), &info, &len))
 		return lbpf_push_error(L, errno, "info of link %s failed", l->kind);
 	type = libbpf_bpf_link_type_str(info.type);
 	lua_createtable(L, 0, 3);
@@ -209,26 +279,26 @@ static int link_get(lua_State *L)
 	if (!k)
 		return 0;
 	if (strcmp(k, "fd") == 0) {
-		lua_pushinteger(L, l->link ? bpf_link__fd(l->link) : -1);
+		lua_pushinteger(L, l->link || l->fd >= 0 ? link_fd(l) : -1);
 		return 1;
 	}
 	if (strcmp(k, "kind") == 0) {
 		lua_pushstring(L, l->kind);
 		return 1;
 	}
-	if (strcmp(k, "pin_path") == 0 && l->link) {
-		lua_pushstring(L, bpf_link__pin_path(l->link));
+	if (strcmp(k, "pin_path") == 0 && l->pin_path) {
+		lua_pushstring(L, l->pin_path);
 		return 1;
 	}
 	if (strcmp(k, "destroyed") == 0) {
-		lua_pushboolean(L, l->link == NULL && l->detach == NULL);
+		lua_pushboolean(L, !lbpf_link_live(l));
 		return 1;
 	}
 	return 0;
 }
 
-/* __gc runs only once the object (which holds owned links) is garbage too,
- * or for links that have no object: destroying is then right. */
+/* __gc runs only once the object or program (which holds its links) is
+ * garbage too, or for links that have neither: destroying is then right. */
 static int link_gc(lua_State *L)
 {
 	lbpf_link_release(luaL_checkudata(L, 1, LBPF_LINK));
@@ -239,13 +309,12 @@ static int link_tostring(lua_State *L)
 {
 	struct lbpf_link *l = luaL_checkudata(L, 1, LBPF_LINK);
 
-	if (!l->link && !l->detach)
+	if (!lbpf_link_live(l))
 		lua_pushfstring(L, "libbpf.link(%s, destroyed)", l->kind);
-	else if (!l->link)
+	else if (!l->link && l->fd < 0)
 		lua_pushfstring(L, "libbpf.link(%s)", l->kind);
 	else
-		lua_pushfstring(L, "libbpf.link(%s, fd=%d)", l->kind,
-				bpf_link__fd(l->link));
+		lua_pushfstring(L, "libbpf.link(%s, fd=%d)", l->kind, link_fd(l));
 	return 1;
 }
 
@@ -256,10 +325,10 @@ static int link_read(lua_State *L)
 	luaL_Buffer b;
 	int fd;
 
-	if (!l->link)
+	if (!l->link && l->fd < 0)
 		return luaL_error(L, "libbpf.link: read: %s is not an iterator",
 				  l->kind);
-	fd = bpf_iter_create(bpf_link__fd(l->link));
+	fd = bpf_iter_create(link_fd(l));
 	if (fd < 0)
 		return lbpf_push_error(L, errno, "read of %s failed (is it an "
 				       "iterator link?)", l->kind);

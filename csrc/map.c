@@ -24,6 +24,7 @@
 #include "codec.h"
 #include "map.h"
 #include "names.h"
+#include "pinpath.h"
 
 
 /* int_key/int_value of a codec (NULL: the integer default of 1/2/4/8) */
@@ -137,8 +138,10 @@ static int map_lookup(lua_State *L)
 	    lua_isinteger(L, 2) &&
 	    store_int(abs(m->int_key), lua_tointeger(L, 2), ksmall)) {
 		if (bpf_map_lookup_elem(fd, ksmall, vsmall)) {
-			if (errno == ENOENT)
-				return 0;
+			if (errno == ENOENT) { /* absent: one nil, not none */
+				lua_pushnil(L);
+				return 1;
+			}
 			return lbpf_push_error(L, errno, "lookup in map '%s' "
 					       "failed", lbpf_map_name(m));
 		}
@@ -150,8 +153,10 @@ static int map_lookup(lua_State *L)
 	val = lbpf_map_value_buffer(L, m, vsmall, &total);
 	lbpf_map_encode(L, 2, o.kc, key, lbpf_map_key_size(m), "key");
 	if (bpf_map_lookup_elem(fd, lbpf_map_key_size(m) ? key : NULL, val)) {
-		if (errno == ENOENT)
-			return 0;
+		if (errno == ENOENT) {
+			lua_pushnil(L);
+			return 1;
+		}
 		return lbpf_push_error(L, errno, "lookup in map '%s' failed",
 				       lbpf_map_name(m));
 	}
@@ -166,6 +171,20 @@ static __u64 map_update_flags(lua_State *L, int idx, const char *who)
 	if (lua_isnoneornil(L, idx))
 		return BPF_ANY;
 	return lbpf_check_flags(L, idx, LBPF_UPDATE_FLAGS, who);
+}
+
+/* The failure of an update, with the cause in words where errno is
+ * cryptic: E2BIG is a full map. */
+static int update_failure(lua_State *L, struct lbpf_map *m, int err)
+{
+	if (err == E2BIG)
+		return lbpf_push_error(L, err, "update of map '%s' failed (the "
+				       "map is full: max_entries %I)",
+				       lbpf_map_name(m), (LUAI_UACINT)(m->map ?
+				       bpf_map__max_entries(m->map) :
+				       m->max_entries));
+	return lbpf_push_error(L, err, "update of map '%s' failed",
+			       lbpf_map_name(m));
 }
 
 /* m:update(key, value [, "any"|"noexist"|"exist"|"lock"]) -> true | nil, msg, errno */
@@ -183,8 +202,7 @@ static int map_update(lua_State *L)
 	    store_int(abs(m->int_key), lua_tointeger(L, 2), ksmall) &&
 	    store_int(abs(m->int_value), lua_tointeger(L, 3), vsmall)) {
 		if (bpf_map_update_elem(fd, ksmall, vsmall, flags))
-			return lbpf_push_error(L, errno, "update of map '%s' "
-					       "failed", lbpf_map_name(m));
+			return update_failure(L, m, errno);
 		lua_pushboolean(L, 1);
 		return 1;
 	}
@@ -194,8 +212,7 @@ static int map_update(lua_State *L)
 	lbpf_map_encode(L, 2, m->key_codec, key, lbpf_map_key_size(m), "key");
 	lbpf_map_encode_value(L, 3, m, val);
 	if (bpf_map_update_elem(fd, lbpf_map_key_size(m) ? key : NULL, val, flags))
-		return lbpf_push_error(L, errno, "update of map '%s' failed",
-				       lbpf_map_name(m));
+		return update_failure(L, m, errno);
 	lua_pushboolean(L, 1);
 	return 1;
 }
@@ -240,8 +257,10 @@ static int map_lookup_and_delete(lua_State *L)
 	lbpf_map_encode(L, 2, o.kc, key, lbpf_map_key_size(m), "key");
 	if (bpf_map_lookup_and_delete_elem(fd, lbpf_map_key_size(m) ? key : NULL,
 					   val)) {
-		if (errno == ENOENT)
-			return 0;
+		if (errno == ENOENT) {
+			lua_pushnil(L);
+			return 1;
+		}
 		return lbpf_push_error(L, errno,
 				       "lookup_and_delete in map '%s' failed",
 				       lbpf_map_name(m));
@@ -364,8 +383,10 @@ static int pop_or_peek(lua_State *L, int pop, const char *fname)
 	val = lbpf_map_value_buffer(L, m, vsmall, &total);
 	if (pop ? bpf_map_lookup_and_delete_elem(fd, NULL, val)
 		: bpf_map_lookup_elem(fd, NULL, val)) {
-		if (errno == ENOENT)
-			return 0;
+		if (errno == ENOENT) { /* empty: one nil */
+			lua_pushnil(L);
+			return 1;
+		}
 		return lbpf_push_error(L, errno, "%s of map '%s' failed", fname,
 				       lbpf_map_name(m));
 	}
@@ -389,16 +410,25 @@ static int map_pin(lua_State *L)
 {
 	struct lbpf_map *m = lbpf_check_map(L, 1);
 	const char *path = luaL_optstring(L, 2, NULL);
+	char msg[512] = "";
 	int err;
 
+	/* never through a symbolic link or another user's directory
+	 * (pinpath.c); libbpf pins in the directories checked here */
 	if (m->map) {
 		if (!path && !bpf_map__pin_path(m->map))
 			luaL_argerror(L, 2, "a path is needed (no pin_path set)");
-		err = bpf_map__pin(m->map, path);
+		err = lbpf_pin_check_dir(path ? path : bpf_map__pin_path(m->map),
+					 1, msg, sizeof(msg));
+		if (!err)
+			err = bpf_map__pin(m->map, path);
 	} else {
 		luaL_checkstring(L, 2);
-		err = bpf_obj_pin(lbpf_map_ready_fd(L, m), path) ? -errno : 0;
+		err = lbpf_pin_fd(lbpf_map_ready_fd(L, m), path, 1, msg, sizeof(msg));
 	}
+	if (err && *msg)
+		return lbpf_push_error(L, lbpf_errno(err), "pin of map '%s' "
+				       "failed: %s", lbpf_map_name(m), msg);
 	if (err)
 		return lbpf_push_error(L, lbpf_errno(err),
 				       "pin of map '%s' at '%s' failed",

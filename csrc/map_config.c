@@ -83,6 +83,17 @@ static int map_set_u32(lua_State *L, const char *what,
 	}
 U32_SETTER(set_numa_node)
 
+/* A global-data map keeps its size (map_check_image_size, which raised
+ * on a change), so setting the same size is done without libbpf: libbpf 1.5 would try to resize the
+ * map's BTF section to it and, when its last variable is not an array, drop
+ * the map's BTF (obj.vars would lose the map's globals). */
+static int map_holds_image(struct lbpf_map *m)
+{
+	size_t size;
+
+	return bpf_map__initial_value(m->map, &size) != NULL;
+}
+
 static int map_set_max_entries(lua_State *L)
 {
 	struct lbpf_map *m = map_check_settable(L, "set_max_entries");
@@ -90,6 +101,8 @@ static int map_set_max_entries(lua_State *L)
 
 	map_check_image_size(L, m, "set_max_entries",
 			     bpf_map__value_size(m->map), n);
+	if (map_holds_image(m))
+		return map_setter_result(L, m, 0, "set_max_entries");
 	return map_setter_result(L, m, bpf_map__set_max_entries(m->map, n),
 				 "set_max_entries");
 }
@@ -101,6 +114,8 @@ static int map_set_value_size(lua_State *L)
 
 	map_check_image_size(L, m, "set_value_size", n,
 			     bpf_map__max_entries(m->map));
+	if (map_holds_image(m))
+		return map_setter_result(L, m, 0, "set_value_size");
 	map_forget_codecs(m);
 	return map_setter_result(L, m, bpf_map__set_value_size(m->map, n),
 				 "set_value_size");

@@ -24,6 +24,7 @@
 #include "link.h"
 #include "map.h"
 #include "open.h"
+#include "pinpath.h"
 #include "print.h"
 #include "probe.h"
 #include "prog.h"
@@ -352,9 +353,10 @@ static int load_failure(lua_State *L, int objidx, int err)
 	char *log;
 
 	if (!name)
-		return lbpf_push_error(L, err, "load of object '%s' failed",
+		return lbpf_push_error(L, err, "load of object '%s' failed%s",
 			bpf_object__name(((struct lbpf_object *)
-					  lua_touserdata(L, objidx))->obj));
+					  lua_touserdata(L, objidx))->obj),
+			lbpf_privilege_hint(err));
 	log = lbpf_capture_take_log(name, &len);
 	lbpf_object_field(L, objidx, "progs");
 	if (lua_getfield(L, -1, name) == LUA_TUSERDATA)
@@ -368,11 +370,13 @@ static int load_failure(lua_State *L, int objidx, int err)
 	if (p && p->log)
 		return lbpf_push_error_detail(L, err,
 			log_tail(p->log, p->log_len, 12),
-			"load '%s' failed%s", name, lbpf_load_hint(p->prog));
+			"load '%s' failed%s%s", name, lbpf_load_hint(p->prog),
+			lbpf_privilege_hint(err));
 	if (log)
 		free(log);
-	return lbpf_push_error(L, err, "load '%s' failed%s", name,
-			       p ? lbpf_load_hint(p->prog) : "");
+	return lbpf_push_error(L, err, "load '%s' failed%s%s", name,
+			       p ? lbpf_load_hint(p->prog) : "",
+			       lbpf_privilege_hint(err));
 }
 
 /* prog:set_type() on a legacy program changes its handle; tell legacy_parse.c */
@@ -446,6 +450,32 @@ static int load_legacy(lua_State *L, struct lbpf_object *o)
 	return 1;
 }
 
+/* libbpf reuses (bpf_obj_get) and pins the maps that have a pin path at
+ * load, following symbolic links: check each path first (pinpath.c: its
+ * directories ours and made 0700, an existing pin no link and ours), so
+ * that libbpf only meets paths nobody else can change. 0, or pushes
+ * `nil, msg, errno` and returns 3. */
+static int check_pin_paths(lua_State *L, struct bpf_object *obj)
+{
+	struct bpf_map *map;
+	char msg[512];
+
+	bpf_object__for_each_map(map, obj) {
+		const char *path = bpf_map__pin_path(map);
+		int err;
+
+		if (!path || !bpf_map__autocreate(map))
+			continue;
+		err = lbpf_pin_check_dir(path, 1, msg, sizeof(msg));
+		if (!err)
+			err = lbpf_pin_check_existing(path, msg, sizeof(msg));
+		if (err && err != -ENOENT)
+			return lbpf_push_error(L, -err, "load refused: map '%s': %s",
+					       bpf_map__name(map), msg);
+	}
+	return 0;
+}
+
 /* obj:load([{log_level=}]) -> obj | nil, msg, errno */
 static int object_load(lua_State *L)
 {
@@ -455,6 +485,9 @@ static int object_load(lua_State *L)
 
 	lbpf_check_options(L, 2, "load", opts);
 	level = (int)lbpf_opt_integer(L, 2, "log_level", 0);
+	if (o->load_failed)
+		luaL_error(L, "libbpf.object: load: the last load failed: open "
+			   "the object again (bpf.open) to retry");
 	if (o->loaded)
 		luaL_error(L, "libbpf.object: load: object is already loaded");
 	if (o->legacy)
@@ -462,6 +495,8 @@ static int object_load(lua_State *L)
 	if (!o->obj)
 		luaL_error(L, "libbpf.object: load: format '%s' cannot load",
 			   o->format);
+	if (check_pin_paths(L, o->obj))
+		return 3;
 	set_prog_log_buffers(L, o->obj, level);
 	lbpf_capture_begin(L);
 	err = bpf_object__load(o->obj);
@@ -470,8 +505,10 @@ static int object_load(lua_State *L)
 	 * cannot be loaded twice either way. */
 	o->loaded = 1;
 	keep_prog_logs(L, 1, o->obj);
-	if (err)
+	if (err) {
+		o->load_failed = 1;
 		return load_failure(L, 1, lbpf_errno(err));
+	}
 	lua_settop(L, 1);
 	return 1;
 }
@@ -493,8 +530,9 @@ static int object_attach(lua_State *L)
 	lua_pushnil(L);
 	while (lua_next(L, progs)) {
 		struct lbpf_prog *p = lua_touserdata(L, -1);
-		struct bpf_link *link;
-		int err;
+		struct bpf_link *link = NULL;
+		char buf[256];
+		int err = 0, fd = -1, lidx;
 
 		if (lbpf_prog_fd(p) < 0 || (p->prog &&
 		    (!bpf_program__autoload(p->prog) ||
@@ -505,15 +543,28 @@ static int object_attach(lua_State *L)
 		const char *sec = p->prog ? bpf_program__section_name(p->prog)
 					  : p->section;
 		const char *why = lbpf_section_unavailable(sec);
+		const char *usdt = why ? NULL : lbpf_usdt_mismatch(p, 0, buf,
+								sizeof(buf));
 
+		/* the handle first: an attached link never lacks one */
+		lbpf_link_new(L, -1);
+		lidx = lua_gettop(L);
 		/* fd-backed (iproute2-style) programs: attach_trace.c */
-		link = why ? NULL : p->prog ? bpf_program__attach(p->prog) :
-		       lbpf_attach_by_section(p);
-		err = why ? EOPNOTSUPP : libbpf_get_error(link);
-		if (!link || err) {
-			err = why ? EOPNOTSUPP : err ? -err : errno;
+		if (why)
+			err = EOPNOTSUPP;
+		else if (usdt)
+			err = EINVAL;
+		else if (p->prog)
+			link = bpf_program__attach(p->prog);
+		else
+			fd = lbpf_attach_by_section(p);
+		if (link)
+			err = (int)-libbpf_get_error(link);
+		if (why || usdt || (p->prog ? !link || err : fd < 0)) {
+			err = err ? err : errno;
+			lbpf_link_discard(L, lidx);
 			if (err == EOPNOTSUPP && !why) { /* no auto-attach */
-				lua_pop(L, 1);
+				lua_pop(L, 2);
 				continue;
 			}
 			lua_pushnil(L);
@@ -523,11 +574,10 @@ static int object_attach(lua_State *L)
 			}
 			return lbpf_push_error(L, err, "attach '%s' (%s) failed%s%s",
 					       p->prog ? bpf_program__name(p->prog) : p->name,
-					       sec, why ? ": kprobes are not available: " : "",
-					       why ? why : "");
+					       sec, why ? ": kprobes are not available: " :
+					       usdt ? ": " : "", why ? why : usdt ? usdt : "");
 		}
-		lbpf_push_link(L, lua_gettop(L), link, p->prog ?
-			       bpf_program__section_name(p->prog) : p->section);
+		lbpf_link_set(lua_touserdata(L, lidx), link, fd, sec);
 		lua_setfield(L, result, p->prog ? bpf_program__name(p->prog) : p->name);
 		lua_pop(L, 1);
 	}
@@ -588,7 +638,8 @@ static int object_tostring(lua_State *L)
 	}
 	lua_pushfstring(L, "libbpf.object(%s, %s, %s, %d maps, %d programs)",
 			object_name(o), o->format,
-			o->loaded ? "loaded" : "not loaded", nmaps, nprogs);
+			o->load_failed ? "load failed" : o->loaded ? "loaded" :
+			"not loaded", nmaps, nprogs);
 	return 1;
 }
 
@@ -637,7 +688,7 @@ static int object_get(lua_State *L)
 		return 1;
 	}
 	if (strcmp(k, "loaded") == 0) {
-		lua_pushboolean(L, o->loaded);
+		lua_pushboolean(L, o->loaded && !o->load_failed);
 		return 1;
 	}
 	if (strcmp(k, "vars") == 0)   /* vars.c, cached in the user value */

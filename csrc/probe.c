@@ -65,6 +65,36 @@ const char *lbpf_section_unavailable(const char *sec)
 	return NULL;
 }
 
+/* Whether this process has capability `cap` in its effective set
+ * (CapEff of /proc/self/status; no libcap needed). */
+static int has_capability(int cap)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	unsigned long long eff = 0;
+
+	if (!f)
+		return 1; /* cannot tell: do not blame privileges */
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return (eff >> cap) & 1;
+}
+
+/* " (...)" naming what is missing when the kernel said EPERM to a process
+ * without CAP_BPF or CAP_SYS_ADMIN, else "". */
+const char *lbpf_privilege_hint(int err)
+{
+	if (err != EPERM || has_capability(39 /* CAP_BPF */) ||
+	    has_capability(21 /* CAP_SYS_ADMIN */))
+		return "";
+	return " (this process lacks the privileges BPF needs: run as root, "
+	       "or with CAP_BPF plus CAP_PERFMON for tracing and CAP_NET_ADMIN "
+	       "for networking programs, or load through a BPF token that a "
+	       "privileged process delegated: bpf.open(path, {token_path=}))";
+}
+
 /* A probe answers NULL (supported) or the reason it is not, in `why`. */
 typedef const char *(*probe_fn)(char *why, size_t n);
 

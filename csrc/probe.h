@@ -14,6 +14,8 @@ const char *lbpf_section_unavailable(const char *sec);
 /* " (fentry/fexit/LSM programs are not available ...: why)" when `prog`'s
  * hook is missing on this kernel, else "" (for load errors) */
 const char *lbpf_load_hint(const struct bpf_program *prog);
+/* " (what privileges are missing)" after an EPERM, else "" */
+const char *lbpf_privilege_hint(int err);
 void lbpf_open_probe(lua_State *L);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lbpf.h"
@@ -17,6 +18,17 @@
 static int proc_getpid(lua_State *L)
 {
 	lua_pushinteger(L, (lua_Integer)getpid());
+	return 1;
+}
+
+/* bpf.monotonic() -> seconds (a float) on CLOCK_MONOTONIC: for deadlines
+ * and sub-second durations that a wall clock change cannot move */
+static int proc_monotonic(lua_State *L)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	lua_pushnumber(L, (lua_Number)ts.tv_sec + (lua_Number)ts.tv_nsec / 1e9);
 	return 1;
 }
 
@@ -43,6 +55,7 @@ void lbpf_open_proc(lua_State *L)
 	static const luaL_Reg functions[] = {
 		{"getpid", proc_getpid},
 		{"ns_info", proc_ns_info},
+		{"monotonic", proc_monotonic},
 		{NULL, NULL}
 	};
 

@@ -11,6 +11,7 @@
 
 #include "attach.h"
 #include "handles.h"
+#include "link.h"
 #include "names.h"
 #include "probe.h"
 #include "prog.h"
@@ -120,8 +121,10 @@ static int prog_log(lua_State *L)
 static int prog_attach(lua_State *L)
 {
 	struct lbpf_prog *p = lbpf_check_prog(L, 1);
-	struct bpf_link *link;
+	struct bpf_link *link = NULL;
 	const char *why;
+	int lidx, fd = -1;
+	char buf[256];
 
 	lbpf_prog_loaded_fd(L, p, "attach");
 	why = lbpf_section_unavailable(prog_section(p));
@@ -129,13 +132,22 @@ static int prog_attach(lua_State *L)
 		return lbpf_push_error(L, EOPNOTSUPP, "attach '%s' (%s) failed: "
 				       "kprobes are not available: %s",
 				       lbpf_prog_name(p), prog_section(p), why);
-	link = p->prog ? bpf_program__attach(p->prog) :
-	       lbpf_attach_by_section(p); /* fd-backed: attach_trace.c */
-	if (!link && errno == EOPNOTSUPP)
+	if ((why = lbpf_usdt_mismatch(p, 0, buf, sizeof(buf))))
+		return lbpf_push_error(L, EINVAL, "attach '%s' failed: %s",
+				       lbpf_prog_name(p), why);
+	lidx = lbpf_attach_prepare(L);
+	if (p->prog)
+		link = bpf_program__attach(p->prog);
+	else
+		fd = lbpf_attach_by_section(p); /* fd-backed: attach_trace.c */
+	if (!link && fd < 0 && errno == EOPNOTSUPP) {
+		lbpf_link_discard(L, lidx);
 		return lbpf_push_error(L, EOPNOTSUPP, "attach '%s' failed: "
 			"section '%s' does not say where to attach (use an "
 			"attach_* method)", lbpf_prog_name(p), prog_section(p));
-	return lbpf_attach_result(L, link, prog_section(p));
+	}
+	return p->prog ? lbpf_attach_result(L, lidx, link, prog_section(p)) :
+	       lbpf_attach_fd_result(L, lidx, fd, prog_section(p));
 }
 
 /* ---- test_run ------------------------------------------------------------------ */

@@ -15,6 +15,9 @@
  * The state below is process-wide because a signal handler has no
  * argument to carry it, as in lua.c.
  */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 
@@ -79,12 +82,43 @@ static int sigint_take(lua_State *L)
 	return 1;
 }
 
+/* sigint.wait_readable(fd) -> true when fd can be read, false when a
+ * SIGINT came first: the REPL's readline mode waits here, so Ctrl-C at the
+ * prompt discards the line instead of waiting for Enter. */
+static int sigint_wait_readable(lua_State *L)
+{
+	struct pollfd pfd = {.events = POLLIN};
+	lua_Integer fd = luaL_checkinteger(L, 1);
+	sigset_t block, old;
+	int r, err;
+
+	luaL_argcheck(L, fd >= 0 && fd <= 0x7fffffff, 1, "not an fd");
+	pfd.fd = (int)fd;
+	/* SIGINT blocked between the check of `pending` and the wait, which
+	 * unblocks it atomically: a Ctrl-C in between cannot be missed */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	do {
+		r = pending ? 0 : ppoll(&pfd, 1, NULL, &old);
+		err = errno;
+	} while (r < 0 && err == EINTR && !pending);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (r < 0 && err != EINTR) {
+		errno = err;
+		return luaL_fileresult(L, 0, "poll");
+	}
+	lua_pushboolean(L, r > 0);
+	return 1;
+}
+
 __attribute__((visibility("default"))) int luaopen_libbpf_sigint(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{"install", sigint_install},
 		{"arm", sigint_arm},
 		{"take", sigint_take},
+		{"wait_readable", sigint_wait_readable},
 		{NULL, NULL}
 	};
 

@@ -13,6 +13,7 @@
 #include <bpf/libbpf_version.h>
 
 #include "link.h"
+#include "pinpath.h"
 #include "names.h"
 #include "open.h"
 #include "prog.h"
@@ -185,57 +186,78 @@ static int sys_prog_from_id(lua_State *L)
 	lua_Integer id = luaL_checkinteger(L, 1);
 	struct bpf_prog_info info;
 	__u32 len = sizeof(info);
-	struct lbpf_prog *p;
-	int fd = bpf_prog_get_fd_by_id((__u32)id);
+	/* the handle first: it owns the fd from the moment it exists */
+	struct lbpf_prog *p = lbpf_push_prog(L, 0, NULL);
 
-	if (fd < 0)
+	p->fd = bpf_prog_get_fd_by_id((__u32)id);
+	if (p->fd < 0)
 		return lbpf_push_error(L, errno, "program id %d", (int)id);
 	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		int err = errno;
-
-		close(fd);
-		return lbpf_push_error(L, err, "info of program id %d", (int)id);
-	}
-	p = lbpf_push_prog(L, 0, NULL);
-	p->fd = fd;
+	if (bpf_obj_get_info_by_fd(p->fd, &info, &len))
+		return lbpf_push_error(L, errno, "info of program id %d", (int)id);
 	p->type = info.type;
 	p->name = strdup(info.name);
+	if (!p->name)
+		return luaL_error(L, "bpf.prog_from_id: out of memory");
 	return 1;
 }
 
 /* bpf.link_from_id(id) -> libbpf.link; destroy() closes it (the kernel
- * link stays while others hold it) */
+ * link stays while others hold it). The handle owns the link's fd: no
+ * libbpf handle, no temporary pin. */
 static int sys_link_from_id(lua_State *L)
 {
 	lua_Integer id = luaL_checkinteger(L, 1);
+	struct lbpf_link *l = lbpf_link_new(L, 0); /* before the fd */
 	int fd = bpf_link_get_fd_by_id((__u32)id);
-	struct bpf_link *link;
 	char kind[48];
 
 	if (fd < 0)
 		return lbpf_push_error(L, errno, "link id %d", (int)id);
-	link = lbpf_link_from_fd(fd);
-	if (!link)
-		return lbpf_push_error(L, errno, "opening link id %d failed (needs "
-				       "bpffs at /sys/fs/bpf)", (int)id);
 	snprintf(kind, sizeof(kind), "id %d", (int)id);
-	lbpf_push_link(L, 0, link, kind);
+	lbpf_link_set(l, NULL, fd, kind);
 	return 1;
 }
 
-/* bpf.link_from_pinned(path) -> libbpf.link */
+/* Is `fd` a kernel link (not a map or program pinned at a link's path)? */
+static int is_link_fd(int fd)
+{
+	char proc[64], target[64];
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, target, sizeof(target) - 1);
+	if (n < 0)
+		return 0;
+	target[n] = '\0';
+	/* "bpf_link" when made, "bpf-link" when opened from a pin */
+	return strcmp(target, "anon_inode:bpf_link") == 0 ||
+	       strcmp(target, "anon_inode:bpf-link") == 0;
+}
+
+/* bpf.link_from_pinned(path) -> libbpf.link; opened without following a
+ * symbolic link (pinpath.c), and only when it is a link */
 static int sys_link_from_pinned(lua_State *L)
 {
 	const char *path = luaL_checkstring(L, 1);
-	struct bpf_link *link = bpf_link__open(path);
-	long err = libbpf_get_error(link);
+	struct lbpf_link *l = lbpf_link_new(L, 0); /* before the fd */
+	char msg[512], kind[96];
+	int fd;
 
-	if (!link || err)
-		return lbpf_push_error(L, err ? (int)-err : errno,
-				       "opening pinned link '%s' failed", path);
-	lua_pushfstring(L, "pinned %s", path);
-	lbpf_push_link(L, 0, link, lua_tostring(L, -1));
+	l->pin_path = strdup(path);
+	if (!l->pin_path)
+		return luaL_error(L, "bpf.link_from_pinned: out of memory");
+	fd = lbpf_pin_get(path, msg, sizeof(msg));
+	if (fd < 0)
+		return lbpf_push_error(L, -fd, "opening pinned link '%s' failed: "
+				       "%s", path, msg);
+	if (!is_link_fd(fd)) {
+		close(fd);
+		return lbpf_push_error(L, EINVAL, "opening pinned link '%s' "
+				       "failed: it is not a link", path);
+	}
+	snprintf(kind, sizeof(kind), "pinned %s", path);
+	lbpf_link_set(l, NULL, fd, kind);
 	return 1;
 }
 
@@ -248,6 +270,25 @@ static int sys_num_possible_cpus(lua_State *L)
 		return lbpf_push_error(L, -n, "num_possible_cpus failed");
 	lua_pushinteger(L, n);
 	return 1;
+}
+
+/* bpf.libbpf_version: "1.5.0". libbpf's headers carry only major.minor; the
+ * Makefile passes the full version from libbpf's pkg-config file
+ * (LBPF_LIBBPF_VERSION), used when it agrees with the headers. */
+static void sys_push_libbpf_version(lua_State *L)
+{
+#ifdef LBPF_LIBBPF_VERSION
+	const char *full = LBPF_LIBBPF_VERSION;
+	char mm[32];
+	size_t n = (size_t)snprintf(mm, sizeof(mm), "%d.%d.",
+				    LIBBPF_MAJOR_VERSION, LIBBPF_MINOR_VERSION);
+
+	if (strncmp(full, mm, n) == 0) {
+		lua_pushstring(L, full);
+		return;
+	}
+#endif
+	lua_pushfstring(L, "%d.%d", LIBBPF_MAJOR_VERSION, LIBBPF_MINOR_VERSION);
 }
 
 void lbpf_open_sys(lua_State *L)
@@ -264,7 +305,7 @@ void lbpf_open_sys(lua_State *L)
 	};
 
 	luaL_setfuncs(L, funcs, 0);
-	lua_pushfstring(L, "%d.%d", LIBBPF_MAJOR_VERSION, LIBBPF_MINOR_VERSION);
+	sys_push_libbpf_version(L);
 	lua_setfield(L, -2, "libbpf_version");
 	lua_pushfstring(L, "%d.%d", (int)libbpf_major_version(),
 			(int)libbpf_minor_version());

@@ -17,7 +17,7 @@ local opts = tool.parse(arg, {
     { "-s", "--shared", arg = "PATH", default = "/bin/bash",
       help = "binary or library exporting readline (default /bin/bash)" },
     { "-p", "--pid", arg = "PID", type = "integer", help = "trace this shell only" },
-    { "-d", "--duration", arg = "SECS", type = "integer", help = "stop after SECS seconds" },
+    { "-d", "--duration", arg = "SECS", type = "duration", help = "stop after SECS seconds (fractions allowed)" },
   },
 })
 

@@ -18,12 +18,13 @@ local opts = tool.parse(arg, {
     { "-u", "--uid", arg = "UID", type = "integer", help = "trace this UID only" },
     { "-p", "--pid", arg = "PID", type = "integer", help = "trace execs by this process only" },
     { "-q", "--quote", help = "quote arguments containing spaces" },
-    { "-n", "--name", arg = "NAME", help = "only print commands matching this Lua pattern" },
-    { "-l", "--line", arg = "LINE", help = "only print commands whose arguments match this Lua pattern" },
+    { "-n", "--name", arg = "NAME", help = "only print commands whose name contains NAME" },
+    { "-l", "--line", arg = "LINE", help = "only print commands whose arguments contain LINE" },
     { "-U", "--print-uid", help = "print the UID column" },
     { nil, "--max-args", arg = "N", type = "integer", default = 20,
       help = "maximum number of arguments to copy (default 20, at most 60)" },
-    { "-d", "--duration", arg = "SECS", type = "integer", help = "stop after SECS seconds" },
+    { nil, "--pattern", help = "take -n/-l as Lua patterns, not plain text" },
+    { "-d", "--duration", arg = "SECS", type = "duration", help = "stop after SECS seconds (fractions allowed)" },
     { nil, "--demo", help = "also run a few commands so something is printed" },
   },
   examples = "  execsnoop              # trace all exec() syscalls\n" ..
@@ -60,8 +61,8 @@ local function on_event(data)
   end
   if count > #args then args[#args + 1] = "..." end
   local line = table.concat(args, " ")
-  if opts.name and not comm:find(opts.name) then return end
-  if opts.line and not line:find(opts.line) then return end
+  if opts.name and not comm:find(opts.name, 1, not opts.pattern) then return end
+  if opts.line and not line:find(opts.line, 1, not opts.pattern) then return end
   local cols = {}
   if opts.time then cols[#cols + 1] = ("%-8s"):format(tool.clock()) end
   if opts.timestamp then cols[#cols + 1] = ("%-8.3f"):format(os.time() - start) end

@@ -18,9 +18,10 @@ local opts = tool.parse(arg, {
     { "-p", "--pid", arg = "PID", type = "integer", help = "trace this process only" },
     { "-t", "--tid", arg = "TID", type = "integer", help = "trace this thread only" },
     { "-u", "--uid", arg = "UID", type = "integer", help = "trace this UID only" },
-    { "-n", "--name", arg = "NAME", help = "only print process names matching this Lua pattern" },
+    { "-n", "--name", arg = "NAME", help = "only print processes whose name contains NAME" },
     { "-e", "--extended-fields", help = "show the open flags" },
-    { "-d", "--duration", arg = "SECS", type = "integer", help = "stop after SECS seconds" },
+    { nil, "--pattern", help = "take -n as Lua patterns, not plain text" },
+    { "-d", "--duration", arg = "SECS", type = "duration", help = "stop after SECS seconds (fractions allowed)" },
   },
   examples = "  opensnoop -p 181       # only PID 181\n  opensnoop -x -d 10     # failed opens for 10 s",
 })
@@ -42,7 +43,7 @@ assert(obj:attach())
 
 local first_ts
 local function on_event(ev)
-  if opts.name and not ev.comm:find(opts.name) then return end
+  if opts.name and not ev.comm:find(opts.name, 1, not opts.pattern) then return end
   local fd, err = ev.ret, 0
   if fd < 0 then fd, err = -1, -ev.ret end
   local cols = {}

@@ -18,7 +18,7 @@ local opts = tool.parse(arg, {
   options = {
     { "-i", "--interface", arg = "IFACE", help = "interface to watch (default lo)" },
     { "-P", "--protocol", arg = "PROTO", help = "icmp, tcp or udp only (default: all)" },
-    { "-d", "--duration", arg = "SECS", type = "integer", help = "stop after SECS seconds" },
+    { "-d", "--duration", arg = "SECS", type = "duration", help = "stop after SECS seconds (fractions allowed)" },
   },
 })
 local ifname = opts.interface or "lo"
@@ -51,11 +51,11 @@ end
 
 print(("%-8s %-5s %-21s %-21s %s"):format("IFACE", "PROTO", "SRC", "DST", "LEN"))
 io.stdout:flush()
-local deadline = opts.duration and (os.time() + opts.duration)
+local deadline = opts.duration and (bpf.monotonic() + opts.duration)
 tool.run(function()
   tool.interruptible(function()
-    while not deadline or os.time() < deadline do
-      local frame = sock:recv(0.2)
+    while not deadline or bpf.monotonic() < deadline do
+      local frame = sock:recv(deadline and math.max(0, math.min(0.2, deadline - bpf.monotonic())) or 0.2)
       if frame then show(frame) end
     end
   end)

@@ -2,6 +2,12 @@
 -- builds libbpf/core.so with the project's Makefile (the C sources are
 -- csrc/*.c, taken by the Makefile's wildcard) and installs the module,
 -- lua/libbpf.lua, lua/libbpf/*.lua and the `lbpf` REPL through `make install`.
+-- libbpf: core.so links libbpf 1.5 statically (symbols hidden), built by
+-- mk/libbpf.sh from Debian trixie's source package (`apt-get source`, with a
+-- private apt state under build/: the first build needs the network and
+-- dpkg-dev), unless the system's libbpf is at least 1.5, which it then links
+-- dynamically. So libbpf is not an external dependency; libelf and zlib are
+-- (libbpf's own).
 rockspec_format = "3.0"
 package = "lua-libbpf"
 version = "scm-1"
@@ -29,7 +35,6 @@ dependencies = {
 }
 
 external_dependencies = {
-   LIBBPF = { header = "bpf/libbpf.h", library = "bpf" },
    LIBELF = { header = "libelf.h", library = "elf" },
    ZLIB = { header = "zlib.h", library = "z" },
 }

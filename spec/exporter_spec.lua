@@ -44,6 +44,11 @@ local function write(path, text)
   f:close()
 end
 
+-- Command names unique to this run: exec tracepoints see every namespace,
+-- so two suites running at once must not count each other's execs.
+local RUN = ("%06d"):format(math.random(0, 999999))
+local EXEC, LOST, PROM = "lx" .. RUN .. "e", "lx" .. RUN .. "l", "lx" .. RUN .. "p"
+
 -- a copy of /bin/true named `comm`: its execs are ours alone
 local function exec_binary(dir, comm)
   local path = dir .. "/" .. comm
@@ -101,15 +106,15 @@ describe("examples/exporter.lua", function()
       os.execute("rm -rf " .. dir)
     end)
     h = start(19501, "examples/exporter/execs.lua", "examples/exporter/runqlat.lua")
-    local exe = exec_binary(dir, "lbpfx_exec")
+    local exe = exec_binary(dir, EXEC)
     H.run(exe, 4)
-    local key = 'ebpf_exporter_exec_total{comm="lbpfx_exec"}'
-    local ev_key = 'ebpf_exporter_exec_events_total{comm="lbpfx_exec"}'
+    local key = 'ebpf_exporter_exec_total{comm="' .. EXEC .. '"}'
+    local ev_key = 'ebpf_exporter_exec_events_total{comm="' .. EXEC .. '"}'
     local body = H.wait_until(function()
       local b = metrics_of(19501)
       local s = samples(b)
       return s[key] == 4 and s[ev_key] == 4 and b
-    end, 10, "4 execs of lbpfx_exec in /metrics (map and ring buffer)", function() return metrics_of(19501) end)
+    end, 10, "4 execs of " .. EXEC .. " in /metrics (map and ring buffer)", function() return metrics_of(19501) end)
     local s = samples(body)
     -- the histogram: every bucket cumulative, +Inf equal to the count
     local count = s.ebpf_exporter_run_queue_latency_seconds_count
@@ -149,17 +154,17 @@ describe("examples/exporter.lua", function()
       os.execute("rm -rf " .. dir)
     end)
     h = start(19505, "examples/exporter/execs.lua")
-    local exe = exec_binary(dir, "lbpfx_lost")
+    local exe = exec_binary(dir, LOST)
     -- the exporter stopped: nobody consumes the 64 KiB ring (2048 records)
     h:signal("STOP")
     assert(os.execute(("for i in $(seq 2500); do %s; done"):format(exe)))
     h:signal("CONT")
     local s = H.wait_until(function()
       local t = samples(metrics_of(19505))
-      return t['ebpf_exporter_exec_total{comm="lbpfx_lost"}'] == 2500 and t
-    end, 20, "2500 execs of lbpfx_lost in /metrics")
+      return t['ebpf_exporter_exec_total{comm="' .. LOST .. '"}'] == 2500 and t
+    end, 20, "2500 execs of " .. LOST .. " in /metrics")
     local lost = s['ebpf_exporter_ringbuf_lost_samples_total{ringbuf="execs.exec_events"}']
-    local seen = s['ebpf_exporter_exec_events_total{comm="lbpfx_lost"}'] or 0
+    local seen = s['ebpf_exporter_exec_events_total{comm="' .. LOST .. '"}'] or 0
     assert.is_true(lost >= 2500 - seen and seen < 2500,
       ("lost %s, seen %s of 2500"):format(tostring(lost), tostring(seen)))
   end)
@@ -173,7 +178,7 @@ describe("examples/exporter.lua", function()
       os.execute("rm -rf " .. dir)
     end)
     h = start(19502, "examples/exporter/execs.lua")
-    local exe = exec_binary(dir, "lbpfx_prom")
+    local exe = exec_binary(dir, PROM)
     H.run(exe, 2)
     write(dir .. "/prometheus.yml", [[
 global:
@@ -187,7 +192,7 @@ scrape_configs:
     prom = H.spawn(("exec prometheus --config.file=%s/prometheus.yml --storage.tsdb.path=%s/data " ..
       "--web.listen-address=127.0.0.1:19592 --log.level=warn"):format(dir, dir))
     local query = "http://127.0.0.1:19592/api/v1/query?query=" ..
-      ('ebpf_exporter_exec_total{comm="lbpfx_prom"}'):gsub("[^%w_]", function(c)
+      ('ebpf_exporter_exec_total{comm="' .. PROM .. '"}'):gsub("[^%w_]", function(c)
         return ("%%%02X"):format(c:byte()) end)
     local function series()
       local body = get(query)
@@ -201,7 +206,7 @@ scrape_configs:
       return r and tonumber(r.value[2]) >= 2 and r
     end, 60, "Prometheus to have scraped the exec counter", function() return prom.output() end)
     assert.are.equal("ebpf_exporter_exec_total", first.metric.__name__)
-    assert.are.equal("lbpfx_prom", first.metric.comm)
+    assert.are.equal(PROM, first.metric.comm)
     assert.are.equal("ebpf", first.metric.job)
     assert.are.equal("127.0.0.1:19502", first.metric.instance)
     H.run(exe, 3)

@@ -45,17 +45,19 @@ describe("libbpf.metrics", function()
     assert(obj:load())
     assert(obj:attach())
     -- a binary of our own, so that no other exec on the machine has its comm
-    assert(os.execute("mkdir -p " .. dir .. " && cp /bin/true " .. dir .. "/lbpfm_exec"))
+    -- (named per run: another suite may be running the same spec right now)
+    local comm = ("lm%06de"):format(math.random(0, 999999))
+    assert(os.execute("mkdir -p " .. dir .. " && cp /bin/true " .. dir .. "/" .. comm))
     -- three on CPU 0, two on the last CPU: a reader of one CPU's value sees 3 or 2
     local last = bpf.num_possible_cpus() - 1
-    for _ = 1, 3 do assert(os.execute("taskset -c 0 " .. dir .. "/lbpfm_exec")) end
-    for _ = 1, 2 do assert(os.execute(("taskset -c %d %s/lbpfm_exec"):format(last, dir))) end
+    for _ = 1, 3 do assert(os.execute("taskset -c 0 " .. dir .. "/" .. comm)) end
+    for _ = 1, 2 do assert(os.execute(("taskset -c %d %s/%s"):format(last, dir, comm))) end
     local reg = metrics.new{prefix = "t_"}
     reg:counter{name = "exec_total", help = "execs", map = obj.maps.exec_counts,
                 labels = {{name = "comm", field = "comm", decode = "string"}}}
     local body, ctype = reg:render()
     assert.are.equal(metrics.PROMETHEUS, ctype)
-    assert.are.equal(5, samples(body)['t_exec_total{comm="lbpfm_exec"}'])
+    assert.are.equal(5, samples(body)['t_exec_total{comm="' .. comm .. '"}'])
     assert.truthy(body:find("# TYPE t_exec_total counter\n", 1, true))
     assert.truthy(body:find("# HELP t_exec_total execs\n", 1, true))
     assert.matches("rc=0", promtool_check(body))

@@ -22,6 +22,7 @@ describe("lbpf", function()
     local out, rc = lbpf(table.concat({
       "obj",
       "obj:load()",
+      "obj.maps.target_pid[0] = bpf.getpid()", -- only this REPL's execs count
       "error('marked-error-17')",
       "obj.progs.count_exec:attach()",
       "for _ = 1, 3 do os.execute('/bin/true') end",

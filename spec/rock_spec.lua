@@ -59,11 +59,12 @@ describe("the rock", function()
 
   it("installs lbpf, which runs from another directory", function()
     local lbpf = tree .. "/bin/lbpf"
-    local input = "'obj:load()' 'package.searchpath(\"libbpf.core\", package.cpath)'"
+    local input = "'obj:load()' 'package.searchpath(\"libbpf.core\", package.cpath)' 'help(bpf.open)'"
     local out, rc = sh(("cd / && printf '%%s\\n' %s | %s %s"):format(input, lbpf, counter))
     assert.equal(0, rc, out)
     assert.matches("libbpf.object%(counter, libbpf, loaded", out)
     assert.matches(tree .. "/lib/lua/5.4/libbpf/core.so", out, 1, true)
+    assert.matches("Open a BPF ELF object file", out, 1, true) -- the reference was installed
   end)
 end)
 

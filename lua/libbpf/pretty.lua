@@ -33,9 +33,19 @@ local function is_map(v)
   return type(v) == "userdata" and M.typename(v) == "libbpf.map"
 end
 
+-- Bytes that are not text (raw keys and values) print as hex.
+local function is_binary(v)
+  return v:find("[^\t\n\r\32-\126]") ~= nil
+end
+
+local function hex(v)
+  return "<hex " .. v:gsub(".", function(c) return ("%02x"):format(c:byte()) end) .. ">"
+end
+
 local function scalar(v)
   local t = type(v)
   if t == "string" then
+    if is_binary(v) then return hex(v) end
     return ("%q"):format(v):gsub("\\\n", "\\n")
   elseif t == "number" or t == "boolean" or t == "nil" then
     return tostring(v)
@@ -138,16 +148,91 @@ function M.format(v, opts)
   return table.concat(out)
 end
 
---- Format a map handle followed by its contents (key = value, sorted).
+-- Maps that can only be read by taking values out of them.
+local QUEUES = {queue = true, stack = true, bloom_filter = true}
+
+-- Rows of flat records (every value a table of scalars with the same
+-- fields) as aligned columns: KEY then one column per field; nil otherwise.
+local function columns(t, keys)
+  local fields, seen = nil, {}
+  for _, k in ipairs(keys) do
+    local v = t[k]
+    if type(v) ~= "table" or getmetatable(v) then return nil end
+    local names = {}
+    for f, x in pairs(v) do
+      if type(f) ~= "string" or type(x) == "table" then return nil end
+      names[#names + 1] = f
+    end
+    table.sort(names)
+    local sig = table.concat(names, ",")
+    if fields and sig ~= seen.sig then return nil end
+    fields, seen.sig = names, sig
+  end
+  if not fields or #fields == 0 then return nil end
+  local rows = {{"KEY"}}
+  for _, f in ipairs(fields) do rows[1][#rows[1] + 1] = f end
+  for _, k in ipairs(keys) do
+    local row = {scalar(k)}
+    for _, f in ipairs(fields) do row[#row + 1] = scalar(t[k][f]) end
+    rows[#rows + 1] = row
+  end
+  local width = {}
+  for _, row in ipairs(rows) do
+    for i, cell in ipairs(row) do width[i] = math.max(width[i] or 0, #cell) end
+  end
+  local out = {}
+  for _, row in ipairs(rows) do
+    local cells = {}
+    for i, cell in ipairs(row) do
+      cells[i] = i < #row and cell .. (" "):rep(width[i] - #cell) or cell
+    end
+    out[#out + 1] = table.concat(cells, "  ")
+  end
+  return table.concat(out, "\n")
+end
+
+--- Format a map handle followed by its contents, sorted by key. Keys are
+-- always shown; records with the same flat fields print as aligned
+-- columns; bytes that are not text print as hex. A queue or stack shows
+-- only its head (listing it would take its values).
 -- @param m a `libbpf.map`
 -- @tparam[opt] table opts as for `format`
 -- @treturn string
 -- @usage print(pretty.map(obj.maps.exec_counts, {items = 20}))
 function M.map(m, opts)
-  local o = {}
+  local o = {depth = 6, items = 200, indent = "  ", maps = true}
   for k, v in pairs(opts or {}) do o[k] = v end
-  o.maps = true
-  return M.format(m, o)
+  if not is_map(m) then return M.format(m, o) end
+  local head = scalar(m)
+  local ok, kind = pcall(function() return m.type end)
+  if ok and QUEUES[kind] then
+    local pok, v, err = pcall(m.peek, m)
+    if not pok then return head .. " -- " .. tostring(v) end
+    if v == nil and err then return head .. " -- " .. tostring(err) end
+    return head .. (" %s: head = %s (the rest cannot be listed without taking it)")
+      :format(kind, v == nil and "(empty)" or M.format(v, o))
+  end
+  local t, more = map_contents(m, o.items)
+  if not t then return head .. " -- " .. tostring(more) end
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  if #keys == 0 then return head .. " {}" end
+  table.sort(keys, key_less)
+  local text = columns(t, keys)
+  if text then
+    text = head .. "\n" .. text
+  else
+    local out = {head, " {\n"}
+    for _, k in ipairs(keys) do
+      out[#out + 1] = o.indent .. "[" .. scalar(k) .. "] = "
+      format_value(t[k], o, 1, {}, out)
+      out[#out + 1] = ",\n"
+    end
+    out[#out + 1] = "}"
+    text = table.concat(out)
+  end
+  if more then text = text .. "\n-- first " .. o.items .. " entries" end
+  return text
 end
 
 --- Print values like `print`, each formatted with `format`.

@@ -8,15 +8,19 @@
 --
 -- Lines are evaluated like `lua5.4 -i`: `return <line>` first, then the
 -- line as a statement; an incomplete statement continues on the next
--- line. Results are pretty-printed (`libbpf.pretty`). An error is printed
--- and the REPL goes on. Ctrl-C interrupts running code (a ring buffer poll
--- returns `nil, "interrupted"`, a Lua loop raises "interrupted!") and
--- clears the line being read; EOF (Ctrl-D) or `:quit` ends the session.
--- With lua-readline installed (Debian `lua-readline`) lines are edited
--- and names complete with Tab; otherwise lines are read with `io.read`.
+-- line. Results are pretty-printed (`libbpf.pretty`); a failure with a
+-- log (`nil, message, errno` from a refused load) prints the message's
+-- lines as lines. An error is printed and the REPL goes on. Ctrl-C
+-- interrupts running code (a ring buffer poll returns `nil, "interrupted"`,
+-- a Lua loop raises "interrupted!") and, at the prompt, discards what was
+-- typed of a statement (all its lines) and gives a fresh prompt; EOF
+-- (Ctrl-D), `exit`, `quit` or `:quit` ends the session quietly. With
+-- lua-readline installed (Debian `lua-readline`) lines are edited and
+-- names complete with Tab; otherwise lines are read with `io.read`.
 --
 -- The environment: `bpf` (the module), `obj` (the opened object, if any),
--- `pretty`, `dump(map)`, and the Lua globals.
+-- `pretty`, `dump(map)`, `help(x)` (the reference entry of a handle,
+-- function or name, `libbpf.reference`), and the Lua globals.
 --
 -- @module libbpf.repl
 
@@ -31,9 +35,13 @@ Commands:
   :attach        attach every auto-attachable program (obj:attach())
   :maps          list the object's maps        :progs   list its programs
   :dump NAME     print the contents of map NAME (or of an expression)
+  :info NAME     what the kernel says of program NAME (or of a link or map)
   :open PATH     open another object as obj
-  :help          this text                    :quit    leave (also Ctrl-D)
-Ctrl-C interrupts a running expression or poll; Tab completes names.]]
+  :help [NAME]   this text, or the reference entry of NAME ("map:lookup")
+  :quit          leave (also `exit`, `quit` or Ctrl-D)
+help(x) prints the reference entry of x: a handle, bpf.open, m.lookup, "map".
+Ctrl-C interrupts a running expression or poll and discards a half-typed
+statement; Tab completes names.]]
 
 -- Fields of the handle types (methods come from the metatables).
 local FIELDS = {
@@ -177,9 +185,38 @@ local function new_reader(env, opts)
       if rl.set_completion_append_character then rl.set_completion_append_character("") end
       return M.complete(env, text:sub(from, to))
     end)
+    local sig = opts.sig
+    if not (sig and rl.handler_install and rl.read_char) then
+      return {
+        kind = "readline",
+        read = function(prompt) return rl.readline(prompt) end,
+        close = function() rl.save_history() end,
+      }
+    end
+    -- Callback mode: wait for input ourselves, so that Ctrl-C at the
+    -- prompt discards the line at once (readline's own read would carry
+    -- on with the same line after the signal).
     return {
       kind = "readline",
-      read = function(prompt) return rl.readline(prompt) end,
+      read = function(prompt)
+        local got, line = false, nil
+        rl.handler_install(prompt, function(l)
+          got, line = true, l
+          rl.handler_remove()
+        end)
+        while not got do
+          local ready, err = sig.wait_readable(0)
+          if ready == nil then rl.handler_remove() return nil, err end
+          if not ready then
+            rl.sigcleanup()
+            rl.handler_remove()
+            return nil, "interrupted", 4
+          end
+          rl.read_char()
+        end
+        if line and line:match("%S") then rl.add_history(line) end
+        return line
+      end,
       close = function() rl.save_history() end,
     }
   end
@@ -213,6 +250,16 @@ local function print_results(out, ok, ...)
   local n = select("#", ...)
   if not ok then return end
   if n == 0 then return end
+  local first, msg, code = ...
+  if first == nil and type(msg) == "string" and msg:find("\n", 1, true) then
+    -- a failure with a log (a verifier refusal): its lines as lines
+    out:write("nil, ", (msg:gsub("\n+$", "")), "\n")
+    if math.type(code) == "integer" then out:write("(errno ", code, ")\n") end
+    if msg:match("^load '") then
+      out:write("(a failed object cannot be loaded again: fix the cause, then :open it anew)\n")
+    end
+    return
+  end
   local parts = {}
   for i = 1, n do parts[i] = pretty.format((select(i, ...))) end
   out:write(table.concat(parts, "\t"), "\n")
@@ -252,7 +299,20 @@ local function list_handles(state, field)
   for _, name in ipairs(names) do state.out:write(tostring(t[name]), "\n") end
 end
 
-function COMMANDS.help(state) state.out:write(HELP, "\n") end
+-- help(x): the reference entry of a name, handle or function
+local function help_text(bpf, x)
+  if x == nil then return HELP end
+  local text, err = require("libbpf.reference").text(x, bpf)
+  return text or err
+end
+
+function COMMANDS.help(state, arg)
+  if arg and arg ~= "" then
+    state.out:write(help_text(state.env.bpf, arg), "\n")
+  else
+    state.out:write(HELP, "\n")
+  end
+end
 
 function COMMANDS.quit(state) state.done = true end
 COMMANDS.q = COMMANDS.quit
@@ -266,6 +326,46 @@ end
 
 function COMMANDS.attach(state)
   print_results(state.out, true, need_obj(state):attach())
+end
+
+-- The kernel's view of a program (its fdinfo and bpf.progs() entry) or a
+-- link (link:info()), for :info.
+local function prog_info(state, p)
+  local info, id = {name = p.name, section = p.section, type = p.type, fd = p.fd}, nil
+  if p.fd >= 0 then
+    for line in io.lines("/proc/self/fdinfo/" .. p.fd) do
+      local k, v = line:match("^([%w_]+):%s+(%S+)$")
+      if k and k:match("^prog_") or k == "run_time_ns" or k == "run_cnt" or k == "verified_insns" then
+        info[(k:gsub("^prog_", ""))] = math.tointeger(tonumber(v)) or v
+      end
+    end
+    id = info.id
+  end
+  for _, e in ipairs(id and state.env.bpf.progs() or {}) do
+    if e.id == id then info.map_ids = e.map_ids end
+  end
+  return info
+end
+
+function COMMANDS.info(state, arg)
+  if arg == "" then error("usage: :info PROGRAM (a program name) or :info EXPR (a link)", 0) end
+  local obj = state.env.obj
+  local v = obj and obj.progs[arg]
+  if not v then
+    local f, err = compile(arg, state.env)
+    if not f then error(err, 0) end
+    v = f()
+  end
+  local kind = pretty.typename(v)
+  if kind == "libbpf.program" then
+    state.out:write(pretty.format(prog_info(state, v)), "\n")
+  elseif kind == "libbpf.link" then
+    state.out:write(tostring(v), "\n", pretty.format(assert(v:info())), "\n")
+  elseif kind == "libbpf.map" then
+    state.out:write(tostring(v), "\n", pretty.format(assert(v:info())), "\n")
+  else
+    error(("no program '%s' (and not a program, link or map handle)"):format(arg), 0)
+  end
 end
 
 function COMMANDS.maps(state) list_handles(state, "maps") end
@@ -289,6 +389,9 @@ function COMMANDS.open(state, arg)
   state.out:write(tostring(obj), "\n")
 end
 
+-- Words typed alone that mean a command (unless the user defined them).
+local BARE = {exit = "quit", quit = "quit", help = "help"}
+
 local function command(state, line)
   local name, arg = line:match("^:(%S+)%s*(.-)%s*$")
   local cmd = COMMANDS[name or ""]
@@ -308,6 +411,12 @@ end
 function M.eval(state, src)
   if src:match("^%s*$") then return false end
   if src:match("^:") then command(state, src) return false end
+  local word = src:match("^%s*(%a+)%s*$")
+  local bound = BARE[word] and rawget(state.env, word)
+  if BARE[word] and (bound == nil or bound == state.env_help) then
+    command(state, ":" .. BARE[word])
+    return false
+  end
   local f, err, more = compile(src, state.env)
   if not f then
     if more then return true end
@@ -332,8 +441,10 @@ function M.new(opts)
   env.obj = opts.obj
   env.pretty = pretty
   env.dump = function(m) io.write(pretty.map(m), "\n") end
+  env.help = function(x) io.write(help_text(bpf, x), "\n") end
   return {
     env = env,
+    env_help = env.help,
     out = opts.out or io.stdout,
     err = opts.err or io.stderr,
     opts = opts,
@@ -346,8 +457,9 @@ end
 -- @treturn integer the exit status (0)
 -- @usage os.exit(repl.loop(repl.new{plain = true}))
 function M.loop(state)
-  local reader = new_reader(state.env, state.opts)
   state.sig = state.sig or load_sigint()
+  local ropts = setmetatable({sig = state.sig}, {__index = state.opts})
+  local reader = new_reader(state.env, ropts)
   local buffer
   while not state.done do
     state.out:flush()

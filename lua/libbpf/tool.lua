@@ -63,7 +63,15 @@ local function usage_error(spec, fmt, ...)
 end
 
 local function convert(spec, o, value)
-  if o.type == "integer" then
+  local name = o[2] or o[1]
+  if o.type == "duration" then
+    -- seconds, fractions allowed ("0.5"), as libbpf-tools' intervals
+    local n = tonumber(value)
+    if not n or n ~= n or n <= 0 or n > 1e9 then
+      usage_error(spec, "%s expects a positive number of seconds, got '%s'", name, value)
+    end
+    return n
+  elseif o.type == "integer" then
     local n = math.tointeger(tonumber(value))
     if not n then usage_error(spec, "%s expects an integer, got '%s'", o[2] or o[1], value) end
     return n
@@ -75,11 +83,14 @@ local function convert(spec, o, value)
   return value
 end
 
---- Parse command-line arguments.
--- Options are `{short, long, arg=NAME, type="integer"|"number"|nil, help=, key=,
--- default=}`; one without `arg` is a flag (`true` when given). `--opt=value`
--- and `-o value` both work. `-h`/`--help` prints the help and exits 0; a usage
--- error prints to stderr and exits 2.
+--- Parse command-line arguments, GNU style.
+-- Options are `{short, long, arg=NAME, type="integer"|"number"|"duration"|nil,
+-- help=, key=, default=}`; one without `arg` is a flag (`true` when given).
+-- `--opt=value`, `--opt value`, `-o value` and `-ovalue` all work; short
+-- flags combine (`-Tx` is `-T -x`, `-Tp 42` ends with an option that takes
+-- a value); `--` ends the options. A `"duration"` is a positive number of
+-- seconds, fractions allowed. `-h`/`--help` prints the help and exits 0; a
+-- usage error prints to stderr and exits 2.
 -- @tparam {string,...} argv the script's `arg`
 -- @tparam table spec `{name=, summary=, options={...}, positional="[interval] [count]", examples=}`
 -- @treturn table option values by key (the long name without dashes,
@@ -95,31 +106,55 @@ function M.parse(argv, spec)
     opts[key_of(o)] = o.default
   end
   local i = 1
+  -- the value of option `o` given as `flag`: inline, or the next argument
+  local function value_of(o, flag, inline)
+    if inline == nil or inline == "" then
+      i = i + 1
+      inline = argv[i]
+      if not inline then usage_error(spec, "%s needs an argument", flag) end
+    end
+    return convert(spec, o, inline)
+  end
+  local only_positional = false
   while argv[i] do
     local a = argv[i]
-    if a == "-h" or a == "--help" then
+    if only_positional or a == "-" or not a:match("^%-") or tonumber(a) then
+      opts[#opts + 1] = a
+    elseif a == "--" then
+      only_positional = true
+    elseif a == "-h" or a == "--help" then
       io.stdout:write(help_text(spec))
       os.exit(0)
-    end
-    local flag, inline = a:match("^(%-%-[^=]+)=(.*)$")
-    flag = flag or a
-    local o = by_flag[flag]
-    if o then
+    elseif a:match("^%-%-") then
+      local flag, inline = a:match("^(%-%-[^=]+)=(.*)$")
+      flag = flag or a
+      local o = by_flag[flag]
+      if not o then usage_error(spec, "unknown option '%s'", flag) end
       if o.arg then
-        local value = inline
-        if not value then
-          i = i + 1
-          value = argv[i]
-          if not value then usage_error(spec, "%s needs an argument", flag) end
-        end
-        opts[key_of(o)] = convert(spec, o, value)
+        opts[key_of(o)] = value_of(o, flag, inline or "")
+      elseif inline then
+        usage_error(spec, "%s takes no value", flag)
       else
         opts[key_of(o)] = true
       end
-    elseif a:sub(1, 1) == "-" and a ~= "-" and not tonumber(a) then
-      usage_error(spec, "unknown option '%s'", a)
     else
-      opts[#opts + 1] = a
+      -- short options, combined: -Tx, -p42, -Tp 42
+      local j = 2
+      while j <= #a do
+        local flag = "-" .. a:sub(j, j)
+        local o = by_flag[flag]
+        if flag == "-h" then
+          io.stdout:write(help_text(spec))
+          os.exit(0)
+        end
+        if not o then usage_error(spec, "unknown option '%s'", flag) end
+        if o.arg then
+          opts[key_of(o)] = value_of(o, flag, a:sub(j + 1))
+          break
+        end
+        opts[key_of(o)] = true
+        j = j + 1
+      end
     end
     i = i + 1
   end
@@ -171,10 +206,12 @@ end
 -- @treturn boolean true when the duration passed, false when interrupted
 -- @usage tool.poll_for(rb, opts.duration)
 function M.poll_for(buf, duration, timeout_ms)
-  local deadline = duration and (os.time() + duration)
+  local clock = require("libbpf").monotonic
+  local deadline = duration and (clock() + duration)
   local ok, finished = M.interruptible(function()
-    while not deadline or os.time() < deadline do
-      local n, err = buf:poll(timeout_ms or 100)
+    while not deadline or clock() < deadline do
+      local left = deadline and math.ceil((deadline - clock()) * 1000) or math.huge
+      local n, err = buf:poll(math.max(0, math.min(timeout_ms or 100, left)))
       if not n then
         if err == "interrupted" then return false end
         error(err, 0)
