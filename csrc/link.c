@@ -423,7 +423,7 @@ static int link_read(lua_State *L)
 
 	if (lua_isnoneornil(L, 2))
 		return link_read_pass(L, l) ? 1 : 3;
-	lbpf_check_options(L, 2, "read", keys);
+	lbpf_check_options(L, 2, "libbpf.link: read", keys);
 	lua_settop(L, 2);
 	lua_getfield(L, 2, "btf");                             /* 3 */
 	if (!lua_isnil(L, 3) && !luaL_testudata(L, 3, LBPF_BTF))
