@@ -186,6 +186,7 @@ install: all
 	install -d $(DESTDIR)$(EXAMPLESDIR)
 	install -m 755 examples/*.lua $(DESTDIR)$(EXAMPLESDIR)/
 	install -m 644 examples/*.bpf.o $(DESTDIR)$(EXAMPLESDIR)/
+	install -m 644 examples/*.h $(DESTDIR)$(EXAMPLESDIR)/  # bootstrap.lua reads its header (bpf.cdef)
 	install -d $(DESTDIR)$(EXAMPLESDIR)/exporter
 	install -m 644 examples/exporter/*.lua $(DESTDIR)$(EXAMPLESDIR)/exporter/
 

@@ -43,6 +43,18 @@ const char *lbpf_usdt_mismatch(const struct lbpf_prog *p, int any_section,
 /* Wrap the attach* methods of class `cls` (prog.c, after registering it):
  * each runs in one print frame with its program's object busy. */
 void lbpf_attach_guard_methods(lua_State *L, const char *cls);
+/* attach_uprobe.c, for obj:attach{uprobe_path = path | {prog = path}}:
+ * check the option table at `optidx` against the progs table at
+ * `progsidx` (raises); the path that replaces the binary of program `p`'s
+ * auto-attach uprobe section, copied into buf (NULL: attach as libbpf
+ * would); attach `prog` as its section says but to `path` (NULL with errno
+ * set), the link's kind (and a missing file or function) in `kind`. */
+void lbpf_check_uprobe_paths(lua_State *L, int optidx, int progsidx);
+const char *lbpf_uprobe_path(lua_State *L, int optidx,
+			     const struct lbpf_prog *p, char *buf, size_t n);
+struct bpf_link *lbpf_attach_uprobe_section(struct bpf_program *prog,
+					    const char *path, char *kind,
+					    size_t n);
 /* ifname or ifindex at `idx` -> ifindex; raises */
 int lbpf_check_ifindex(lua_State *L, int idx, const char *what);
 

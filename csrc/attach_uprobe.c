@@ -345,6 +345,153 @@ static int uprobe_attach_usdt(lua_State *L)
 				  path, provider, name, &opts), kind);
 }
 
+/* ---- auto-attach uprobes retargeted: obj:attach{uprobe_path=} -------------- */
+
+/* Split auto-attach uprobe section `sec` ("uprobe/BINARY:FUNC[+OFF]", also
+ * uretprobe, uprobe.s, uretprobe.s) as libbpf's attach_uprobe does: FUNC
+ * into `func`, OFF, and whether it is a return probe. 0, or -1 when `sec`
+ * is not of that form (not a uprobe, or no BINARY:FUNC to attach to). */
+static int uprobe_parse_section(const char *sec, char *func, size_t n,
+				long *offset, int *retprobe)
+{
+	static const char *const types[] = {"uprobe/", "uretprobe/",
+					    "uprobe.s/", "uretprobe.s/", NULL};
+	const char *bin, *colon;
+	char *plus;
+	int i, end;
+
+	for (i = 0; types[i]; i++)
+		if (strncmp(sec, types[i], strlen(types[i])) == 0)
+			break;
+	if (!types[i])
+		return -1;
+	*retprobe = i % 2;
+	bin = sec + strlen(types[i]);
+	colon = strchr(bin, ':');
+	if (!colon || colon == bin || !colon[1] ||
+	    (size_t)snprintf(func, n, "%s", colon + 1) >= n)
+		return -1;
+	*offset = 0;
+	plus = strrchr(func, '+');
+	if (plus && sscanf(plus, "+%li%n", offset, &end) == 1 && !plus[end])
+		*plus = '\0';
+	else
+		*offset = 0;
+	return 0;
+}
+
+/* The program handle `name` of the progs table at `progsidx`, if it is an
+ * auto-attach uprobe; raises naming it otherwise. */
+static void uprobe_check_retargetable(lua_State *L, int progsidx,
+				      const char *name)
+{
+	struct lbpf_prog *p;
+	char func[256];
+	long off;
+	int ret;
+
+	lua_getfield(L, progsidx, name);
+	p = luaL_testudata(L, -1, LBPF_PROG);
+	if (!p)
+		luaL_error(L, "libbpf.object: attach: uprobe_path: no program "
+			   "'%s'", name);
+	if (!p->prog || uprobe_parse_section(bpf_program__section_name(p->prog),
+					     func, sizeof(func), &off, &ret))
+		luaL_error(L, "libbpf.object: attach: uprobe_path: program '%s' "
+			   "(%s) is not an auto-attach uprobe (uprobe/PATH:FUNC)",
+			   name, p->prog ? bpf_program__section_name(p->prog)
+			   : p->section);
+	lua_pop(L, 1);
+}
+
+void lbpf_check_uprobe_paths(lua_State *L, int optidx, int progsidx)
+{
+	static const char *const keys[] = {"uprobe_path", NULL};
+	int t;
+
+	lbpf_check_options(L, optidx, "libbpf.object: attach", keys);
+	if (lua_isnoneornil(L, optidx))
+		return;
+	t = lua_getfield(L, optidx, "uprobe_path");
+	if (t == LUA_TTABLE) {
+		lua_pushnil(L);
+		while (lua_next(L, -2)) {
+			if (lua_type(L, -2) != LUA_TSTRING ||
+			    lua_type(L, -1) != LUA_TSTRING)
+				luaL_error(L, "libbpf.object: attach: uprobe_path: "
+					   "give {program name = path}, got a %s "
+					   "key with a %s", luaL_typename(L, -2),
+					   luaL_typename(L, -1));
+			uprobe_check_retargetable(L, progsidx, lua_tostring(L, -2));
+			lua_pop(L, 1);
+		}
+	} else if (t != LUA_TNIL && t != LUA_TSTRING) {
+		luaL_error(L, "libbpf.object: attach: uprobe_path must be a path "
+			   "or {program name = path}, got %s", lua_typename(L, t));
+	}
+	lua_pop(L, 1);
+}
+
+const char *lbpf_uprobe_path(lua_State *L, int optidx,
+			     const struct lbpf_prog *p, char *buf, size_t n)
+{
+	const char *path = NULL;
+	char func[256];
+	long off;
+	int ret;
+
+	if (!lua_istable(L, optidx) || !p->prog ||
+	    uprobe_parse_section(bpf_program__section_name(p->prog), func,
+				 sizeof(func), &off, &ret))
+		return NULL;
+	/* raw: no metamethod runs between two attaches */
+	lua_pushliteral(L, "uprobe_path");
+	lua_rawget(L, optidx);
+	if (lua_istable(L, -1)) {
+		lua_pushstring(L, bpf_program__name(p->prog));
+		lua_rawget(L, -2);
+	} else
+		lua_pushvalue(L, -1);
+	if (lua_type(L, -1) == LUA_TSTRING) {
+		snprintf(buf, n, "%s", lua_tostring(L, -1));
+		path = buf;
+	}
+	lua_pop(L, 2);
+	return path;
+}
+
+struct bpf_link *lbpf_attach_uprobe_section(struct bpf_program *prog,
+					    const char *path, char *kind,
+					    size_t n)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts);
+	struct bpf_link *link;
+	char func[256];
+	long offset;
+	int retprobe;
+
+	if (uprobe_parse_section(bpf_program__section_name(prog), func,
+				 sizeof(func), &offset, &retprobe) < 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	opts.retprobe = retprobe;
+	opts.func_name = func;
+	snprintf(kind, n, "%s %s:%s", retprobe ? "uretprobe" : "uprobe", path,
+		 func);
+	if (retprobe && offset) { /* as libbpf's auto-attach refuses it */
+		errno = EINVAL;
+		return NULL;
+	}
+	link = bpf_program__attach_uprobe_opts(prog, -1, path, (size_t)offset,
+					       &opts);
+	if (!link && errno == ENOENT) {
+		uprobe_enoent_hint(path, func, kind, n);
+		errno = ENOENT;
+	}
+	return link;
+}
+
 /* ---- iterators ----------------------------------------------------------------- */
 
 /* prog:attach_iter([{map=, pid=, tid=}]) */

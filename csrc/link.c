@@ -15,6 +15,9 @@
 
 #include <unistd.h>
 
+#include "btf.h"
+#include "btftypes.h"
+#include "codec.h"
 #include "handles.h"
 #include "link.h"
 #include "pinpath.h"
@@ -359,10 +362,10 @@ static int link_update_map(lua_State *L)
 #endif
 }
 
-/* link:read() -> the whole output of one pass of an iterator link */
-static int link_read(lua_State *L)
+/* Push the whole output of one pass of iterator link `l`, or push
+ * `nil, msg, errno` and return 0. */
+static int link_read_pass(lua_State *L, struct lbpf_link *l)
 {
-	struct lbpf_link *l = lbpf_check_link(L, 1);
 	luaL_Buffer b;
 	int fd;
 
@@ -370,9 +373,11 @@ static int link_read(lua_State *L)
 		return luaL_error(L, "libbpf.link: read: %s is not an iterator",
 				  l->kind);
 	fd = bpf_iter_create(link_fd(l));
-	if (fd < 0)
-		return lbpf_push_error(L, errno, "read of %s failed (is it an "
-				       "iterator link?)", l->kind);
+	if (fd < 0) {
+		lbpf_push_error(L, errno, "read of %s failed (is it an "
+				"iterator link?)", l->kind);
+		return 0;
+	}
 	luaL_buffinit(L, &b);
 	for (;;) {
 		char *p = luaL_prepbuffer(&b);
@@ -384,7 +389,8 @@ static int link_read(lua_State *L)
 			int err = errno;
 
 			close(fd);
-			return lbpf_push_error(L, err, "read of %s failed", l->kind);
+			lbpf_push_error(L, err, "read of %s failed", l->kind);
+			return 0;
 		}
 		if (n == 0)
 			break;
@@ -395,6 +401,86 @@ static int link_read(lua_State *L)
 	return 1;
 }
 
+/* The codec of link:read's type= (index 4, a string): found in btf= (index
+ * 3) when given, else in the BTF of the link's object, then among the
+ * builtin integer names and the kernel's types (lbpf_codec_by_name). */
+static const struct lbpf_codec *link_record_codec(lua_State *L,
+						  struct lbpf_link *l)
+{
+	const char *tname = lua_tostring(L, 4);
+	const struct btf *btf = NULL;
+	const struct lbpf_codec *c;
+	__s32 id;
+
+	if (lua_isnil(L, 3)) {
+		if (l->owner && !l->owner->closed && l->owner->obj)
+			btf = bpf_object__btf(l->owner->obj);
+		return lbpf_codec_by_name(L, btf, tname);
+	}
+	btf = lbpf_check_btf(L, 3);
+	id = lbpf_btf_find(btf, tname);
+	if (id <= 0)
+		luaL_error(L, "libbpf.link: read: type '%s' is not in the given "
+			   "btf", tname);
+	c = lbpf_codec_get(L, btf, (__u32)id);
+	if (!c)
+		luaL_error(L, "libbpf.link: read: type '%s' cannot be decoded",
+			   tname);
+	return c;
+}
+
+/* Split the output at index 5 into records of codec `c` and push the list
+ * of their values: an iterator writes whole records (bpf_seq_write of a
+ * fixed-size struct), so bytes left over mean the type is not the one the
+ * program writes. */
+static int link_push_records(lua_State *L, const struct lbpf_codec *c)
+{
+	size_t len, size = lbpf_codec_size(c), i;
+	const char *s = lua_tolstring(L, 5, &len);
+
+	if (size == 0)
+		return luaL_error(L, "libbpf.link: read: type '%s' has size 0",
+				  lua_tostring(L, 4));
+	if (len % size)
+		return luaL_error(L, "libbpf.link: read: %d bytes are not whole "
+				  "records of '%s' (%d bytes each): %d bytes "
+				  "left over", (int)len, lua_tostring(L, 4),
+				  (int)size, (int)(len % size));
+	lua_createtable(L, (int)(len / size), 0);
+	for (i = 0; i < len / size; i++) {
+		lbpf_codec_decode(L, c, s + i * size, size);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+/* link:read([{type=, btf=}]) -> the whole output of one pass of an
+ * iterator link: a string, or with type= the list of its records decoded */
+static int link_read(lua_State *L)
+{
+	static const char *const keys[] = {"type", "btf", NULL};
+	struct lbpf_link *l = lbpf_check_link(L, 1);
+	const struct lbpf_codec *c;
+
+	if (lua_isnoneornil(L, 2))
+		return link_read_pass(L, l) ? 1 : 3;
+	lbpf_check_options(L, 2, "libbpf.link: read", keys);
+	lua_settop(L, 2);
+	lua_getfield(L, 2, "btf");                             /* 3 */
+	if (!lua_isnil(L, 3) && !luaL_testudata(L, 3, LBPF_BTF))
+		return luaL_error(L, "libbpf.link: read: option 'btf' must be "
+				  "a libbpf.btf, got %s", luaL_typename(L, 3));
+	lua_pushstring(L, lbpf_opt_string(L, 2, "type", NULL)); /* 4 */
+	if (lua_isnil(L, 4))
+		return lua_isnil(L, 3) ? (link_read_pass(L, l) ? 1 : 3)
+			: luaL_error(L, "libbpf.link: read: btf= needs type=");
+	/* the options' metamethods may have destroyed the link */
+	l = lbpf_check_link(L, 1);
+	if (!link_read_pass(L, l))                             /* 5 */
+		return 3;
+	c = link_record_codec(L, l);
+	return link_push_records(L, c);
+}
 
 void lbpf_open_link(lua_State *L)
 {

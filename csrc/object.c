@@ -590,25 +590,30 @@ static int attach_struct_ops(lua_State *L, int result)
 			       name);
 }
 
-/* obj:attach() -> { prog or map name -> link } for every auto-attachable
- * program and struct_ops map, like a skeleton's attach; all or nothing. */
+/* obj:attach([{uprobe_path=}]) -> { prog or map name -> link } for every
+ * auto-attachable program and struct_ops map, like a skeleton's attach;
+ * all or nothing. uprobe_path retargets auto-attach uprobes
+ * (attach_uprobe.c). */
 static int object_attach(lua_State *L)
 {
 	struct lbpf_object *o = lbpf_check_object(L, 1);
 	int progs, result, frame, n;
 
 	lbpf_require_loaded(L, o, "libbpf.object: attach", 1);
+	lua_settop(L, 2);
 	lbpf_object_busy(L, o, 1);
 	lua_newtable(L);
 	result = lua_gettop(L);
 	lbpf_object_field(L, 1, "progs");
 	progs = lua_gettop(L);
+	lbpf_check_uprobe_paths(L, 2, progs);
+	lbpf_check_object(L, 1); /* the options' metamethods may close it */
 	frame = lbpf_print_enter(L);
 	lua_pushnil(L);
 	while (lua_next(L, progs)) {
 		struct lbpf_prog *p = luaL_testudata(L, -1, LBPF_PROG);
 		struct bpf_link *link = NULL;
-		char buf[256];
+		char buf[256], upath[4096], ukind[384] = "";
 		int err = 0, fd = -1, lidx;
 
 		if (!p || lbpf_prog_fd(p) < 0 || (p->prog &&
@@ -631,12 +636,17 @@ static int object_attach(lua_State *L)
 			err = EOPNOTSUPP;
 		else if (usdt)
 			err = EINVAL;
+		else if (lbpf_uprobe_path(L, 2, p, upath, sizeof(upath)))
+			link = lbpf_attach_uprobe_section(p->prog, upath,
+							  ukind, sizeof(ukind));
 		else if (p->prog)
 			link = bpf_program__attach(p->prog);
 		else
 			fd = lbpf_attach_by_section(p);
 		if (link)
 			err = (int)-libbpf_get_error(link);
+		if (ukind[0])
+			sec = ukind;
 		if (why || usdt || (p->prog ? !link || err : fd < 0)) {
 			err = err ? err : errno;
 			lbpf_link_discard(L, lidx);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* bashreadline: the lines bash reads, from a uretprobe on readline().
  * The section names /bin/bash so obj:attach() works; bashreadline.lua
- * attaches explicitly with attach_uprobe when given another shell. */
+ * retargets it with obj:attach{uprobe_path=} when given another shell. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>

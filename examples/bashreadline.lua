@@ -38,7 +38,8 @@ if opts.verbose then bpf.set_print(function(_, msg) io.stderr:write(msg) end, "d
 local obj = assert(bpf.open(tool.beside("bashreadline.bpf.o")))
 if opts.pid then obj.vars.targ_tgid = opts.pid end
 assert(obj:load())
-assert(obj.progs.printret:attach_uprobe { path = opts.shared, func = "readline", retprobe = true })
+-- the section names /bin/bash: retarget it to the binary or library given
+assert(obj:attach { uprobe_path = opts.shared })
 
 local function on_event(ev)
   io.stdout:write(("%-9s %-7d %s\n"):format(tool.clock(), ev.pid, ev.str))

@@ -249,6 +249,45 @@ describe("attach_iter", function()
     assert.is_true(select(2, out:gsub("\n", "")) > 10) -- kernel threads too
   end)
 
+  it("splits and decodes fixed-size records with link:read{type=, btf=}", function()
+    local obj <close> = assert(bpf.open(H.obj("iter_task")))
+    assert(obj:load())
+    local link = assert(obj.progs.dump_task_recs:attach_iter())
+    local size = obj:btf():sizeof("struct task_rec")
+    local function mine(recs)
+      for _, r in ipairs(recs) do if r.pid == H.pid() then return r end end
+    end
+    local f = assert(io.open("/proc/" .. H.pid() .. "/stat"))
+    local ppid = tonumber(f:read("l"):match("^%d+ %b() %S+ (%d+)"))
+    f:close()
+    -- the type from the object's BTF (a global of it is there)
+    local recs = assert(link:read{type = "struct task_rec"})
+    assert.is_true(#recs > 10, "records: " .. #recs)
+    local r = assert(mine(recs), "no record of pid " .. H.pid())
+    assert.same({pid = H.pid(), ppid = ppid, threads = 1, comm = "lua5.4", kthread = 0, pad = 0}, r)
+    for _, k in ipairs(recs) do
+      if k.pid == 2 then assert.same("kthreadd", k.comm); assert.equal(1, k.kthread) end
+    end
+    -- the same record through bpf.cdef of the header the BPF side includes
+    local btf = assert(bpf.cdef{file = "spec/bpf/iter_task.h"})
+    assert.equal(size, btf:sizeof("struct task_rec"))
+    assert.same(r, mine(assert(link:read{type = "struct task_rec", btf = btf})))
+    -- the blob is the records back to back
+    local blob = assert(link:read())
+    assert.equal(0, #blob % size)
+    -- bytes beyond the last whole record: the type is not what it writes
+    obj.vars.trailer = 5
+    local n = #assert(link:read())
+    assert.equal(5, n % size)
+    local ok, err = pcall(link.read, link, {type = "struct task_rec", btf = btf})
+    assert.is_false(ok)
+    assert.matches("%d+ bytes are not whole records of 'struct task_rec' %(" .. size
+                   .. " bytes each%): 5 bytes left over", err)
+    assert.error_matches(function() link:read{btf = btf} end, "btf= needs type=")
+    assert.error_matches(function() link:read{type = "struct nope", btf = btf} end,
+                         "'struct nope' is not in the given btf")
+  end)
+
   it("walks a map's elements", function()
     local ok, why = bpf.probe("iter_map")
     local iter <close> = assert(bpf.open(H.obj("iter_map")))

@@ -69,7 +69,7 @@ local function marked_script(name, body)
 end
 
 local TOOLS = { "execsnoop", "opensnoop", "exitsnoop", "runqlat", "biolatency",
-                "profile", "tcpstates", "bashreadline", "sockfilter", "tcpcc" }
+                "profile", "tcpstates", "bashreadline", "sockfilter", "tcpcc", "bootstrap", "task_iter" }
 
 describe("examples", function()
   setup(function() sh("make -s mounts >/dev/null 2>&1") end)
@@ -145,6 +145,39 @@ describe("examples", function()
     local out = run_example("exitsnoop", "-d 3", function() sh(script) end)
     assert.matches("PCOMM%s+PID%s+PPID%s+TID%s+AGE%(s%)%s+EXIT_CODE", out)
     assert.matches(name:sub(1, 15) .. "%s+%d+%s+%d+%s+%d+%s+[%d.]+%s+code 7", out)
+  end)
+
+  it("bootstrap decodes its header-only records: a marked exec, then its exit with code and lifetime", function()
+    local name = mark("b")
+    local script = marked_script(name, "exit 5")
+    local out, rc = run_example("bootstrap", "-d 3", function() sh(script) end)
+    assert.are.equal(0, rc, out)
+    assert.matches("TIME%s+EVENT%s+COMM%s+PID%s+PPID%s+FILENAME/EXIT CODE", out)
+    local comm = name:sub(1, 15):gsub("%p", "%%%0")
+    local pid, ppid = out:match("\n%d%d:%d%d:%d%d EXEC  " .. comm .. "%s+(%d+)%s+(%d+)%s+"
+                                .. script:gsub("%p", "%%%0") .. "\n")
+    assert(pid, "no EXEC line for " .. script .. " in:\n" .. out)
+    assert.matches("\n%d%d:%d%d:%d%d EXIT  " .. comm .. "%s+" .. pid .. "%s+" .. ppid
+                   .. "%s+%[5%] %(%d+ms%)\n", out)
+  end)
+
+  it("task_iter decodes its iterator's records: a marked waiting shell, state and kernel stack", function()
+    local name = mark("t")
+    local script = marked_script(name, "sleep 30")
+    local p = assert(io.popen(script .. " >/dev/null 2>&1 & echo $!"))
+    local pid = tonumber(p:read("l"))
+    p:close()
+    finally(function() sh("kill " .. pid .. " 2>/dev/null; pkill -P " .. pid .. " 2>/dev/null") end)
+    -- the shell waits for its sleep child once it is running
+    assert(wait_for(function() return slurp("/proc/" .. pid .. "/wchan"):match("wait") end, 10))
+    local out, rc = run_example("task_iter", "-s -p " .. pid)
+    assert.are.equal(0, rc, out)
+    assert.matches("^PID%s+TID%s+STATE%s+COMM\n", out)
+    local comm = name:sub(1, 15):gsub("%p", "%%%0")
+    local stack = out:match("\n" .. pid .. "%s+" .. pid .. "%s+S%s+" .. comm .. "\n(.*)$")
+    assert(stack, "no line of pid " .. pid .. " in:\n" .. out)
+    assert.matches("^    [%w_.]+%+0x%x+\n", stack)
+    assert.matches("\n    [%w_.]*wait[%w_.]*%+0x%x+\n", stack)
   end)
 
   it("runqlat -P prints a log2 histogram for a marked process that sleeps", function()
