@@ -5,6 +5,17 @@
 -- marked event (the same line, less the columns each tool times itself).
 -- The rows of one tool run at once (every row has its own markers), so the
 -- whole file takes a few seconds per tool.
+-- Timed side-by-side runs of two tools: under make asan our side starts and
+-- exits several times slower, and rows miss their events. It runs in make test.
+if os.getenv("LBPF_ASAN") then
+  describe("option parity with libbpf-tools", function()
+    it("runs in make test only", function()
+      pending("timed runs of two tools side by side; ASan's slower start and exit make rows miss events")
+    end)
+  end)
+  return
+end
+
 local ROOT = (function()
   local p = io.popen("pwd")
   local dir = p:read("l")
