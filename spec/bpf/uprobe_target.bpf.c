@@ -7,12 +7,15 @@
  * the user address it fired at, so the spec checks the offset's place. */
 #include "common.h"
 
+/* BPF_KPROBE/BPF_KRETPROBE read a uprobe's registers the same way; libbpf 1.1
+ * (LIBBPF=system) has no BPF_UPROBE/BPF_URETPROBE */
+
 __u64 entry_hits, ret_hits, off_hits;
 __u64 entry_ip, off_ip;
 long last_arg, last_ret;
 
 SEC("uprobe//proc/self/exe:lbpf_uprobe_tick")
-int BPF_UPROBE(on_tick_auto, long i)
+int BPF_KPROBE(on_tick_auto, long i)
 {
 	entry_hits++;
 	entry_ip = PT_REGS_IP(ctx);
@@ -21,7 +24,7 @@ int BPF_UPROBE(on_tick_auto, long i)
 }
 
 SEC("uretprobe//proc/self/exe:lbpf_uprobe_tick")
-int BPF_URETPROBE(on_tick_ret, long ret)
+int BPF_KRETPROBE(on_tick_ret, long ret)
 {
 	ret_hits++;
 	last_ret = ret;
