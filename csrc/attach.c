@@ -153,18 +153,11 @@ const char *lbpf_usdt_mismatch(const struct lbpf_prog *p, int any_section,
 static int attach_guarded(lua_State *L)
 {
 	struct lbpf_prog *p = luaL_testudata(L, 1, LBPF_PROG);
-	int n = lua_gettop(L), frame, i;
+	int n = lua_gettop(L); /* the arguments, below the busy mark */
 
 	if (p && p->owner && !p->owner->closed)
 		lbpf_object_busy(L, p->owner, 1);
-	frame = lbpf_print_enter(L);
-	lua_pushvalue(L, lua_upvalueindex(1));
-	for (i = 1; i <= n; i++)
-		lua_pushvalue(L, i);
-	lua_call(L, n, LUA_MULTRET);
-	n = lua_gettop(L) - frame;
-	lbpf_print_leave(L, frame);
-	return n;
+	return lbpf_print_call(L, n);
 }
 
 void lbpf_attach_guard_methods(lua_State *L, const char *cls)

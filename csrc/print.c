@@ -324,20 +324,24 @@ static int print_set_print(lua_State *L)
 	return 0;
 }
 
+int lbpf_print_call(lua_State *L, int nargs)
+{
+	int frame = lbpf_print_enter(L), n, i;
+
+	lua_pushvalue(L, lua_upvalueindex(1));
+	for (i = 1; i <= nargs; i++)
+		lua_pushvalue(L, i);
+	lua_call(L, nargs, LUA_MULTRET);
+	n = lua_gettop(L) - frame;
+	lbpf_print_leave(L, frame);
+	return n;
+}
+
 /* A module function run inside one print frame (upvalue 1: the function),
  * for functions whose files keep no print calls of their own. */
 static int print_guarded(lua_State *L)
 {
-	int n = lua_gettop(L), frame, i;
-
-	frame = lbpf_print_enter(L);
-	lua_pushvalue(L, lua_upvalueindex(1));
-	for (i = 1; i <= n; i++)
-		lua_pushvalue(L, i);
-	lua_call(L, n, LUA_MULTRET);
-	n = lua_gettop(L) - frame;
-	lbpf_print_leave(L, frame);
-	return n;
+	return lbpf_print_call(L, lua_gettop(L));
 }
 
 /* After the other files: the module functions that load BTF (btf.c) print

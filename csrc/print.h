@@ -19,6 +19,10 @@ void lbpf_open_print_late(lua_State *L);
  * any. Between the two only libbpf may run: no Lua code, no raise. */
 int lbpf_print_enter(lua_State *L);
 void lbpf_print_leave(lua_State *L, int frame);
+/* For a C closure wrapping a function (its upvalue 1): call that with this
+ * call's first `nargs` arguments inside one print frame, returning its
+ * results (return lbpf_print_call(L, n) from the closure). */
+int lbpf_print_call(lua_State *L, int nargs);
 /* While a load runs (inside a print frame), verifier logs that libbpf
  * prints are captured instead of printed; returns the log of program
  * `name` or NULL. */
