@@ -32,13 +32,7 @@ local CG = ("%s/lua_libbpf_%s_%s"):format(H.cgroup2_root() or "/sys/fs/cgroup/un
   H.run_id(), "parity")
 
 local function sh(cmd) return os.execute(cmd) end
-local function slurp(path)
-  local f = io.open(path)
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
+local slurp = H.slurp
 local function wait_for(pred, seconds)
   for _ = 1, seconds * 20 do
     if pred() then return true end
