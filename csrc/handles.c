@@ -17,7 +17,7 @@ struct lbpf_object *lbpf_check_object(lua_State *L, int idx)
 
 struct lbpf_map *lbpf_check_map(lua_State *L, int idx)
 {
-	struct lbpf_map *m = luaL_checkudata(L, idx, LBPF_MAP);
+	struct lbpf_map *m = lbpf_check_class(L, idx, LBPF_MAP);
 
 	if (m->closed || (m->owner && m->owner->closed))
 		luaL_error(L, "libbpf.map: %s is closed",

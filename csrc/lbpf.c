@@ -271,10 +271,12 @@ static int is_field(lua_State *L, int mt, const char *key)
 /* Raise "no method 'lokup' on libbpf.map (did you mean lookup?)" when a
  * string key is not a method or field but close to one; return 0 when it
  * is not close to any (the getter then decides: a map looks it up). */
+static int near_miss_in(lua_State *L, int methods, int mt,
+			lua_CFunction getter);
+
 static int check_near_miss(lua_State *L, lua_CFunction getter)
 {
-	const char *key = lua_tostring(L, 2);
-	int mt, is_method, top = lua_gettop(L);
+	int mt, top = lua_gettop(L);
 
 	if (lua_type(L, 1) != LUA_TUSERDATA || !lua_getmetatable(L, 1))
 		return 0;
@@ -289,8 +291,18 @@ static int check_near_miss(lua_State *L, lua_CFunction getter)
 		return 0;
 	}
 	lua_settop(L, mt);
-	if (is_field(L, mt, key) || !push_near_miss(L, lua_upvalueindex(1),
-						    mt, key)) {
+	return near_miss_in(L, lua_upvalueindex(1), mt, getter);
+}
+
+/* check_near_miss once the methods (at `methods`) and the class metatable
+ * (at `mt`, the top of the stack) of the handle at 1 are known */
+static int near_miss_in(lua_State *L, int methods, int mt,
+			lua_CFunction getter)
+{
+	const char *key = lua_tostring(L, 2);
+	int is_method, top = mt - 1;
+
+	if (is_field(L, mt, key) || !push_near_miss(L, methods, mt, key)) {
 		lua_settop(L, top);
 		return 0;
 	}
@@ -312,7 +324,7 @@ static int check_near_miss(lua_State *L, lua_CFunction getter)
 		lua_settop(L, base);
 	}
 	lua_pushvalue(L, mt + 1);
-	is_method = lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL;
+	is_method = lua_rawget(L, methods) != LUA_TNIL;
 	lua_getfield(L, mt, "__name");
 	return luaL_error(L, "no %s '%s' on %s (did you mean %s?)",
 			  is_method ? "method" : "field", key,
@@ -378,6 +390,154 @@ void lbpf_class_fields(lua_State *L, const char *name,
 	}
 	lua_setfield(L, -2, "__fields");
 	lua_pop(L, 1);
+}
+
+/* ---- handles with metatables of their own -------------------------------
+ * `m:lookup(k)` through a C __index pays a C call just to find the method.
+ * A class registered with lbpf_class_bind gives each handle a metatable of
+ * its own whose __index is a plain table of the methods (Lua finds them
+ * without calling anything); that table's own __index is a closure over
+ * the handle, for fields and keys. The class metatable stays in the
+ * registry as the template (and answers as before for the docs, the
+ * fuzzer, luaL_checkudata of other classes). Every handle metatable holds
+ * the template under `own_mark`: lbpf_test_class checks that. */
+
+static const char own_mark;     /* handle metatable -> class template */
+static const char own_methods;  /* template -> its methods table */
+static const char own_bound;    /* template -> {name = C function} */
+
+void lbpf_class_bind(lua_State *L, const char *name, const luaL_Reg *bound)
+{
+	luaL_getmetatable(L, name);
+	lua_pushvalue(L, -1);
+	lua_rawsetp(L, -2, &own_mark);
+	lua_getfield(L, -1, "__index");
+	lua_getupvalue(L, -1, 1);       /* class_index's methods */
+	lua_rawsetp(L, -3, &own_methods);
+	lua_pop(L, 1);
+	lua_newtable(L);
+	for (; bound->name; bound++) {
+		lua_pushcfunction(L, bound->func);
+		lua_setfield(L, -2, bound->name);
+	}
+	lua_rawsetp(L, -2, &own_bound);
+	lua_pop(L, 1);
+}
+
+/* t[k] = closure(f, handle) for every bound C function whose name does
+ * (meta) or does not start with "__"; "__index" is left out */
+static void own_bind(lua_State *L, int bound, int t, int ud, int meta)
+{
+	lua_pushnil(L);
+	while (lua_next(L, bound)) {
+		const char *k = lua_tostring(L, -2);
+
+		if ((strncmp(k, "__", 2) == 0) == meta &&
+		    strcmp(k, "__index") != 0) {
+			lua_pushvalue(L, -2);
+			lua_pushvalue(L, ud);
+			lua_pushcclosure(L, lua_tocfunction(L, -3), 1);
+			lua_rawset(L, t);
+		}
+		lua_pop(L, 1);
+	}
+}
+
+void lbpf_set_own_metatable(lua_State *L, const char *name)
+{
+	int ud = lua_absindex(L, -1), cls, mt, methods, bound;
+
+	luaL_getmetatable(L, name);
+	cls = lua_gettop(L);
+	lua_rawgetp(L, cls, &own_methods);
+	methods = lua_gettop(L);
+	lua_rawgetp(L, cls, &own_bound);
+	bound = lua_gettop(L);
+	/* the metamethods, __name and __fields: every string key but __index */
+	lua_createtable(L, 0, 12);
+	mt = lua_gettop(L);
+	lua_pushnil(L);
+	while (lua_next(L, cls)) {
+		if (lua_type(L, -2) == LUA_TSTRING &&
+		    strcmp(lua_tostring(L, -2), "__index") != 0) {
+			lua_pushvalue(L, -2);
+			lua_insert(L, -2);
+			lua_rawset(L, mt);
+		} else {
+			lua_pop(L, 1);
+		}
+	}
+	lua_pushvalue(L, cls);
+	lua_rawsetp(L, mt, &own_mark);
+	own_bind(L, bound, mt, ud, 1);
+	/* __index: a copy of the methods, with the bound ones over the handle */
+	lua_createtable(L, 0, (int)lua_rawlen(L, methods) + 48);
+	lua_pushnil(L);
+	while (lua_next(L, methods)) {
+		lua_pushvalue(L, -2);
+		lua_insert(L, -2);
+		lua_rawset(L, -4);
+	}
+	own_bind(L, bound, mt + 1, ud, 0);
+	if (lua_getfield(L, bound, "__index") == LUA_TFUNCTION) {
+		lua_createtable(L, 0, 1);
+		lua_pushvalue(L, ud);
+		lua_pushcclosure(L, lua_tocfunction(L, -3), 1);
+		lua_setfield(L, -2, "__index");
+		lua_setmetatable(L, mt + 1);
+	}
+	lua_pop(L, 1);
+	lua_setfield(L, mt, "__index");
+	lua_setmetatable(L, ud);
+	lua_settop(L, ud);
+}
+
+void *lbpf_test_class(lua_State *L, int idx, const char *name)
+{
+	void *p = lua_touserdata(L, idx);
+	int ok;
+
+	if (!p || lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx))
+		return NULL;
+	lua_rawgetp(L, -1, &own_mark);
+	luaL_getmetatable(L, name);
+	/* a handle of its own metatable, or one with the class's (a class
+	 * not bound: luaL_testudata's check) */
+	ok = lua_type(L, -1) == LUA_TTABLE &&
+	     (lua_rawequal(L, -1, -2) || lua_rawequal(L, -1, -3));
+	lua_pop(L, 3);
+	return ok ? p : NULL;
+}
+
+void *lbpf_check_class(lua_State *L, int idx, const char *name)
+{
+	void *p = lbpf_test_class(L, idx, name);
+
+	if (!p)
+		luaL_typeerror(L, idx, name);
+	return p;
+}
+
+int lbpf_index_near_miss(lua_State *L, const char *name,
+			 lua_CFunction getter)
+{
+	int top = lua_gettop(L), methods;
+
+	luaL_getmetatable(L, name);
+	lua_rawgetp(L, -1, &own_methods);
+	if (lua_type(L, -1) != LUA_TTABLE) {
+		lua_settop(L, top);
+		return 0;
+	}
+	lua_insert(L, -2);  /* methods, then the class metatable on top */
+	methods = lua_gettop(L) - 1;
+	if (near_miss_in(L, methods, methods + 1, getter)) {
+		lua_replace(L, top + 1);
+		lua_settop(L, top + 1);
+		return 1;
+	}
+	lua_settop(L, top);
+	return 0;
 }
 
 /* ---- pre-load setters (maps and programs) ------------------------------- */

@@ -81,6 +81,29 @@ void lbpf_new_class_tables(lua_State *L, const char *name,
 void lbpf_class_fields(lua_State *L, const char *name,
 		       const char *const fields[]);
 
+/* Give the handles of class `name` (already registered) metatables of
+ * their own, made by lbpf_set_own_metatable from the class's: __index is a
+ * table of the methods, so `h:method()` calls no C function to find it.
+ * `bound` lists C functions made into closures over each handle (upvalue
+ * 1 is the handle): those named "__x" go into the handle's metatable, the
+ * others into its method table, and "__index" is what the method table
+ * falls back to for other keys (called with the method table and the
+ * key; the handle is its upvalue). */
+void lbpf_class_bind(lua_State *L, const char *name, const luaL_Reg *bound);
+/* Set the userdata at -1's metatable: its own, from class `name`. */
+void lbpf_set_own_metatable(lua_State *L, const char *name);
+/* luaL_testudata/luaL_checkudata (same message) that also accept handles
+ * with metatables of their own. */
+void *lbpf_test_class(lua_State *L, int idx, const char *name);
+void *lbpf_check_class(lua_State *L, int idx, const char *name);
+/* For a string key at 2 of the handle at 1 of a bound class: raise "no
+ * method 'lokup' on libbpf.map (did you mean lookup?)" when the key is
+ * near a method or field name and `getter` (called protected with the
+ * handle and key) raises; 1 with its result pushed when it does not; 0
+ * when the key is near no name. */
+int lbpf_index_near_miss(lua_State *L, const char *name,
+			 lua_CFunction getter);
+
 /* The result of a pre-load setter (maps and programs): on error
  * `nil, "<what> of <kind> '<name>' failed: ...", errno`, else the handle
  * at 1, so setters chain. */

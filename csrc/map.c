@@ -28,14 +28,6 @@
 #include "struct_ops.h"
 
 
-/* int_key/int_value of a codec (NULL: the integer default of 1/2/4/8) */
-static signed char int_kind(const struct lbpf_codec *c, __u32 size)
-{
-	if (c)
-		return (signed char)lbpf_codec_int(c);
-	return size == 1 || size == 2 || size == 4 || size == 8 ? (signed char)size : 0;
-}
-
 /* The fd of a created map (at idx); the first call caches the fd, the
  * attributes and the codecs, which cannot change once the map exists. */
 static int hot_fd(lua_State *L, int idx, struct lbpf_map *m)
@@ -51,9 +43,9 @@ static int hot_fd(lua_State *L, int idx, struct lbpf_map *m)
 		m->key_size = bpf_map__key_size(m->map);
 		m->value_size = bpf_map__value_size(m->map);
 	}
-	m->int_key = int_kind(m->key_codec, m->key_size);
+	m->int_key = lbpf_map_int_kind(m->key_codec, m->key_size);
 	m->int_value = lbpf_map_is_percpu(m->type) ? 0
-		       : int_kind(m->value_codec, m->value_size);
+		       : lbpf_map_int_kind(m->value_codec, m->value_size);
 	m->hot_fd = fd;
 	m->cached = 1;
 	return fd;
@@ -86,69 +78,66 @@ static int store_int(int size, lua_Integer v, void *buf)
 	}
 }
 
-/* signed or unsigned by kind; the hot path keeps its own switch (inlined)
- * rather than calling the codec's lbpf_load_uint */
-static lua_Integer load_int(int kind, const void *buf)
+static int map_closed(const struct lbpf_map *m)
 {
-	uint8_t u8;
-	uint16_t u16;
-	uint32_t u32;
-	uint64_t u64;
-
-	switch (kind) {
-	case 1: memcpy(&u8, buf, 1); return u8;
-	case -1: memcpy(&u8, buf, 1); return (int8_t)u8;
-	case 2: memcpy(&u16, buf, 2); return u16;
-	case -2: memcpy(&u16, buf, 2); return (int16_t)u16;
-	case 4: memcpy(&u32, buf, 4); return u32;
-	case -4: memcpy(&u32, buf, 4); return (int32_t)u32;
-	default: memcpy(&u64, buf, 8); return (lua_Integer)u64;
-	}
+	return m->closed || (m->owner && m->owner->closed);
 }
 
-/* lbpf_check_map for the hot methods, which carry the map metatable as
- * upvalue 1: a pointer compare instead of a registry lookup by name. Falls
- * back to the full check (and its messages) otherwise. */
-static struct lbpf_map *fast_check_map(lua_State *L)
+/* The handle a bound method (lbpf_class_bind: upvalue 1 is its handle) is
+ * called on, when that is its own live handle: the hot path's check is a
+ * compare of two block addresses (a light userdata holding the same
+ * address would pass, and act on this same live handle), else NULL. */
+static inline struct lbpf_map *bound_map(lua_State *L)
 {
 	struct lbpf_map *m = lua_touserdata(L, 1);
 
-	if (m && lua_getmetatable(L, 1)) {
-		int same = lua_rawequal(L, -1, lua_upvalueindex(1));
+	if (m && m == lua_touserdata(L, lua_upvalueindex(1)) && !map_closed(m))
+		return m;
+	return NULL;
+}
 
-		lua_pop(L, 1);
-		if (same && !m->closed && !(m->owner && m->owner->closed))
-			return m;
+/* lbpf_check_map for the hot methods: bound_map, else the full check (and
+ * its messages): a method taken from one map and called on another, or
+ * taken from the class table. */
+static struct lbpf_map *fast_check_map(lua_State *L)
+{
+	struct lbpf_map *m = bound_map(L);
+
+	return m ? m : lbpf_check_map(L, 1);
+}
+
+/* The integer fast path of a lookup of the integer at 2 in a created map
+ * with plain integer keys and values: 1 with the value (or one nil for an
+ * absent key) pushed, or 0 when the key does not fit (the general path
+ * then raises or converts). */
+static inline int lookup_int(lua_State *L, struct lbpf_map *m)
+{
+	char kbuf[8], vbuf[8];
+
+	if (!store_int(abs(m->int_key), lua_tointeger(L, 2), kbuf))
+		return 0;
+	if (bpf_map_lookup_elem(m->hot_fd, kbuf, vbuf)) {
+		if (errno == ENOENT) { /* absent: one nil, not none */
+			lua_pushnil(L);
+			return 1;
+		}
+		return lbpf_push_error(L, errno, "lookup in map '%s' failed",
+				       lbpf_map_name(m));
 	}
-	return lbpf_check_map(L, 1);
+	lua_pushinteger(L, lbpf_map_load_int(m->int_value, vbuf));
+	return 1;
 }
 
 /* ---- element operations ----------------------------------------------------- */
 
-/* m:lookup(key [, {raw=true}]) -> value | nil */
-static int map_lookup(lua_State *L)
+/* m:lookup with the map at 1 (checked) and the key at 2, options at 3 */
+static int lookup_general(lua_State *L, struct lbpf_map *m, int fd)
 {
-	struct lbpf_map *m = fast_check_map(L);
 	char ksmall[STACK_VALUE], vsmall[STACK_VALUE];
-	int fd = hot_fd(L, 1, m);
 	struct elem_opts o;
 	size_t total;
 	char *key, *val;
 
-	if (m->int_key && m->int_value && lua_gettop(L) == 2 &&
-	    lua_isinteger(L, 2) &&
-	    store_int(abs(m->int_key), lua_tointeger(L, 2), ksmall)) {
-		if (bpf_map_lookup_elem(fd, ksmall, vsmall)) {
-			if (errno == ENOENT) { /* absent: one nil, not none */
-				lua_pushnil(L);
-				return 1;
-			}
-			return lbpf_push_error(L, errno, "lookup in map '%s' "
-					       "failed", lbpf_map_name(m));
-		}
-		lua_pushinteger(L, load_int(m->int_value, vsmall));
-		return 1;
-	}
 	/* options and key may run metamethods: the codecs are the object's */
 	lua_settop(L, 3);
 	lbpf_object_busy(L, m->owner, 1);
@@ -166,6 +155,18 @@ static int map_lookup(lua_State *L)
 	}
 	lbpf_map_push_value_as(L, m, o.vc, val, o.raw);
 	return 1;
+}
+
+/* m:lookup(key [, {raw=true}]) -> value | nil */
+static int map_lookup(lua_State *L)
+{
+	struct lbpf_map *m = fast_check_map(L);
+	int fd = hot_fd(L, 1, m);
+
+	if (m->int_key && m->int_value && lua_gettop(L) == 2 &&
+	    lua_isinteger(L, 2) && lookup_int(L, m))
+		return 1;
+	return lookup_general(L, m, fd);
 }
 
 /* "any"|"noexist"|"exist"|"lock", a number or a list of names
@@ -191,25 +192,35 @@ static int update_failure(lua_State *L, struct lbpf_map *m, int err)
 			       lbpf_map_name(m));
 }
 
+/* The integer fast path of an update of the integers at 2 and 3: 1 (true
+ * or nil, msg, errno pushed, as update_failure), or 0 when either does not
+ * fit (the general path then raises or converts). */
+static inline int update_int(lua_State *L, struct lbpf_map *m, __u64 flags)
+{
+	char kbuf[8], vbuf[8];
+
+	if (!store_int(abs(m->int_key), lua_tointeger(L, 2), kbuf) ||
+	    !store_int(abs(m->int_value), lua_tointeger(L, 3), vbuf))
+		return 0;
+	if (bpf_map_update_elem(m->hot_fd, kbuf, vbuf, flags))
+		return update_failure(L, m, errno);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 /* m:update(key, value [, "any"|"noexist"|"exist"|"lock"]) -> true | nil, msg, errno */
 static int map_update(lua_State *L)
 {
 	struct lbpf_map *m = fast_check_map(L);
 	char ksmall[STACK_VALUE], vsmall[STACK_VALUE];
-	int fd = hot_fd(L, 1, m);
+	int fd = hot_fd(L, 1, m), r;
 	__u64 flags = map_update_flags(L, 4, "update");
 	size_t total;
 	char *key, *val;
 
 	if (m->int_key && m->int_value && lua_isinteger(L, 2) &&
-	    lua_isinteger(L, 3) &&
-	    store_int(abs(m->int_key), lua_tointeger(L, 2), ksmall) &&
-	    store_int(abs(m->int_value), lua_tointeger(L, 3), vsmall)) {
-		if (bpf_map_update_elem(fd, ksmall, vsmall, flags))
-			return update_failure(L, m, errno);
-		lua_pushboolean(L, 1);
-		return 1;
-	}
+	    lua_isinteger(L, 3) && (r = update_int(L, m, flags)))
+		return r;
 	luaL_checkany(L, 3);
 	lbpf_object_busy(L, m->owner, 1);
 	key = lbpf_map_key_buffer(L, m, ksmall);
@@ -278,40 +289,52 @@ static int map_lookup_and_delete(lua_State *L)
 	return 1;
 }
 
-/* Iterator state: the map and the previous key, as a userdata upvalue. */
+/* pairs(m)'s state (upvalue 2; the map is upvalue 1): the map, whether the
+ * walk has started, the previous and the next key and a value buffer, all
+ * sized once so that a step does two syscalls and pushes two values. */
+struct pairs_state {
+	struct lbpf_map *m;
+	int started;
+	size_t ks;
+	char *prev, *next, *val;
+	char buf[];
+};
+
 static int map_pairs_next(lua_State *L)
 {
-	struct lbpf_map *m = lbpf_check_map(L, lua_upvalueindex(1));
-	char *prev = lua_touserdata(L, lua_upvalueindex(2));
-	char vsmall[STACK_VALUE];
-	size_t ks = lbpf_map_key_size(m), total;
-	int fd = hot_fd(L, lua_upvalueindex(1), m);
-	int started = lua_toboolean(L, lua_upvalueindex(3));
-	char *next = prev + ks, *val = lbpf_map_value_buffer(L, m, vsmall, &total);
+	struct pairs_state *st = lua_touserdata(L, lua_upvalueindex(2));
+	struct lbpf_map *m = st->m;
+	int fd;
 
+	if (map_closed(m))
+		lbpf_check_map(L, lua_upvalueindex(1)); /* raises, naming it */
+	fd = m->cached ? m->hot_fd : hot_fd(L, lua_upvalueindex(1), m);
 	for (;;) {
-		if (bpf_map_get_next_key(fd, started ? prev : NULL, next)) {
+		if (bpf_map_get_next_key(fd, st->started ? st->prev : NULL,
+					 st->next)) {
 			if (errno == ENOENT)
 				return 0;
 			return luaL_error(L, "libbpf.map: iterating map '%s' "
 					  "failed: %s", lbpf_map_name(m),
 					  strerror(errno));
 		}
-		memcpy(prev, next, ks);
-		if (!started) {
-			started = 1;
-			lua_pushboolean(L, 1);
-			lua_replace(L, lua_upvalueindex(3));
-		}
-		if (bpf_map_lookup_elem(fd, next, val) == 0)
+		memcpy(st->prev, st->next, st->ks);
+		st->started = 1;
+		if (bpf_map_lookup_elem(fd, st->next, st->val) == 0)
 			break;
 		if (errno != ENOENT) /* deleted meanwhile: skip it */
 			return luaL_error(L, "libbpf.map: lookup in map '%s' "
 					  "failed: %s", lbpf_map_name(m),
 					  strerror(errno));
 	}
-	lbpf_map_decode(L, m->key_codec, next, ks);
-	lbpf_map_push_value(L, m, val, 0);
+	if (m->int_key)
+		lua_pushinteger(L, lbpf_map_load_int(m->int_key, st->next));
+	else
+		lbpf_map_decode(L, m->key_codec, st->next, st->ks);
+	if (m->int_value)
+		lua_pushinteger(L, lbpf_map_load_int(m->int_value, st->val));
+	else
+		lbpf_map_push_value(L, m, st->val, 0);
 	return 2;
 }
 
@@ -319,13 +342,22 @@ static int map_pairs_next(lua_State *L)
 static int map_pairs(lua_State *L)
 {
 	struct lbpf_map *m = lbpf_check_map(L, 1);
+	size_t ks, total, slot;
+	struct pairs_state *st;
+	int ncpu;
 
-	lbpf_map_ready_fd(L, m);
-	lbpf_map_ensure_codecs(L, 1, m);
+	hot_fd(L, 1, m);
+	ks = lbpf_map_key_size(m) ? lbpf_map_key_size(m) : 1;
+	total = lbpf_map_value_buf_size(L, m, &slot, &ncpu);
 	lua_settop(L, 1);
-	lua_newuserdatauv(L, 2 * (lbpf_map_key_size(m) ? lbpf_map_key_size(m) : 1), 0);
-	lua_pushboolean(L, 0);
-	lua_pushcclosure(L, map_pairs_next, 3);
+	st = lua_newuserdatauv(L, sizeof(*st) + 2 * ks + total + 8, 0);
+	st->m = m;
+	st->started = 0;
+	st->ks = lbpf_map_key_size(m);
+	st->prev = st->buf;
+	st->next = st->buf + ks;
+	st->val = st->buf + 2 * ks;
+	lua_pushcclosure(L, map_pairs_next, 2);
 	return 1;
 }
 
@@ -572,33 +604,66 @@ static int map_info(lua_State *L)
 
 /* ---- metamethods ----------------------------------------------------------------- */
 
+/* Push field `k` of the map (1), or return 0 when `k` names none. */
+static int map_field(lua_State *L, struct lbpf_map *m, const char *k)
+{
+	if (strcmp(k, "name") == 0)
+		lua_pushstring(L, lbpf_map_name(m));
+	else if (strcmp(k, "type") == 0)
+		lua_pushstring(L, lbpf_map_type_name(lbpf_map_type(m)));
+	else if (strcmp(k, "key_size") == 0)
+		lua_pushinteger(L, lbpf_map_key_size(m));
+	else if (strcmp(k, "value_size") == 0)
+		lua_pushinteger(L, lbpf_map_value_size(m));
+	else if (strcmp(k, "max_entries") == 0)
+		lua_pushinteger(L, m->map ? bpf_map__max_entries(m->map)
+				   : m->max_entries);
+	else if (strcmp(k, "flags") == 0)
+		lua_pushinteger(L, m->map ? bpf_map__map_flags(m->map) : m->flags);
+	else if (strcmp(k, "fd") == 0)
+		lua_pushinteger(L, lbpf_map_fd(m));
+	else if (strcmp(k, "pin_path") == 0 && m->map)
+		lua_pushstring(L, bpf_map__pin_path(m->map));
+	else if (strcmp(k, "autocreate") == 0 && m->map)
+		lua_pushboolean(L, bpf_map__autocreate(m->map));
+	else
+		return 0;
+	return 1;
+}
+
+/* The class table's getter (the template's __index, for calls by hand):
+ * fields, else m[key] */
 static int map_get(lua_State *L)
 {
 	struct lbpf_map *m = lbpf_check_map(L, 1);
-	const char *k = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
 
-	if (k && strcmp(k, "name") == 0)
-		lua_pushstring(L, lbpf_map_name(m));
-	else if (k && strcmp(k, "type") == 0)
-		lua_pushstring(L, lbpf_map_type_name(lbpf_map_type(m)));
-	else if (k && strcmp(k, "key_size") == 0)
-		lua_pushinteger(L, lbpf_map_key_size(m));
-	else if (k && strcmp(k, "value_size") == 0)
-		lua_pushinteger(L, lbpf_map_value_size(m));
-	else if (k && strcmp(k, "max_entries") == 0)
-		lua_pushinteger(L, m->map ? bpf_map__max_entries(m->map)
-				   : m->max_entries);
-	else if (k && strcmp(k, "flags") == 0)
-		lua_pushinteger(L, m->map ? bpf_map__map_flags(m->map) : m->flags);
-	else if (k && strcmp(k, "fd") == 0)
-		lua_pushinteger(L, lbpf_map_fd(m));
-	else if (k && strcmp(k, "pin_path") == 0 && m->map)
-		lua_pushstring(L, bpf_map__pin_path(m->map));
-	else if (k && strcmp(k, "autocreate") == 0 && m->map)
-		lua_pushboolean(L, bpf_map__autocreate(m->map));
-	else
-		return map_lookup(L); /* m[key] sugar */
-	return 1;
+	if (lua_type(L, 2) == LUA_TSTRING && map_field(L, m, lua_tostring(L, 2)))
+		return 1;
+	return map_lookup(L);
+}
+
+/* What a map handle's method table falls back to (bound: upvalue 1 is the
+ * handle; called with the method table and the key): an integer key of a
+ * plain integer map goes straight to the syscall; a string is a field, a
+ * misspelt method or field (lbpf_index_near_miss), or a key; anything
+ * else is a key. */
+static int map_index(lua_State *L)
+{
+	struct lbpf_map *m = lua_touserdata(L, lua_upvalueindex(1));
+
+	if (m->cached && m->int_key && m->int_value && !map_closed(m) &&
+	    lua_isinteger(L, 2) && lookup_int(L, m))
+		return 1;
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_replace(L, 1);
+	lua_settop(L, 2);
+	m = lbpf_check_map(L, 1);
+	if (lua_type(L, 2) == LUA_TSTRING) {
+		if (map_field(L, m, lua_tostring(L, 2)) ||
+		    lbpf_index_near_miss(L, LBPF_MAP, map_get))
+			return 1;
+	}
+	return lookup_general(L, m, hot_fd(L, 1, m));
 }
 
 /* m[key] = value updates, m[key] = nil deletes (an absent key is no
@@ -606,6 +671,17 @@ static int map_get(lua_State *L)
  * array map's EINVAL, EPERM...) is raised, for delete as for update. */
 static int map_newindex(lua_State *L)
 {
+	struct lbpf_map *m = bound_map(L);
+
+	if (m && m->cached && m->int_key && m->int_value &&
+	    lua_isinteger(L, 2) && lua_isinteger(L, 3)) {
+		int r = update_int(L, m, BPF_ANY);
+
+		if (r == 3)
+			return luaL_error(L, "%s", lua_tostring(L, -2));
+		if (r)
+			return 0;
+	}
 	if (lua_isnil(L, 3)) {
 		lua_settop(L, 2);
 		if (map_delete(L) == 3)
@@ -621,7 +697,7 @@ static int map_newindex(lua_State *L)
 /* Standalone maps own their fd; object maps belong to the object. */
 static int map_close(lua_State *L)
 {
-	struct lbpf_map *m = luaL_checkudata(L, 1, LBPF_MAP);
+	struct lbpf_map *m = lbpf_check_class(L, 1, LBPF_MAP);
 
 	if (!m->owner && !m->closed) {
 		m->closed = 1;
@@ -635,9 +711,9 @@ static int map_close(lua_State *L)
 
 static int map_tostring(lua_State *L)
 {
-	struct lbpf_map *m = luaL_checkudata(L, 1, LBPF_MAP);
+	struct lbpf_map *m = lbpf_check_class(L, 1, LBPF_MAP);
 
-	if (m->closed || (m->owner && m->owner->closed)) {
+	if (map_closed(m)) {
 		lua_pushstring(L, "libbpf.map (closed)");
 		return 1;
 	}
@@ -680,9 +756,14 @@ void lbpf_open_map(lua_State *L)
 		{NULL, NULL}
 	};
 
-	static const luaL_Reg hot[] = {
+	/* bound to each handle (lbpf_class_bind): the hot methods compare
+	 * their first argument with their handle, m[k] and m[k] = v go to
+	 * the key path without looking for a method first */
+	static const luaL_Reg bound[] = {
 		{"lookup", map_lookup},
 		{"update", map_update},
+		{"__newindex", map_newindex},
+		{"__index", map_index},
 		{NULL, NULL}
 	};
 
@@ -693,14 +774,7 @@ void lbpf_open_map(lua_State *L)
 
 	lbpf_new_class_tables(L, LBPF_MAP, meta, tables, map_get);
 	lbpf_class_fields(L, LBPF_MAP, fields);
-	/* re-register the hot methods with the metatable as upvalue, for
-	 * fast_check_map (the methods table is __index's upvalue 1) */
-	luaL_getmetatable(L, LBPF_MAP);
-	lua_getfield(L, -1, "__index");
-	lua_getupvalue(L, -1, 1);
-	lua_pushvalue(L, -3);
-	luaL_setfuncs(L, hot, 1);
-	lua_pop(L, 3);
+	lbpf_class_bind(L, LBPF_MAP, bound);
 	luaL_setfuncs(L, lbpf_map_functions, 0); /* map_new.c */
 	lbpf_open_map_mmap(L);
 }

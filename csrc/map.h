@@ -50,6 +50,32 @@ int lbpf_fd_is_map(int fd);
 /* An element op needs a created map: its fd, or raise. */
 int lbpf_map_ready_fd(lua_State *L, struct lbpf_map *m);
 
+/* The plain integer kind of a key or value with codec `c` (NULL: the
+ * integer default of 1/2/4/8 bytes): its byte size, negative when signed,
+ * 0 when not a plain integer (struct, char array, raw bytes...). */
+signed char lbpf_map_int_kind(const struct lbpf_codec *c, __u32 size);
+
+/* The integer of `kind` (lbpf_map_int_kind) at buf: the hot paths' own
+ * switch, inlined, rather than the codec's */
+static inline lua_Integer lbpf_map_load_int(int kind, const void *buf)
+{
+	uint8_t u8;
+	uint16_t u16;
+	uint32_t u32;
+	uint64_t u64;
+
+	/* memcpy: the buffers are char arrays, not aligned integers */
+	switch (kind) {
+	case 1: __builtin_memcpy(&u8, buf, 1); return u8;
+	case -1: __builtin_memcpy(&u8, buf, 1); return (int8_t)u8;
+	case 2: __builtin_memcpy(&u16, buf, 2); return u16;
+	case -2: __builtin_memcpy(&u16, buf, 2); return (int16_t)u16;
+	case 4: __builtin_memcpy(&u32, buf, 4); return u32;
+	case -4: __builtin_memcpy(&u32, buf, 4); return (int32_t)u32;
+	default: __builtin_memcpy(&u64, buf, 8); return (lua_Integer)u64;
+	}
+}
+
 /* encode a Lua value into exactly `size` bytes / push `size` bytes */
 void lbpf_map_encode(lua_State *L, int idx, struct lbpf_codec *c, void *buf,
 		     size_t size, const char *what);

@@ -142,6 +142,13 @@ void lbpf_map_encode(lua_State *L, int idx, struct lbpf_codec *c, void *buf,
 		   what, (int)size, luaL_typename(L, idx));
 }
 
+signed char lbpf_map_int_kind(const struct lbpf_codec *c, __u32 size)
+{
+	if (c)
+		return (signed char)lbpf_codec_int(c);
+	return size == 1 || size == 2 || size == 4 || size == 8 ? (signed char)size : 0;
+}
+
 void lbpf_map_decode(lua_State *L, struct lbpf_codec *c, const void *buf,
 		 size_t size)
 {
@@ -355,7 +362,7 @@ static int map_handle_fd(lua_State *L, int idx)
 {
 	if (lua_type(L, idx) != LUA_TUSERDATA)
 		return -1;
-	if (luaL_testudata(L, idx, LBPF_MAP))
+	if (lbpf_test_class(L, idx, LBPF_MAP))
 		return lbpf_map_fd(lbpf_check_map(L, idx));
 	if (luaL_testudata(L, idx, LBPF_PROG))
 		return lbpf_prog_fd(lbpf_check_prog(L, idx));

@@ -25,7 +25,7 @@ static struct lbpf_map *map_new(lua_State *L, int objidx)
 	m = lua_newuserdatauv(L, sizeof(*m), 1);
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
-	luaL_setmetatable(L, LBPF_MAP);
+	lbpf_set_own_metatable(L, LBPF_MAP); /* lbpf_class_bind, map.c */
 	if (objidx) {
 		m->owner = lua_touserdata(L, objidx);
 		lua_pushvalue(L, objidx);

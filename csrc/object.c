@@ -450,7 +450,7 @@ static const char *publish_legacy(lua_State *L, int objidx,
 		struct lbpf_map *m;
 
 		lua_getfield(L, -1, l->maps[i].name);
-		if ((m = luaL_testudata(L, -1, LBPF_MAP)))
+		if ((m = lbpf_test_class(L, -1, LBPF_MAP)))
 			m->fd = l->maps[i].fd;
 		lua_pop(L, 1);
 	}

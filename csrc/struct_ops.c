@@ -87,7 +87,7 @@ int lbpf_attach_struct_ops_maps(lua_State *L, int objidx, int result,
 	lua_pushnil(L);
 	while (lua_next(L, maps)) {
 		/* obj.maps is the user's table too: check what is there */
-		struct lbpf_map *m = luaL_testudata(L, -1, LBPF_MAP);
+		struct lbpf_map *m = lbpf_test_class(L, -1, LBPF_MAP);
 		int err;
 
 		/* libbpf >= 1.5 lets bpf_map__set_autoattach(false) opt out;
