@@ -18,7 +18,7 @@
 
 /* A dump chunk holds about this many bytes of keys and values; it grows
  * (doubling) only when a hash bucket does not fit (ENOSPC). */
-#define DUMP_CHUNK_BYTES (256 * 1024)
+#define DUMP_CHUNK_BYTES (1024 * 1024)
 
 static __u32 map_max_entries(const struct lbpf_map *m)
 {
@@ -55,63 +55,117 @@ static int dump_iterate(lua_State *L, struct lbpf_map *m, int fd,
 	}
 }
 
-/* The chunk's key and value buffers for `n` entries: one userdata (at -2
- * below the result table, replacing the previous chunk). */
-static char *dump_chunk(lua_State *L, __u32 n, size_t ks, size_t vsize)
-{
-	char *buf = lua_newuserdatauv(L, (size_t)n * (ks + vsize), 0);
+/* Every entry read so far: the keys of `cap` entries, then their values,
+ * in one userdata (at -1, replacing the previous one) */
+struct dump_buf {
+	char *keys, *vals;
+	__u32 cap;
+};
 
-	lua_replace(L, -3);
-	return buf;
+/* Room for `n` entries, keeping the `kept` read so far. */
+static void dump_room(lua_State *L, struct dump_buf *b, __u32 n, __u32 kept,
+		      size_t ks, size_t vsize)
+{
+	char *p = lua_newuserdatauv(L, (size_t)n * (ks + vsize), 0);
+
+	if (kept) {
+		memcpy(p, b->keys, (size_t)kept * ks);
+		memcpy(p + (size_t)n * ks, b->vals, (size_t)kept * vsize);
+	}
+	lua_replace(L, -2);
+	b->keys = p;
+	b->vals = p + (size_t)n * ks;
+	b->cap = n;
+}
+
+/* Push the table of the `n` entries of `b`, sized for them: integer keys
+ * that fill 1..n mostly go to its array part (lua_rawseti), and plain
+ * integers are pushed without the codecs. */
+static void dump_table(lua_State *L, struct lbpf_map *m,
+		       const struct elem_opts *o, const struct dump_buf *b,
+		       __u32 n, size_t ks, size_t vsize)
+{
+	int ik = o->kc == m->key_codec ? lbpf_map_int_kind(o->kc, (__u32)ks) : 0;
+	int iv = o->vc == m->value_codec && !o->raw &&
+		 !lbpf_map_is_percpu(lbpf_map_type(m)) ?
+		 lbpf_map_int_kind(o->vc, lbpf_map_value_size(m)) : 0;
+	__u32 i, narr = 0;
+
+	if (ik) {
+		for (i = 0; i < n; i++) {
+			lua_Integer k = lbpf_map_load_int(ik, b->keys + (size_t)i * ks);
+
+			narr += k >= 1 && k <= (lua_Integer)n;
+		}
+		narr = narr > n / 2 ? narr : 0;
+	}
+	lua_createtable(L, narr ? (int)n : 0, (int)(n - narr));
+	for (i = 0; i < n; i++) {
+		const char *key = b->keys + (size_t)i * ks;
+		const char *val = b->vals + (size_t)i * vsize;
+
+		if (iv)
+			lua_pushinteger(L, lbpf_map_load_int(iv, val));
+		else
+			lbpf_map_push_value_as(L, m, o->vc, val, o->raw);
+		if (ik) {
+			lua_rawseti(L, -2, lbpf_map_load_int(ik, key));
+		} else {
+			lbpf_map_decode(L, o->kc, key, ks);
+			lua_insert(L, -2);
+			lua_rawset(L, -3);
+		}
+	}
 }
 
 /* Push a table of every element read with BPF_MAP_LOOKUP_BATCH, a chunk at
- * a time, decoded as it arrives: the memory is the chunk plus the result,
- * whatever max_entries says. Returns EINVAL/ENOTSUPP/ENOSPC (nothing
- * pushed) when the map type has no batch ops or a bucket never fits. */
+ * a time into a buffer that grows with the entries read (never with
+ * max_entries), then decoded into a table made at its final size. Returns
+ * EINVAL/ENOTSUPP/ENOSPC (nothing pushed) when the map type has no batch
+ * ops or a bucket never fits. */
 static int dump_batch(lua_State *L, struct lbpf_map *m, int fd,
 		      const struct elem_opts *o)
 {
 	size_t ks = lbpf_map_key_size(m), slot, vsize;
-	__u32 max = map_max_entries(m), chunk, count, i, total = 0;
+	__u32 max = map_max_entries(m), chunk, count, total = 0;
 	__u64 in_tok = 0, out_tok = 0;
-	char *keys, *vals;
+	struct dump_buf b = {NULL, NULL, 0};
 	int ncpu, err = 0;
 
 	vsize = lbpf_map_value_buf_size(L, m, &slot, &ncpu);
 	max = max ? max : 1;
 	chunk = (__u32)(DUMP_CHUNK_BYTES / (ks + vsize));
 	chunk = chunk < 1 ? 1 : chunk > max ? max : chunk;
-	lua_pushnil(L);                 /* slot of the chunk buffer */
-	lua_newtable(L);
-	keys = dump_chunk(L, chunk, ks, vsize);
-	vals = keys + (size_t)chunk * ks;
+	lua_pushnil(L);                 /* slot of the buffer */
+	dump_room(L, &b, chunk, 0, ks, vsize);
 	while (!err && total < max) {
-		count = chunk;
+		if (b.cap - total < chunk && b.cap < max) {
+			__u32 n = b.cap > max / 2 ? max : 2 * b.cap;
+
+			n = n - total < chunk && max - total >= chunk ?
+			    total + chunk : n;
+			dump_room(L, &b, n, total, ks, vsize);
+		}
+		count = chunk < b.cap - total ? chunk : b.cap - total;
 		err = bpf_map_lookup_batch(fd, total ? &in_tok : NULL, &out_tok,
-					   keys, vals, &count, NULL) ? errno : 0;
+					   b.keys + (size_t)total * ks,
+					   b.vals + (size_t)total * vsize,
+					   &count, NULL) ? errno : 0;
 		if (err == ENOSPC && count == 0 && chunk < max) {
 			/* a bucket larger than the chunk: grow, same token */
 			chunk = chunk > max / 2 ? max : chunk * 2;
-			keys = dump_chunk(L, chunk, ks, vsize);
-			vals = keys + (size_t)chunk * ks;
 			err = 0;
 			continue;
 		}
 		if (err && err != ENOENT) {
-			lua_pop(L, 2);
+			lua_pop(L, 1);
 			return err;
-		}
-		for (i = 0; i < count; i++) {
-			lbpf_map_decode(L, o->kc, keys + (size_t)i * ks, ks);
-			lbpf_map_push_value_as(L, m, o->vc,
-					       vals + (size_t)i * vsize, o->raw);
-			lua_rawset(L, -3);
 		}
 		total += count;
 		in_tok = out_tok;
 	}
-	lua_remove(L, -2);              /* the chunk */
+	dump_table(L, m, o, &b, total, ks, vsize);
+	lua_remove(L, -2);              /* the buffer */
 	return 0;
 }
 
