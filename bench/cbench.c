@@ -113,6 +113,18 @@ static int l_lookup1(lua_State *L)
 	return 1;
 }
 
+/* update1(fd, key, value): one update per Lua call, the floor of any binding */
+static int l_update1(lua_State *L)
+{
+	__u32 k = (__u32)lua_tointeger(L, 2);
+	__u64 v = (__u64)lua_tointeger(L, 3);
+
+	if (bpf_map_update_elem((int)lua_tointeger(L, 1), &k, &v, BPF_ANY))
+		return 0;
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 /* mmap_array(fd, n) -> address (light userdata) of the n u64 elements of a
  * BPF_F_MMAPABLE array, mapped read-only once for the bench's life */
 static int l_mmap_array(lua_State *L)
@@ -148,7 +160,8 @@ int luaopen_bench_cbench(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{ "now", l_now }, { "update", l_update }, { "lookup", l_lookup },
-		{ "iterate", l_iterate }, { "lookup1", l_lookup1 }, { "dump", l_dump },
+		{ "iterate", l_iterate }, { "lookup1", l_lookup1 },
+		{ "update1", l_update1 }, { "dump", l_dump },
 		{ "mmap_array", l_mmap_array }, { "mmap_sum", l_mmap_sum }, { NULL, NULL }
 	};
 	luaL_newlib(L, funcs);
