@@ -125,6 +125,59 @@ static int l_update1(lua_State *L)
 	return 1;
 }
 
+/* ---- the floor of the method and index forms: a userdata holding only
+ * the fd, whose methods and metamethods check nothing --------------------- */
+
+static int h_lookup(lua_State *L)
+{
+	__u32 k = (__u32)lua_tointeger(L, 2);
+	__u64 v;
+
+	if (bpf_map_lookup_elem(*(int *)lua_touserdata(L, 1), &k, &v))
+		return 0;
+	lua_pushinteger(L, (lua_Integer)v);
+	return 1;
+}
+
+static int h_update(lua_State *L)
+{
+	__u32 k = (__u32)lua_tointeger(L, 2);
+	__u64 v = (__u64)lua_tointeger(L, 3);
+
+	if (bpf_map_update_elem(*(int *)lua_touserdata(L, 1), &k, &v, BPF_ANY))
+		return 0;
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* handle(fd, "method"|"index"): "method": h:lookup(k)/h:update(k, v)
+ * through an __index table (one table lookup finds the method); "index":
+ * h[k]/h[k] = v straight to a C __index/__newindex */
+static int l_handle(lua_State *L)
+{
+	int fd = (int)luaL_checkinteger(L, 1);
+	const char *how = luaL_checkstring(L, 2);
+	int *p = lua_newuserdatauv(L, sizeof(int), 0);
+
+	*p = fd;
+	lua_createtable(L, 0, 2);
+	if (how[0] == 'm') {
+		lua_createtable(L, 0, 2);
+		lua_pushcfunction(L, h_lookup);
+		lua_setfield(L, -2, "lookup");
+		lua_pushcfunction(L, h_update);
+		lua_setfield(L, -2, "update");
+		lua_setfield(L, -2, "__index");
+	} else {
+		lua_pushcfunction(L, h_lookup);
+		lua_setfield(L, -2, "__index");
+		lua_pushcfunction(L, h_update);
+		lua_setfield(L, -2, "__newindex");
+	}
+	lua_setmetatable(L, -2);
+	return 1;
+}
+
 /* mmap_array(fd, n) -> address (light userdata) of the n u64 elements of a
  * BPF_F_MMAPABLE array, mapped read-only once for the bench's life */
 static int l_mmap_array(lua_State *L)
@@ -161,7 +214,7 @@ int luaopen_bench_cbench(lua_State *L)
 	static const luaL_Reg funcs[] = {
 		{ "now", l_now }, { "update", l_update }, { "lookup", l_lookup },
 		{ "iterate", l_iterate }, { "lookup1", l_lookup1 },
-		{ "update1", l_update1 }, { "dump", l_dump },
+		{ "update1", l_update1 }, { "handle", l_handle }, { "dump", l_dump },
 		{ "mmap_array", l_mmap_array }, { "mmap_sum", l_mmap_sum }, { NULL, NULL }
 	};
 	luaL_newlib(L, funcs);

@@ -32,6 +32,10 @@ local function keys_sum(first) return 3 * CHUNK * (2 * first + CHUNK - 1) // 2 e
 local update_c, lookup_c = cbench.update, cbench.lookup
 local update, lookup = m.update, m.lookup
 local update1, lookup1 = cbench.update1, cbench.lookup1
+-- the floor of the method and index forms: userdata holding the fd whose
+-- methods find it with one table lookup (hm) or whose __index and
+-- __newindex are the C functions themselves (hi), checking nothing
+local hm, hi = cbench.handle(fd, "method"), cbench.handle(fd, "index")
 local groups = {
   {
     {"C bpf_map_update_elem", function(first) return update_c(fd, CHUNK, first) end},
@@ -53,6 +57,16 @@ local groups = {
     {"floor: cbench.update1", function(first)
       local t0 = now()
       for k = first, first + CHUNK - 1 do update1(fd, k, k * 3) end
+      return now() - t0
+    end},
+    {"floor: h:update(k, v)", function(first)
+      local t0 = now()
+      for k = first, first + CHUNK - 1 do hm:update(k, k * 3) end
+      return now() - t0
+    end},
+    {"floor: h[k] = v", function(first)
+      local t0 = now()
+      for k = first, first + CHUNK - 1 do hi[k] = k * 3 end
       return now() - t0
     end},
   },
@@ -88,6 +102,22 @@ local groups = {
       for k = first, first + CHUNK - 1 do sum = sum + lookup1(fd, k) end
       local dt = now() - t0
       assert(sum == keys_sum(first), "lookup1 sum")
+      return dt
+    end},
+    {"floor: h:lookup(k)", function(first)
+      local sum = 0
+      local t0 = now()
+      for k = first, first + CHUNK - 1 do sum = sum + hm:lookup(k) end
+      local dt = now() - t0
+      assert(sum == keys_sum(first), "h:lookup sum")
+      return dt
+    end},
+    {"floor: h[k]", function(first)
+      local sum = 0
+      local t0 = now()
+      for k = first, first + CHUNK - 1 do sum = sum + hi[k] end
+      local dt = now() - t0
+      assert(sum == keys_sum(first), "h[k] sum")
       return dt
     end},
   },
@@ -183,8 +213,9 @@ for _, w in ipairs(whole) do
   local c, l = measure_whole(w)
   row(w[1], c, l, w[4])
 end
-print("(info rows: the cached-method form, and the floor of any binding: one "
-      .. "syscall per Lua call, no checks)")
+print("(info rows: the cached-method form; the floors of any binding, one syscall per Lua"
+      .. " call and no checks:\n cbench.lookup1(fd, k) a plain call, h:lookup(k) a method"
+      .. " found in an __index table, h[k] a C __index)")
 
 -- m:mmap() (issue 17): an array created with BPF_F_MMAPABLE read three ways
 -- over the same N u64 elements, chunk by chunk as above: a C loop over the

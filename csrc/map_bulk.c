@@ -16,9 +16,10 @@
 #define ENOTSUPP 524    /* the kernel's internal "not supported" */
 #endif
 
-/* A dump chunk holds about this many bytes of keys and values; it grows
- * (doubling) only when a hash bucket does not fit (ENOSPC). */
-#define DUMP_CHUNK_BYTES (1024 * 1024)
+/* A dump's first batch call reads up to this many bytes of keys and values
+ * (a map that fits is read in one call, into one buffer, no copy); the
+ * chunk grows (doubling) only when a hash bucket does not fit (ENOSPC). */
+#define DUMP_CHUNK_BYTES (4 * 1024 * 1024)
 
 static __u32 map_max_entries(const struct lbpf_map *m)
 {
