@@ -49,25 +49,42 @@ static int l_lookup(lua_State *L)
 	return 2;
 }
 
-/* iterate(fd): get_next_key + lookup per element; elapsed ns, count, sum */
+/* iterate(fd [, chunk]): get_next_key + lookup per element; elapsed ns,
+ * count, sum, and with `chunk` a list of the ns of every `chunk` elements
+ * (timed as pairs(m) is in bench/run.lua) */
 static int l_iterate(lua_State *L)
 {
 	int fd = (int)luaL_checkinteger(L, 1);
+	lua_Integer chunk = luaL_optinteger(L, 2, 0), nt = 0;
+	lua_Integer *times = chunk > 0 ? lua_newuserdatauv(L, (1 << 20) *
+							   sizeof(lua_Integer), 0) : NULL;
 	__u32 k, *prev = NULL;
 	__u64 v, sum = 0;
-	lua_Integer n = 0, t0 = now_ns();
+	lua_Integer n = 0, t0 = now_ns(), start = t0, t;
 
 	while (!bpf_map_get_next_key(fd, prev, &k)) {
 		if (!bpf_map_lookup_elem(fd, &k, &v)) {
 			sum += v;
 			n++;
+			if (times && n % chunk == 0 && nt < (1 << 20)) {
+				t = now_ns();
+				times[nt++] = t - t0;
+				t0 = t;
+			}
 		}
 		prev = &k;
 	}
-	lua_pushinteger(L, now_ns() - t0);
+	lua_pushinteger(L, now_ns() - start);
 	lua_pushinteger(L, n);
 	lua_pushinteger(L, (lua_Integer)sum);
-	return 3;
+	if (!times)
+		return 3;
+	lua_createtable(L, (int)nt, 0);
+	for (t = 0; t < nt; t++) {
+		lua_pushinteger(L, times[t]);
+		lua_rawseti(L, -2, t + 1);
+	}
+	return 4;
 }
 
 /* dump(fd, max): bpf_map_lookup_batch into arrays; elapsed ns, count */
