@@ -280,9 +280,11 @@ static unsigned long record_span(__u32 len)
  * closed object, pop the result. */
 static void after_callback(lua_State *L, struct stream *s, struct source *src)
 {
-	int isnum;
-	lua_Integer ret = lua_tointegerx(L, -1, &isnum);
+	int isnum = 0;
+	lua_Integer ret = 0;
 
+	if (lua_type(L, -1) == LUA_TNUMBER)   /* most return nothing */
+		ret = lua_tointegerx(L, -1, &isnum);
 	lua_pop(L, 1);
 	if (isnum && ret != 0)
 		s->stopped = 1;
@@ -296,9 +298,9 @@ static void call_one(lua_State *L, struct lbpf_ringbuf *r, struct source *src,
 {
 	r->cur = src;  /* a record that cannot be decoded is consumed too */
 	lua_pushvalue(L, cbidx);
-	if (src->fields) {
-		lua_call(L, lbpf_ev_push_fields(L, src->fields, data, size,
-						LBPF_RINGBUF), 1);
+	if (src->fields) {    /* drain_ring made room for the fields */
+		lua_call(L, lbpf_ev_push_fields_room(L, src->fields, data,
+						     size, LBPF_RINGBUF), 1);
 	} else {
 		if (!lbpf_ev_push_record(L, &src->dec, data, size, r->s.tname))
 			lua_error(L);
@@ -352,6 +354,8 @@ static void drain_ring(lua_State *L, struct lbpf_ringbuf *r,
 		r->s.object_closed = 1;
 		return;
 	}
+	/* the callback, its batch, one result and the fields= arguments */
+	luaL_checkstack(L, LBPF_EV_FIELDS_MAX + 4, "ring buffer callback");
 	lua_rawgeti(L, LUA_REGISTRYINDEX, src->cbref);
 	cbidx = lua_gettop(L);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, src->batchref);  /* cbidx + 1 */
@@ -565,7 +569,10 @@ static int batch_column(lua_State *L)
 	plan = lua_tointeger(L, -1);
 	lua_settop(L, 3);
 	for (i = 0; i < b->n; i++) {
-		lbpf_ev_push_field(L, plan, b->rec[i].data, b->rec[i].size, who, name);
+		if (b->rec[i].size < plan_end(plan))   /* raises */
+			lbpf_ev_push_field(L, plan, b->rec[i].data,
+					   b->rec[i].size, who, name);
+		lbpf_ev_push_planned(L, plan, b->rec[i].data);
 		lua_rawseti(L, 3, i + 1);
 	}
 	for (i = b->n + 1; lua_rawgeti(L, 3, i) != LUA_TNIL; i++) {
