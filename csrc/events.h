@@ -80,8 +80,9 @@ static inline size_t plan_end(lua_Integer plan)
  * hold it (plan_end). The hot path of views, fields= and columns: one
  * switch on the entry's low byte, which for integers and bools (1, 2, 4
  * or 8 bytes) is size << 4 | kind. */
-static inline void lbpf_ev_push_planned(lua_State *L, lua_Integer plan,
-					const unsigned char *data)
+static inline __attribute__((always_inline))
+void lbpf_ev_push_planned(lua_State *L, lua_Integer plan,
+			  const unsigned char *data)
 {
 	const unsigned char *p = data + plan_off(plan);
 	__u8 u8; __u16 u16; __u32 u32; __u64 u64;

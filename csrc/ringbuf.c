@@ -276,16 +276,25 @@ static unsigned long record_span(__u32 len)
 	return ((unsigned long)len + BPF_RINGBUF_HDR_SZ + 7) & ~7UL;
 }
 
-/* After a callback returned (its result on top): note a stop request and a
- * closed object, pop the result. */
-static void after_callback(lua_State *L, struct stream *s, struct source *src)
+/*
+ * The stack of drain_ring: the callback at cbidx, the batch (or nil) at
+ * cbidx + 1, and the call slot at cbidx + 2 (CALL_SLOT), the top between
+ * records. A call copies the callback into the slot, pushes the arguments
+ * above it, and its one result lands in the slot: no push and pop of the
+ * callback per record.
+ */
+#define CALL_SLOT(cbidx) ((cbidx) + 2)
+
+/* After a callback returned (its result in the call slot): note a stop
+ * request and a closed object. */
+static inline void after_callback(lua_State *L, struct stream *s,
+				  struct source *src, int cbidx)
 {
 	int isnum = 0;
 	lua_Integer ret = 0;
 
-	if (lua_type(L, -1) == LUA_TNUMBER)   /* most return nothing */
-		ret = lua_tointegerx(L, -1, &isnum);
-	lua_pop(L, 1);
+	if (lua_type(L, CALL_SLOT(cbidx)) == LUA_TNUMBER)   /* most: none */
+		ret = lua_tointegerx(L, CALL_SLOT(cbidx), &isnum);
 	if (isnum && ret != 0)
 		s->stopped = 1;
 	if (!map_usable(src->map))
@@ -297,7 +306,7 @@ static void call_one(lua_State *L, struct lbpf_ringbuf *r, struct source *src,
 		     int cbidx, const unsigned char *data, __u32 size)
 {
 	r->cur = src;  /* a record that cannot be decoded is consumed too */
-	lua_pushvalue(L, cbidx);
+	lua_copy(L, cbidx, CALL_SLOT(cbidx));
 	if (src->fields) {    /* drain_ring made room for the fields */
 		lua_call(L, lbpf_ev_push_fields_room(L, src->fields, data,
 						     size, LBPF_RINGBUF), 1);
@@ -310,7 +319,7 @@ static void call_one(lua_State *L, struct lbpf_ringbuf *r, struct source *src,
 	if (src->dec.view)
 		src->dec.view->data = NULL;
 	r->s.count++;
-	after_callback(L, &r->s, src);
+	after_callback(L, &r->s, src, cbidx);
 }
 
 /* Call the callback at cbidx with the batch of src (not empty). */
@@ -319,7 +328,7 @@ static void call_batch(lua_State *L, struct lbpf_ringbuf *r,
 {
 	struct batch *b = src->batch;
 
-	lua_pushvalue(L, cbidx);
+	lua_copy(L, cbidx, CALL_SLOT(cbidx));
 	lua_pushvalue(L, cbidx + 1);
 	b->src = src;
 	r->cur = src;
@@ -330,7 +339,7 @@ static void call_batch(lua_State *L, struct lbpf_ringbuf *r,
 		src->dec.view->data = NULL;
 	r->s.count += b->n;
 	b->n = 0;
-	after_callback(L, &r->s, src);
+	after_callback(L, &r->s, src, cbidx);
 }
 
 static int must_stop(const struct stream *s)
@@ -359,6 +368,7 @@ static void drain_ring(lua_State *L, struct lbpf_ringbuf *r,
 	lua_rawgeti(L, LUA_REGISTRYINDEX, src->cbref);
 	cbidx = lua_gettop(L);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, src->batchref);  /* cbidx + 1 */
+	lua_pushnil(L);                                    /* the call slot */
 	cons = __atomic_load_n(rg->consumer_pos, __ATOMIC_ACQUIRE);
 	do {
 		more = 0;
