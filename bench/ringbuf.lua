@@ -10,7 +10,8 @@
 -- calling the same Lua callback N times with lua_call (no ring, no decoding),
 -- the same with a view whose __index is a C function that does nothing, the
 -- same callback given a 4-member table made by Lua itself per call (the
--- cheapest fresh table per record), and the Lua loop that sums a column. A row over its target prints MISSED with
+-- cheapest fresh table per record), the Lua loop that sums a column, and
+-- that loop after C filled the column with lua_rawseti (no ring, no record). A row over its target prints MISSED with
 -- the floor of its shape.
 -- Run with `make bench`, or alone: lua5.4 bench/ringbuf.lua
 local bpf = require "libbpf"
@@ -151,22 +152,49 @@ local function floor_table()       -- the view callback on a table Lua makes
   end)
 end
 
+-- the column floors work on one table of BATCH entries, reused, as the
+-- batch row's callback does
+local BATCH = 4096
+
 local function floor_sum_loop()    -- the column loop over a filled table
   local filled = {}
-  for i = 1, N do filled[i] = i - 1 end
+  for i = 1, BATCH do filled[i] = i end
   return best(function()
-    local col = filled
+    local col = filled   -- a local, as in the batch callback
     local t0 = now()
-    local s = 0
-    for i = 1, #col do s = s + col[i] end
-    assert(s == SEQ_SUM)
-    return now() - t0
+    local total = 0
+    for _ = 1, N // BATCH do
+      local s = 0
+      for i = 1, #col do s = s + col[i] end
+      total = total + s
+    end
+    assert(total > 0)
+    return (now() - t0) * N / (N // BATCH * BATCH)
+  end)
+end
+
+local function floor_column()      -- C fills the column, then the Lua loop sums it
+  local filled = {}
+  for i = 1, BATCH do filled[i] = 0 end
+  return best(function()
+    local col = filled   -- a local, as in the batch callback
+    local dt, total = 0, 0
+    for _ = 1, N // BATCH do
+      dt = dt + cbench.fill_n(col, BATCH)
+      local t0 = now()
+      local s = 0
+      for i = 1, #col do s = s + col[i] end
+      total = total + s
+      dt = dt + now() - t0
+    end
+    assert(total > 0)
+    return dt * N / (N // BATCH * BATCH)
   end)
 end
 
 local floors = {
   lua = floor_lua_calls(), call = floor_c_calls(), view = floor_c_view(),
-  table = floor_table(), sum = floor_sum_loop(),
+  table = floor_table(), sum = floor_sum_loop(), column = floor_column(),
 }
 
 -- name, options, make, target (nil: shown for information), floor key
@@ -177,7 +205,7 @@ local cases = {
   {"decoded table: ev.seq", EV, view_cb, 25, "table", true},
   {"raw=true: string.unpack", {raw = true}, per_record(function(ev) return unpack("I8", ev) end)},
   -- one callback per batch of up to 4096 records (batch=true)
-  {"batch: b:column(\"seq\")", {type = "struct event", batch = true}, column_cb, 4, "sum"},
+  {"batch: b:column(\"seq\")", {type = "struct event", batch = true}, column_cb, 4, "column"},
   {"batch view: b[i].seq", {type = "struct event", view = true, batch = true},
    batch_cb(function(ev) return ev.seq end)},
   {"batch raw: unpack(b[i])", {raw = true, batch = true},
@@ -216,7 +244,8 @@ local floor_rows = {
   {"floor: C lua_call cb(seq) N times", floors.call},
   {"floor: C lua_call cb(v), v.seq a no-op C __index", floors.view},
   {"floor: Lua loop calls cb{seq=, pid=, kind=, comm=}", floors.table},
-  {"floor: Lua loop sums an N-element column", floors.sum},
+  {"floor: Lua loop sums a 4096-entry column", floors.sum},
+  {"floor: C fills the column (rawseti), Lua sums it", floors.column},
 }
 for _, f in ipairs(floor_rows) do
   print(string.format("%s  ratio %6.2fx C (floor)", line(f[1], f[2]), f[2] / c_ns))

@@ -77,6 +77,23 @@ static int l_call_n(lua_State *L)
 	return 1;
 }
 
+/* fill_n(t, n) -> elapsed ns: t[i] = i - 1 for i = 1 .. n, one
+ * lua_pushinteger and one lua_rawseti each, as a column is filled (the
+ * API's floor for any C-filled column, with no ring and no record read) */
+static int l_fill_n(lua_State *L)
+{
+	lua_Integer n = luaL_checkinteger(L, 2), i, t0;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	t0 = now_ns();
+	for (i = 1; i <= n; i++) {
+		lua_pushinteger(L, i - 1);
+		lua_rawseti(L, 1, i);
+	}
+	lua_pushinteger(L, now_ns() - t0);
+	return 1;
+}
+
 /* __index of the stand-in view: a C metamethod that only pushes 0 */
 static int stub_index(lua_State *L)
 {
@@ -100,7 +117,7 @@ int luaopen_bench_ringbuf_bench(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{"now", l_now}, {"consume", l_consume}, {"call_n", l_call_n},
-		{"stub_view", l_stub_view}, {NULL, NULL}
+		{"stub_view", l_stub_view}, {"fill_n", l_fill_n}, {NULL, NULL}
 	};
 
 	luaL_newlib(L, funcs);
