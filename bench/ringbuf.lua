@@ -2,11 +2,17 @@
 -- map of one BPF object, by libbpf from C (bench/ringbuf_bench.c) and by
 -- lua-libbpf from Lua, in one run. A program fills the ring with N records
 -- (test_run), then one consume() drains them, timed; best of ROUNDS.
--- Prints ns per record and the Lua/C ratio for each way of handing the
--- record to the callback: raw bytes, a decoded table (BTF codec), a reusable
--- view; with a trivial callback and with one that reads the `seq` field; then
--- the same with one callback per batch of records (batch=true). The last line
--- is the floor of any per-record callback: calling it N times from Lua.
+-- Like for like: the C callback counts the records and adds up `seq` of every
+-- record, and so does every Lua row, each through one way of handing the
+-- record over (fields=, a view, a decoded table, raw bytes; one callback per
+-- record, or one per batch). Each row prints ns per record and its ratio to C
+-- in the same run. The floor rows time what no such design can go below: C
+-- calling the same Lua callback N times with lua_call (no ring, no decoding),
+-- the same with a view whose __index is a C function that does nothing, the
+-- same callback given a 4-member table made by Lua itself per call (the
+-- cheapest fresh table per record), the Lua loop that sums a column, and
+-- that loop after C filled the column with lua_rawseti (no ring, no record). A row over its target prints MISSED with
+-- the floor of its shape.
 -- Run with `make bench`, or alone: lua5.4 bench/ringbuf.lua
 local bpf = require "libbpf"
 local cbench = require "bench.ringbuf_bench"
@@ -46,24 +52,23 @@ local c_ns = best(function()
   return dt
 end)
 
---- Time a Lua ring buffer with options `opts`; `make_cb(state)` returns the
--- callback, which counts into state.n and sums seq into state.sum if it reads.
-local function lua_case(opts, make_cb, reads)
-  local st = {n = 0, sum = 0}
-  local rb <close> = assert(bpf.ringbuf(map, make_cb(st), opts))
+--- Time a Lua ring buffer with options `opts`; `make()` returns the
+-- callback and a function that returns (and resets) its count and seq sum.
+local function lua_case(opts, make)
+  local cb, tally = make()
+  local rb <close> = assert(bpf.ringbuf(map, cb, opts))
   return best(function()
-    st.n, st.sum = 0, 0
+    tally()
     fill()
     local t0 = now()
-    local n = rb:consume()
+    local got = rb:consume()
     local dt = now() - t0
-    assert(n == N and st.n == N, "Lua consumer lost records")
-    assert(not reads or st.sum == SEQ_SUM, "wrong seq sum")
+    local n, sum = tally()
+    assert(got == N and n == N, "Lua consumer lost records")
+    assert(sum == SEQ_SUM, "wrong seq sum")
     return dt
   end)
 end
-
-local function trivial(st) return function() st.n = st.n + 1 end end
 
 -- does this build decode records (the BTF codec of btf.c)?
 local decodes
@@ -74,87 +79,175 @@ do
   rb:consume()
 end
 
-local function batch_trivial(st) return function(b) st.n = st.n + #b end end
+--- A per-record callback that counts and sums read(ev), and its tally.
+local function per_record(read)
+  return function()
+    local n, sum = 0, 0
+    return function(ev) n = n + 1; sum = sum + read(ev) end,
+           function() local a, b = n, sum; n, sum = 0, 0; return a, b end
+  end
+end
 
-local cases = {
-  -- one callback per record
-  {"raw, trivial callback", {raw = true}, trivial, false, 3},
-  {"decoded, trivial callback", {type = "struct event"}, trivial, false, 5, true},
-  {"view, trivial callback", {type = "struct event", view = true}, trivial, false, 5},
-  {"raw, reads seq (string.unpack)", {raw = true}, function(st)
-    local unpack = string.unpack
-    return function(ev) st.n = st.n + 1; st.sum = st.sum + unpack("I8", ev) end
-  end, true, 3},
-  {"decoded, reads ev.seq", {type = "struct event"}, function(st)
-    return function(ev) st.n = st.n + 1; st.sum = st.sum + ev.seq end
-  end, true, 5, true},
-  {"view, reads ev.seq", {type = "struct event", view = true}, function(st)
-    return function(ev) st.n = st.n + 1; st.sum = st.sum + ev.seq end
-  end, true, 5},
-  {"fields, reads seq (fields=)", {type = "struct event", fields = {"seq"}}, function(st)
-    return function(seq) st.n = st.n + 1; st.sum = st.sum + seq end
-  end, true, 8},
-  -- one callback per batch of up to 4096 records (batch=true)
-  {"batch raw, trivial (#b)", {raw = true, batch = true}, batch_trivial, false, 3},
-  {"batch decoded, trivial (#b)", {type = "struct event", batch = true}, batch_trivial,
-   false, 5},
-  {"batch, reads seq (b:column)", {type = "struct event", batch = true}, function(st)
-    local col = {}
-    return function(b)
-      local seq, sum = b:column("seq", col), 0
-      for i = 1, #seq do sum = sum + seq[i] end
-      st.n, st.sum = st.n + #seq, st.sum + sum
-    end
-  end, true, 5},
-  {"batch raw, reads b[i] (unpack)", {raw = true, batch = true}, function(st)
-    local unpack = string.unpack
-    return function(b)
-      local sum = 0
-      for i = 1, #b do sum = sum + unpack("I8", b[i]) end
-      st.n, st.sum = st.n + #b, st.sum + sum
-    end
-  end, true, 3},
-  {"batch view, reads b[i].seq", {type = "struct event", view = true, batch = true},
-   function(st)
-    return function(b)
-      local sum = 0
-      for i = 1, #b do sum = sum + b[i].seq end
-      st.n, st.sum = st.n + #b, st.sum + sum
-    end
-  end, true, 5},
-}
+local unpack = string.unpack
+local EV = {type = "struct event"}
 
---- The floor of any per-record callback: the trivial callback called N
--- times from a plain Lua loop, no ring buffer at all.
-local function lua_call_floor()
-  local st = {n = 0}
-  local cb = trivial(st)
+-- the callbacks the floor rows call, the same as the rows' own
+local function fields_cb()
+  local n, sum = 0, 0
+  return function(seq) n = n + 1; sum = sum + seq end,
+         function() local a, b = n, sum; n, sum = 0, 0; return a, b end
+end
+local function view_cb()
+  local n, sum = 0, 0
+  return function(ev) n = n + 1; sum = sum + ev.seq end,
+         function() local a, b = n, sum; n, sum = 0, 0; return a, b end
+end
+
+local function column_cb()
+  local n, sum, col = 0, 0, {}
+  return function(b)
+    local seq, s = b:column("seq", col), 0
+    for i = 1, #seq do s = s + seq[i] end
+    n, sum = n + #seq, sum + s
+  end, function() local a, b = n, sum; n, sum = 0, 0; return a, b end
+end
+
+local function batch_cb(read)
+  return function()
+    local n, sum = 0, 0
+    return function(b)
+      local s = 0
+      for i = 1, #b do s = s + read(b[i]) end
+      n, sum = n + #b, sum + s
+    end, function() local a, b = n, sum; n, sum = 0, 0; return a, b end
+  end
+end
+
+--- The floors, ns for N records.
+local function floor_lua_calls()   -- the fields= callback called by a Lua loop
+  local cb = fields_cb()
   return best(function()
-    st.n = 0
     local t0 = now()
-    for _ = 1, N do cb() end
+    for i = 0, N - 1 do cb(i) end
     return now() - t0
   end)
 end
 
+local function floor_c_calls()     -- ... and by C with lua_call
+  local cb = fields_cb()
+  return best(function() return cbench.call_n(cb, N) end)
+end
+
+local function floor_c_view()      -- the view callback on a do-nothing C __index
+  local cb, v = view_cb(), cbench.stub_view()
+  return best(function() return cbench.call_n(cb, N, v) end)
+end
+
+local function floor_table()       -- the view callback on a table Lua makes
+  local cb = view_cb()
+  return best(function()
+    local t0 = now()
+    for i = 0, N - 1 do cb({seq = i, pid = 4242, kind = i & 3, comm = "lua-libbpf"}) end
+    return now() - t0
+  end)
+end
+
+-- the column floors work on one table of BATCH entries, reused, as the
+-- batch row's callback does
+local BATCH = 4096
+
+local function floor_sum_loop()    -- the column loop over a filled table
+  local filled = {}
+  for i = 1, BATCH do filled[i] = i end
+  return best(function()
+    local col = filled   -- a local, as in the batch callback
+    local t0 = now()
+    local total = 0
+    for _ = 1, N // BATCH do
+      local s = 0
+      for i = 1, #col do s = s + col[i] end
+      total = total + s
+    end
+    assert(total > 0)
+    return (now() - t0) * N / (N // BATCH * BATCH)
+  end)
+end
+
+local function floor_column()      -- C fills the column, then the Lua loop sums it
+  local filled = {}
+  for i = 1, BATCH do filled[i] = 0 end
+  return best(function()
+    local col = filled   -- a local, as in the batch callback
+    local dt, total = 0, 0
+    for _ = 1, N // BATCH do
+      dt = dt + cbench.fill_n(col, BATCH)
+      local t0 = now()
+      local s = 0
+      for i = 1, #col do s = s + col[i] end
+      total = total + s
+      dt = dt + now() - t0
+    end
+    assert(total > 0)
+    return dt * N / (N // BATCH * BATCH)
+  end)
+end
+
+local floors = {
+  lua = floor_lua_calls(), call = floor_c_calls(), view = floor_c_view(),
+  table = floor_table(), sum = floor_sum_loop(), column = floor_column(),
+}
+
+-- name, options, make, target (nil: shown for information), floor key
+local cases = {
+  -- one callback per record, each reading seq
+  {"fields={\"seq\"}: cb(seq)", {type = "struct event", fields = {"seq"}}, fields_cb, 8, "call"},
+  {"view=true: ev.seq", {type = "struct event", view = true}, view_cb, 12, "view"},
+  {"decoded table: ev.seq", EV, view_cb, 25, "table", true},
+  {"raw=true: string.unpack", {raw = true}, per_record(function(ev) return unpack("I8", ev) end)},
+  -- one callback per batch of up to 4096 records (batch=true)
+  {"batch: b:column(\"seq\")", {type = "struct event", batch = true}, column_cb, 4, "column"},
+  {"batch view: b[i].seq", {type = "struct event", view = true, batch = true},
+   batch_cb(function(ev) return ev.seq end)},
+  {"batch raw: unpack(b[i])", {raw = true, batch = true},
+   batch_cb(function(ev) return unpack("I8", ev) end)},
+}
+
 local function line(what, ns)
-  return string.format("ringbuf %-34s %7.1f ns/record %12.0f records/s", what, ns / N,
+  return string.format("ringbuf %-52s %7.1f ns/record %12.0f records/s", what, ns / N,
                        N / (ns / 1e9))
 end
 
-print(string.format("ring buffer: %d records of 32 bytes per consume(), best of %d", N, ROUNDS))
-print(line("C (libbpf), trivial callback", c_ns))
+print(string.format("ring buffer: %d records of 32 bytes per consume(), best of %d; every row "
+                    .. "counts the records and sums seq", N, ROUNDS))
+print(line("C (libbpf): callback reads seq", c_ns))
 for _, c in ipairs(cases) do
-  local name, opts, make_cb, reads, target, needs_codec = table.unpack(c)
+  local name, opts, make, target, fkey, needs_codec = table.unpack(c)
   if needs_codec and not decodes then
-    print(string.format("ringbuf %-34s n/a (no BTF codec in this build)", name))
+    print(string.format("ringbuf %-52s n/a (no BTF codec in this build)", "Lua " .. name))
   else
-    local ns = lua_case(opts, make_cb, reads)
-    print(string.format("%s  ratio %5.2fx C (target <= %dx)%s", line("Lua " .. name, ns),
-                        ns / c_ns, target, ns / c_ns <= target and "" or "  MISSED"))
+    local ns = lua_case(opts, make)
+    local r = ns / c_ns
+    local verdict = "  (no target)"
+    if target then
+      verdict = string.format(" (target <= %dx)", target)
+      if r > target then
+        verdict = verdict .. string.format("  MISSED (floor of this shape %.2fx%s)",
+                                           floors[fkey] / c_ns,
+                                           floors[fkey] / c_ns > target and ", over the target" or "")
+      end
+    end
+    print(string.format("%s  ratio %6.2fx C%s", line("Lua " .. name, ns), r, verdict))
   end
 end
-local floor = lua_call_floor()
-print(string.format("%s  ratio %5.2fx C (the per-record floor)",
-                    line("Lua alone: N calls of the callback", floor), floor / c_ns))
+local floor_rows = {
+  {"floor: Lua loop calls cb(seq) N times", floors.lua},
+  {"floor: C lua_call cb(seq) N times", floors.call},
+  {"floor: C lua_call cb(v), v.seq a no-op C __index", floors.view},
+  {"floor: Lua loop calls cb{seq=, pid=, kind=, comm=}", floors.table},
+  {"floor: Lua loop sums a 4096-entry column", floors.sum},
+  {"floor: C fills the column (rawseti), Lua sums it", floors.column},
+}
+for _, f in ipairs(floor_rows) do
+  print(string.format("%s  ratio %6.2fx C (floor)", line(f[1], f[2]), f[2] / c_ns))
+end
 obj:close()

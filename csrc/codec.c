@@ -90,6 +90,31 @@ static int member_inside(const struct codec_member *cm, __u32 size)
 	return (__u64)cm->off + len <= size;
 }
 
+/* the member_kind of a member whose codec and bitfield are known */
+static __u8 member_kind(const struct codec_member *cm)
+{
+	static const __u8 uints[] = { 0, MK_U8, MK_U16, 0, MK_U32, 0, 0, 0, MK_U64 };
+	static const __u8 sints[] = { 0, MK_S8, MK_S16, 0, MK_S32, 0, 0, 0, MK_S64 };
+	const struct lbpf_codec *c = cm->c;
+
+	if (!c)
+		return MK_NONE;
+	if (cm->bit_size)
+		return MK_BITS;
+	switch (c->kind) {
+	case K_INT: case K_ENUM:
+		if (c->size > 8 || !uints[c->size])
+			return MK_CODEC;
+		return c->is_signed ? sints[c->size] : uints[c->size];
+	case K_BOOL:
+		return c->size <= 8 && uints[c->size] ? MK_BOOL : MK_CODEC;
+	case K_CHARS:
+		return MK_CHARS;
+	default:
+		return MK_CODEC;
+	}
+}
+
 static void fill_members(lua_State *L, const struct btf *btf,
 			 const struct btf_type *t, __u32 base_bits,
 			 struct lbpf_codec *c, __u32 cap, int depth)
@@ -133,6 +158,7 @@ static void fill_members(lua_State *L, const struct btf *btf,
 		cm->bit_size = bsize > 64 ? 64 : bsize;
 		if (!member_inside(cm, c->size))
 			cm->c = NULL;
+		cm->kind = member_kind(cm);
 	}
 }
 
@@ -201,6 +227,22 @@ static int compile_type(lua_State *L, const struct btf *btf,
 	}
 }
 
+/* The member names of struct codec c as Lua strings, made once: decoding
+ * a struct pushes them from this table rather than making (or looking up)
+ * a string per member per value. Returns the registry ref, released by
+ * lbpf_codec_forget. */
+static int ref_keys(lua_State *L, const struct lbpf_codec *c)
+{
+	__u32 i;
+
+	lua_createtable(L, (int)c->n, 0);
+	for (i = 0; i < c->n; i++) {
+		lua_pushstring(L, c->m[i].name);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
 static struct lbpf_codec *compile(lua_State *L, const struct btf *btf,
 				  __u32 id, int depth)
 {
@@ -226,6 +268,7 @@ static struct lbpf_codec *compile(lua_State *L, const struct btf *btf,
 		c->kind = K_STRUCT;
 		c->size = t->size;
 		fill_members(L, btf, t, 0, c, nmem, depth);
+		c->keys = ref_keys(L, c);
 	} else if (!compile_type(L, btf, t, c, depth) || !c->size) {
 		lua_pop(L, 1);
 		return NULL;
@@ -351,6 +394,18 @@ struct lbpf_codec *lbpf_codec_get(lua_State *L, const struct btf *btf,
 void lbpf_codec_forget(lua_State *L, const struct btf *btf)
 {
 	if (lua_getfield(L, LUA_REGISTRYINDEX, CODECS) == LUA_TTABLE) {
+		lua_pushlightuserdata(L, (void *)btf);
+		if (lua_rawget(L, -2) == LUA_TTABLE) {
+			/* the struct codecs' member names (ref_keys) */
+			for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
+				const struct lbpf_codec *c = lua_touserdata(L, -1);
+
+				if (lua_type(L, -1) == LUA_TUSERDATA &&
+				    c->kind == K_STRUCT)
+					luaL_unref(L, LUA_REGISTRYINDEX, c->keys);
+			}
+		}
+		lua_pop(L, 1);
 		lua_pushlightuserdata(L, (void *)btf);
 		lua_pushnil(L);
 		lua_rawset(L, -3);

@@ -131,24 +131,61 @@ static void push_scalar(lua_State *L, const struct lbpf_codec *c, __u64 v,
 static void decode_at(lua_State *L, const struct lbpf_codec *c,
 		      const __u8 *p);
 
+/* push member m of the struct at p, by the kind compiled for it */
+static void decode_member(lua_State *L, const struct codec_member *m,
+			  const __u8 *p)
+{
+	__u16 u16; __u32 u32; __u64 u64;
+
+	p += m->off;
+	switch (m->kind) {
+	case MK_U8: lua_pushinteger(L, *p); break;
+	case MK_U16: memcpy(&u16, p, 2); lua_pushinteger(L, u16); break;
+	case MK_U32: memcpy(&u32, p, 4); lua_pushinteger(L, u32); break;
+	case MK_S8: lua_pushinteger(L, (__s8)*p); break;
+	case MK_S16: memcpy(&u16, p, 2); lua_pushinteger(L, (__s16)u16); break;
+	case MK_S32: memcpy(&u32, p, 4); lua_pushinteger(L, (__s32)u32); break;
+	case MK_U64: case MK_S64:
+		memcpy(&u64, p, 8);
+		lua_pushinteger(L, (lua_Integer)u64);
+		break;
+	case MK_BOOL:
+		lua_pushboolean(L, lbpf_load_uint(p, m->c->size) != 0);
+		break;
+	case MK_CHARS:
+		lua_pushlstring(L, (const char *)p,
+				strnlen((const char *)p, m->c->size));
+		break;
+	case MK_BITS:
+		push_scalar(L, m->c, load_bits(p, m->bit_shift, m->bit_size),
+			    m->bit_size);
+		break;
+	default:
+		decode_at(L, m->c, p);
+		break;
+	}
+}
+
+/* A struct as a table sized for its members, the keys taken from the
+ * codec's table of member names (no string made or hashed per member),
+ * each value pushed by the kind compiled for its member. The caller made
+ * room for 3 values. */
 static void decode_struct(lua_State *L, const struct lbpf_codec *c,
 			  const __u8 *p)
 {
-	const struct codec_member *m = c->m, *end = c->m + c->n;
+	const struct codec_member *m = c->m;
+	__u32 i;
 
-	luaL_checkstack(L, 3, "BTF value nesting too deep");
 	lua_createtable(L, 0, (int)c->n);
-	for (; m < end; m++) {
-		if (!m->c) {
+	lua_rawgeti(L, LUA_REGISTRYINDEX, c->keys);
+	for (i = 0; i < c->n; i++, m++) {
+		if (m->kind == MK_NONE)
 			continue;
-		} else if (m->bit_size) {
-			push_scalar(L, m->c, load_bits(p + m->off, m->bit_shift,
-						       m->bit_size), m->bit_size);
-		} else {
-			decode_at(L, m->c, p + m->off);
-		}
-		lua_setfield(L, -2, m->name);
+		lua_rawgeti(L, -1, (lua_Integer)i + 1);
+		decode_member(L, m, p);
+		lua_rawset(L, -4);
 	}
+	lua_pop(L, 1);
 }
 
 static void decode_array(lua_State *L, const struct lbpf_codec *c,
@@ -157,7 +194,6 @@ static void decode_array(lua_State *L, const struct lbpf_codec *c,
 	const struct lbpf_codec *e = c->elem;
 	__u32 i;
 
-	luaL_checkstack(L, 3, "BTF value nesting too deep");
 	lua_createtable(L, (int)c->n, 0);
 	for (i = 0; i < c->n; i++, p += c->elem_size) {
 		decode_at(L, e, p);
@@ -187,10 +223,12 @@ static void decode_at(lua_State *L, const struct lbpf_codec *c,
 		lua_pushlstring(L, (const char *)p, strnlen((const char *)p,
 							     c->size));
 		break;
-	case K_ARRAY:
+	case K_ARRAY:   /* the table and one element or member */
+		luaL_checkstack(L, 3, "BTF value nesting too deep");
 		decode_array(L, c, p);
 		break;
 	case K_STRUCT:
+		luaL_checkstack(L, 3, "BTF value nesting too deep");
 		decode_struct(L, c, p);
 		break;
 	default:
@@ -207,7 +245,12 @@ void lbpf_codec_decode(lua_State *L, const struct lbpf_codec *c,
 	if (size < c->size)
 		luaL_error(L, "cannot decode %d bytes as a %d-byte type",
 			   (int)size, (int)c->size);
-	decode_at(L, c, buf);
+	if (c->kind != K_STRUCT) {
+		decode_at(L, c, buf);
+		return;
+	}
+	luaL_checkstack(L, 3, "BTF value nesting too deep");
+	decode_struct(L, c, buf);   /* the hot path of event records */
 }
 
 /* ---- encoding ------------------------------------------------------------- */

@@ -15,10 +15,21 @@ enum codec_kind {
 	K_REFUSED
 };
 
+/* how a struct member is decoded, chosen when the codec is compiled so
+ * that decoding a struct is one switch per member: scalars by size and
+ * signedness, char arrays, bitfields; the rest (floats, arrays, nested
+ * aggregates, raw bytes) through the member's own codec */
+enum member_kind {
+	MK_NONE,                        /* no codec: left out */
+	MK_U8, MK_U16, MK_U32, MK_U64, MK_S8, MK_S16, MK_S32, MK_S64,
+	MK_BOOL, MK_CHARS, MK_BITS, MK_CODEC
+};
+
 struct codec_member {
 	const char *name;               /* in the btf's string section */
 	__u32 off;                      /* byte offset */
 	__u8 bit_shift, bit_size;       /* bitfields: bit_size > 0 */
+	__u8 kind;                      /* enum member_kind */
 	const struct lbpf_codec *c;
 };
 
@@ -32,6 +43,9 @@ struct lbpf_codec {
 	__u32 type_id;
 	const char *builtin;            /* name of builtin codecs */
 	const char *why;                /* K_REFUSED: the reason */
+	int keys;                       /* K_STRUCT: registry ref of the
+					 * member names, as Lua strings at
+					 * their member's index + 1 */
 	struct codec_member m[];
 };
 

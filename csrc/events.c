@@ -69,6 +69,8 @@ void lbpf_ev_push_plan(lua_State *L, const struct btf *btf, __u32 id,
 	}
 }
 
+static struct view *push_view(lua_State *L, const char *type);
+
 /* Fill `d` from the options at `optidx` ({type=, raw=, view=}) for records
  * of map `m`. `uvidx` is the poller's user value table (holds views). */
 static void setup_decoder(lua_State *L, struct decoder *d,
@@ -155,12 +157,7 @@ static void setup_decoder(lua_State *L, struct decoder *d,
 					   lbpf_codec_get(L, btf, (__u32)id)));
 
 		lbpf_ev_push_plan(L, btf, (__u32)id, who, tname ? tname : "value");
-		v = lua_newuserdatauv(L, sizeof(*v), 1);
-		memset(v, 0, sizeof(*v));
-		snprintf(v->type, sizeof(v->type), "%s", tname ? tname : "value");
-		luaL_setmetatable(L, LBPF_VIEW);
-		lua_insert(L, -2);
-		lua_setiuservalue(L, -2, 1);
+		v = push_view(L, tname ? tname : "value");
 		lua_pushvalue(L, -1);
 		d->viewref = luaL_ref(L, LUA_REGISTRYINDEX);
 		/* also in the user value table, so __gc order never matters */
@@ -203,13 +200,12 @@ void lbpf_ev_release_decoder(lua_State *L, struct decoder *d)
  * table */
 struct fields {
 	int n;
+	size_t need;        /* bytes a record needs for every chosen member */
 	struct {
 		lua_Integer plan;
 		const char *name;
 	} f[];
 };
-
-#define FIELDS_MAX 64
 
 /* raise naming every name of f that has no plan */
 static void fields_unknown(lua_State *L, const struct fields *f,
@@ -248,9 +244,9 @@ void lbpf_ev_setup_fields(lua_State *L, struct source *src, int optidx,
 	}
 	fidx = lua_gettop(L);
 	n = lua_istable(L, fidx) ? (int)lua_rawlen(L, fidx) : 0;
-	if (n < 1 || n > FIELDS_MAX)
+	if (n < 1 || n > LBPF_EV_FIELDS_MAX)
 		luaL_error(L, "%s: fields must be a list of 1..%d member names",
-			   who, FIELDS_MAX);
+			   who, LBPF_EV_FIELDS_MAX);
 	if (batched || lbpf_opt_boolean(L, optidx, "view", 0) ||
 	    lbpf_opt_boolean(L, optidx, "raw", 0))
 		luaL_error(L, "%s: fields= cannot go with %sview= or raw=", who,
@@ -263,6 +259,7 @@ void lbpf_ev_setup_fields(lua_State *L, struct source *src, int optidx,
 	pidx = lua_gettop(L);
 	f = lua_newuserdatauv(L, sizeof(*f) + (size_t)n * sizeof(f->f[0]), 1);
 	f->n = n;
+	f->need = 0;
 	lua_createtable(L, n, 0);
 	nidx = lua_gettop(L);
 	for (i = 0; i < n; i++) {
@@ -275,6 +272,8 @@ void lbpf_ev_setup_fields(lua_State *L, struct source *src, int optidx,
 		if (lua_rawget(L, pidx) != LUA_TNUMBER)
 			bad++;
 		f->f[i].plan = lua_tointeger(L, -1);
+		if (f->f[i].plan && plan_end(f->f[i].plan) > f->need)
+			f->need = plan_end(f->f[i].plan);
 		lua_pop(L, 1);
 	}
 	if (bad)
@@ -285,28 +284,26 @@ void lbpf_ev_setup_fields(lua_State *L, struct source *src, int optidx,
 	lua_settop(L, top);
 }
 
-int lbpf_ev_push_fields(lua_State *L, const struct fields *f,
-			const unsigned char *data, size_t size, const char *who)
+int lbpf_ev_push_fields_room(lua_State *L, const struct fields *f,
+			     const unsigned char *data, size_t size,
+			     const char *who)
 {
 	int i;
 
-	luaL_checkstack(L, f->n, "fields=");
+	if (size < f->need)   /* raises naming the first member cut off */
+		for (i = 0; i < f->n; i++)
+			lbpf_ev_push_field(L, f->f[i].plan, data, size, who,
+					   f->f[i].name);
 	for (i = 0; i < f->n; i++)
-		lbpf_ev_push_field(L, f->f[i].plan, data, size, who,
-				   f->f[i].name);
+		lbpf_ev_push_planned(L, f->f[i].plan, data);
 	return f->n;
 }
 
-/* ---- the view ------------------------------------------------------------- */
-
-static struct view *check_view(lua_State *L)
+int lbpf_ev_push_fields(lua_State *L, const struct fields *f,
+			const unsigned char *data, size_t size, const char *who)
 {
-	struct view *v = luaL_checkudata(L, 1, LBPF_VIEW);
-
-	if (!v->data)
-		luaL_error(L, "libbpf.event_view: used outside its callback "
-			   "(copy the fields you keep)");
-	return v;
+	luaL_checkstack(L, f->n, "fields=");
+	return lbpf_ev_push_fields_room(L, f, data, size, who);
 }
 
 /* Push field `plan` (see lbpf_ev_push_plan) of the record at data, of
@@ -315,53 +312,112 @@ void lbpf_ev_push_field(lua_State *L, lua_Integer plan,
 			const unsigned char *data, size_t size,
 			const char *who, const char *name)
 {
-	lua_Integer off = plan >> 32, fsize = (plan >> 4) & PLAN_MAX_SIZE, x;
-
-	if ((size_t)(off + fsize) > size)
+	if (plan_end(plan) > size)
 		luaL_error(L, "%s: record of %d bytes is too short for field "
 			   "'%s'", who, (int)size, name);
-	switch (plan & 0xf) {
-	case F_CHARS:
-		lua_pushlstring(L, (const char *)data + off,
-				strnlen((const char *)data + off, (size_t)fsize));
-		break;
-	case F_BOOL:
-		lua_pushboolean(L, (lua_Integer)lbpf_load_uint(data + off, (__u32)fsize) != 0);
-		break;
-	case F_INT:
-		x = (lua_Integer)lbpf_load_uint(data + off, (__u32)fsize);
-		if (fsize < 8)
-			x = (lua_Integer)((__u64)x << (64 - fsize * 8)) >> (64 - fsize * 8);
-		lua_pushinteger(L, x);
-		break;
-	default:
-		lua_pushinteger(L, (lua_Integer)lbpf_load_uint(data + off, (__u32)fsize));
-		break;
-	}
+	lbpf_ev_push_planned(L, plan, data);
 }
 
+/* ---- the view ------------------------------------------------------------- */
+
+/*
+ * Each view has a metatable of its own (there is one view per source) whose
+ * metamethods are closures over the view's address (upvalue 1) and, for
+ * __index, the field plan (upvalue 2: name -> plan entry). A field read is
+ * then an address compare, one rawget of the name and a typed load, with no
+ * registry lookup by type name. The address compare is the type check: only
+ * this view has that address (a forged metatable on another userdata does
+ * not pass). The metatable registered as LBPF_VIEW is the class seen by the
+ * docs and the fuzzer: its closures have no view and raise on any use.
+ */
+
+/* the view whose metamethod is running, at argument 1; raises for another
+ * value (or for the class's own metatable) */
+static struct view *view_self(lua_State *L)
+{
+	struct view *v = lua_touserdata(L, lua_upvalueindex(1));
+
+	if (!v || lua_touserdata(L, 1) != v)
+		luaL_typeerror(L, 1, LBPF_VIEW);
+	return v;
+}
+
+static struct view *view_live(lua_State *L)
+{
+	struct view *v = view_self(L);
+
+	if (!v->data)
+		luaL_error(L, "libbpf.event_view: used outside its callback "
+			   "(copy the fields you keep)");
+	return v;
+}
+
+static size_t slot_of(const struct view *v, const char *name)
+{
+	return (size_t)(((uintptr_t)name >> 4) * 0x9e3779b97f4a7c15ULL >> 40) &
+	       v->mask;
+}
+
+/* the plan entry for `name`, or 0 */
+static lua_Integer view_find(const struct view *v, const char *name)
+{
+	size_t i;
+
+	for (i = slot_of(v, name); v->slot[i].name; i = (i + 1) & v->mask)
+		if (v->slot[i].name == name)
+			return v->slot[i].plan;
+	return 0;
+}
+
+static void view_push(lua_State *L, const struct view *v, lua_Integer plan)
+{
+	if (plan_end(plan) > v->size)
+		luaL_error(L, "libbpf.event_view: record of %d bytes is too "
+			   "short for its type", (int)v->size);
+	lbpf_ev_push_planned(L, plan, v->data);
+}
+
+/*
+ * v.name -> the member, or nil. Names up to LUAI_MAXSHORTLEN bytes are
+ * interned by Lua: the key of a member read is the very string the plan
+ * holds, so its address finds the entry (v->slot) with no string hashing
+ * or compare and one API call. Longer names, and keys that are not
+ * members, go through the plan table (upvalue 2).
+ * The view read is the closure's own (upvalue 1), never argument 1, so the
+ * hot path does not check argument 1: the function taken out of the
+ * metatable and called on another value reads this view all the same.
+ */
 static int view_index(lua_State *L)
 {
-	struct view *v = check_view(L);
+	struct view *v = lua_touserdata(L, lua_upvalueindex(1));
+	const char *name;
+	lua_Integer plan;
 
-	lua_getiuservalue(L, 1, 1);
-	lua_pushvalue(L, 2);
-	if (lua_rawget(L, -2) != LUA_TNUMBER)
-		return 0;
-	lbpf_ev_push_field(L, lua_tointeger(L, -1), v->data, v->size,
-		   "libbpf.event_view", lua_tostring(L, 2));
+	if (!v || !v->data)
+		view_live(L);                   /* raises */
+	/* a number key turns into a string in our frame: not a member name,
+	 * so nil all the same */
+	name = lua_tolstring(L, 2, NULL);
+	if (name && (plan = view_find(v, name)) != 0) {
+		view_push(L, v, plan);
+		return 1;
+	}
+	lua_settop(L, 2);
+	if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNUMBER)
+		return 1;                       /* nil */
+	view_push(L, v, lua_tointeger(L, -1));
 	return 1;
 }
 
 static int view_len(lua_State *L)
 {
-	lua_pushinteger(L, (lua_Integer)check_view(L)->size);
+	lua_pushinteger(L, (lua_Integer)view_live(L)->size);
 	return 1;
 }
 
 static int view_tostring(lua_State *L)
 {
-	struct view *v = luaL_checkudata(L, 1, LBPF_VIEW);
+	struct view *v = view_self(L);
 
 	if (v->data)
 		lua_pushfstring(L, "libbpf.event_view(%s, %d bytes)", v->type,
@@ -370,6 +426,63 @@ static int view_tostring(lua_State *L)
 		lua_pushfstring(L, "libbpf.event_view(%s, outside its callback)",
 				v->type);
 	return 1;
+}
+
+/* Fill the metatable on top with the view metamethods for view `v` (NULL:
+ * the class's own, which refuse every value); `planidx`: the plan (0: an
+ * empty one). */
+static void set_view_meta(lua_State *L, struct view *v, int planidx)
+{
+	lua_pushliteral(L, LBPF_VIEW);
+	lua_setfield(L, -2, "__name");
+	lua_pushlightuserdata(L, v);
+	if (planidx)
+		lua_pushvalue(L, planidx);
+	else
+		lua_newtable(L);
+	lua_pushcclosure(L, view_index, 2);
+	lua_setfield(L, -2, "__index");
+	lua_pushlightuserdata(L, v);
+	lua_pushcclosure(L, view_len, 1);
+	lua_setfield(L, -2, "__len");
+	lua_pushlightuserdata(L, v);
+	lua_pushcclosure(L, view_tostring, 1);
+	lua_setfield(L, -2, "__tostring");
+}
+
+/* Replace the plan on top with a new view reading through it (the plan is
+ * also its user value, which keeps the names of v->slot alive); returns
+ * the view. */
+static struct view *push_view(lua_State *L, const char *type)
+{
+	int planidx = lua_gettop(L);
+	size_t n = 0, slots = 4;
+	struct view *v;
+
+	for (lua_pushnil(L); lua_next(L, planidx); lua_pop(L, 1))
+		n++;
+	while (slots < 2 * n)
+		slots *= 2;
+	v = lua_newuserdatauv(L, sizeof(*v) + slots * sizeof(v->slot[0]), 1);
+	memset(v, 0, sizeof(*v) + slots * sizeof(v->slot[0]));
+	v->mask = slots - 1;
+	for (lua_pushnil(L); lua_next(L, planidx); lua_pop(L, 1)) {
+		const char *name = lua_tostring(L, -2);  /* keys are strings */
+		size_t i = slot_of(v, name);
+
+		while (v->slot[i].name)
+			i = (i + 1) & v->mask;
+		v->slot[i].name = name;
+		v->slot[i].plan = lua_tointeger(L, -1);
+	}
+	snprintf(v->type, sizeof(v->type), "%s", type);
+	lua_pushvalue(L, planidx);
+	lua_setiuservalue(L, -2, 1);
+	lua_createtable(L, 0, 4);
+	set_view_meta(L, v, planidx);
+	lua_setmetatable(L, -2);
+	lua_replace(L, planidx);
+	return v;
 }
 
 /* ---- delivering records (shared by ring and perf buffers) -------------------- */
@@ -524,13 +637,8 @@ void lbpf_ev_check_callable(lua_State *L, int idx, const char *what)
 
 void lbpf_open_events(lua_State *L)
 {
-	static const luaL_Reg view_meta[] = {
-		{"__index", view_index}, {"__len", view_len},
-		{"__tostring", view_tostring}, {NULL, NULL}
-	};
-
-	/* the view's own __index replaces the method table one */
+	/* the class: every view has a metatable of its own (set_view_meta) */
 	luaL_newmetatable(L, LBPF_VIEW);
-	luaL_setfuncs(L, view_meta, 0);
+	set_view_meta(L, NULL, 0);
 	lua_pop(L, 1);
 }

@@ -21,6 +21,8 @@
 #ifndef LBPF_EVENTS_H
 #define LBPF_EVENTS_H
 
+#include <string.h>
+
 #include "handles.h"
 
 #define LBPF_RINGBUF "libbpf.ringbuf"
@@ -50,11 +52,63 @@ struct view {
 	const unsigned char *data;       /* NULL outside the callback */
 	size_t size;
 	char type[64];
+	/* the plan by member name, keyed by the address of the name's
+	 * interned string (events.c, view_index) */
+	size_t mask;                     /* slots - 1 */
+	struct view_slot {
+		const char *name;
+		lua_Integer plan;
+	} slot[];
 };
 
 /* plan entries: offset << 32 | size << 4 | kind (size < 2^28) */
 #define PLAN_MAX_SIZE 0xfffffff
 enum field_kind { F_UINT, F_INT, F_BOOL, F_CHARS };
+
+static inline size_t plan_off(lua_Integer plan)
+{
+	return (size_t)((__u64)plan >> 32);
+}
+
+/* bytes of the record a plan entry reads up to */
+static inline size_t plan_end(lua_Integer plan)
+{
+	return plan_off(plan) + (size_t)((plan >> 4) & PLAN_MAX_SIZE);
+}
+
+/* Push field `plan` of the record at `data`, whose size was checked to
+ * hold it (plan_end). The hot path of views, fields= and columns: one
+ * switch on the entry's low byte, which for integers and bools (1, 2, 4
+ * or 8 bytes) is size << 4 | kind. */
+static inline __attribute__((always_inline))
+void lbpf_ev_push_planned(lua_State *L, lua_Integer plan,
+			  const unsigned char *data)
+{
+	const unsigned char *p = data + plan_off(plan);
+	__u8 u8; __u16 u16; __u32 u32; __u64 u64;
+
+	switch (plan & 0xff) {
+	case 0x10 | F_UINT: lua_pushinteger(L, *p); return;
+	case 0x20 | F_UINT: memcpy(&u16, p, 2); lua_pushinteger(L, u16); return;
+	case 0x40 | F_UINT: memcpy(&u32, p, 4); lua_pushinteger(L, u32); return;
+	case 0x80 | F_UINT: memcpy(&u64, p, 8);
+		lua_pushinteger(L, (lua_Integer)u64); return;
+	case 0x10 | F_INT: u8 = *p; lua_pushinteger(L, (__s8)u8); return;
+	case 0x20 | F_INT: memcpy(&u16, p, 2); lua_pushinteger(L, (__s16)u16); return;
+	case 0x40 | F_INT: memcpy(&u32, p, 4); lua_pushinteger(L, (__s32)u32); return;
+	case 0x80 | F_INT: memcpy(&u64, p, 8);
+		lua_pushinteger(L, (lua_Integer)u64); return;
+	case 0x10 | F_BOOL: lua_pushboolean(L, *p != 0); return;
+	case 0x20 | F_BOOL: memcpy(&u16, p, 2); lua_pushboolean(L, u16 != 0); return;
+	case 0x40 | F_BOOL: memcpy(&u32, p, 4); lua_pushboolean(L, u32 != 0); return;
+	case 0x80 | F_BOOL: memcpy(&u64, p, 8); lua_pushboolean(L, u64 != 0); return;
+	default:  /* F_CHARS, any size: up to the first NUL */
+		u64 = (__u64)(plan >> 4) & PLAN_MAX_SIZE;
+		lua_pushlstring(L, (const char *)p,
+				strnlen((const char *)p, (size_t)u64));
+		return;
+	}
+}
 
 static inline const char *map_name(const struct lbpf_map *m)
 {
@@ -137,6 +191,12 @@ void lbpf_ev_setup_fields(lua_State *L, struct source *src, int optidx,
 /* Push the fields= members of the record; returns how many. */
 int lbpf_ev_push_fields(lua_State *L, const struct fields *f,
 			const unsigned char *data, size_t size, const char *who);
+/* The same when the caller made room for LBPF_EV_FIELDS_MAX values (once
+ * per poll rather than per record). */
+#define LBPF_EV_FIELDS_MAX 64
+int lbpf_ev_push_fields_room(lua_State *L, const struct fields *f,
+			     const unsigned char *data, size_t size,
+			     const char *who);
 /* Push the record for a callback; 0 with a message pushed if it is too
  * short for its type. */
 int lbpf_ev_push_record(lua_State *L, struct decoder *d, const void *data,

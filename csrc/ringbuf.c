@@ -276,14 +276,25 @@ static unsigned long record_span(__u32 len)
 	return ((unsigned long)len + BPF_RINGBUF_HDR_SZ + 7) & ~7UL;
 }
 
-/* After a callback returned (its result on top): note a stop request and a
- * closed object, pop the result. */
-static void after_callback(lua_State *L, struct stream *s, struct source *src)
-{
-	int isnum;
-	lua_Integer ret = lua_tointegerx(L, -1, &isnum);
+/*
+ * The stack of drain_ring: the callback at cbidx, the batch (or nil) at
+ * cbidx + 1, and the call slot at cbidx + 2 (CALL_SLOT), the top between
+ * records. A call copies the callback into the slot, pushes the arguments
+ * above it, and its one result lands in the slot: no push and pop of the
+ * callback per record.
+ */
+#define CALL_SLOT(cbidx) ((cbidx) + 2)
 
-	lua_pop(L, 1);
+/* After a callback returned (its result in the call slot): note a stop
+ * request and a closed object. */
+static inline void after_callback(lua_State *L, struct stream *s,
+				  struct source *src, int cbidx)
+{
+	int isnum = 0;
+	lua_Integer ret = 0;
+
+	if (lua_type(L, CALL_SLOT(cbidx)) == LUA_TNUMBER)   /* most: none */
+		ret = lua_tointegerx(L, CALL_SLOT(cbidx), &isnum);
 	if (isnum && ret != 0)
 		s->stopped = 1;
 	if (!map_usable(src->map))
@@ -295,10 +306,10 @@ static void call_one(lua_State *L, struct lbpf_ringbuf *r, struct source *src,
 		     int cbidx, const unsigned char *data, __u32 size)
 {
 	r->cur = src;  /* a record that cannot be decoded is consumed too */
-	lua_pushvalue(L, cbidx);
-	if (src->fields) {
-		lua_call(L, lbpf_ev_push_fields(L, src->fields, data, size,
-						LBPF_RINGBUF), 1);
+	lua_copy(L, cbidx, CALL_SLOT(cbidx));
+	if (src->fields) {    /* drain_ring made room for the fields */
+		lua_call(L, lbpf_ev_push_fields_room(L, src->fields, data,
+						     size, LBPF_RINGBUF), 1);
 	} else {
 		if (!lbpf_ev_push_record(L, &src->dec, data, size, r->s.tname))
 			lua_error(L);
@@ -308,7 +319,7 @@ static void call_one(lua_State *L, struct lbpf_ringbuf *r, struct source *src,
 	if (src->dec.view)
 		src->dec.view->data = NULL;
 	r->s.count++;
-	after_callback(L, &r->s, src);
+	after_callback(L, &r->s, src, cbidx);
 }
 
 /* Call the callback at cbidx with the batch of src (not empty). */
@@ -317,7 +328,7 @@ static void call_batch(lua_State *L, struct lbpf_ringbuf *r,
 {
 	struct batch *b = src->batch;
 
-	lua_pushvalue(L, cbidx);
+	lua_copy(L, cbidx, CALL_SLOT(cbidx));
 	lua_pushvalue(L, cbidx + 1);
 	b->src = src;
 	r->cur = src;
@@ -328,7 +339,7 @@ static void call_batch(lua_State *L, struct lbpf_ringbuf *r,
 		src->dec.view->data = NULL;
 	r->s.count += b->n;
 	b->n = 0;
-	after_callback(L, &r->s, src);
+	after_callback(L, &r->s, src, cbidx);
 }
 
 static int must_stop(const struct stream *s)
@@ -352,9 +363,12 @@ static void drain_ring(lua_State *L, struct lbpf_ringbuf *r,
 		r->s.object_closed = 1;
 		return;
 	}
+	/* the callback, its batch, one result and the fields= arguments */
+	luaL_checkstack(L, LBPF_EV_FIELDS_MAX + 4, "ring buffer callback");
 	lua_rawgeti(L, LUA_REGISTRYINDEX, src->cbref);
 	cbidx = lua_gettop(L);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, src->batchref);  /* cbidx + 1 */
+	lua_pushnil(L);                                    /* the call slot */
 	cons = __atomic_load_n(rg->consumer_pos, __ATOMIC_ACQUIRE);
 	do {
 		more = 0;
@@ -565,7 +579,10 @@ static int batch_column(lua_State *L)
 	plan = lua_tointeger(L, -1);
 	lua_settop(L, 3);
 	for (i = 0; i < b->n; i++) {
-		lbpf_ev_push_field(L, plan, b->rec[i].data, b->rec[i].size, who, name);
+		if (b->rec[i].size < plan_end(plan))   /* raises */
+			lbpf_ev_push_field(L, plan, b->rec[i].data,
+					   b->rec[i].size, who, name);
+		lbpf_ev_push_planned(L, plan, b->rec[i].data);
 		lua_rawseti(L, 3, i + 1);
 	}
 	for (i = b->n + 1; lua_rawgeti(L, 3, i) != LUA_TNIL; i++) {
