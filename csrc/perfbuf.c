@@ -354,12 +354,12 @@ static enum bpf_perf_event_ret perfbuf_unused_event(void *ctx, int cpu,
 static int online_cpus(int *cpus, int max)
 {
 	FILE *f = fopen("/sys/devices/system/cpu/online", "re");
-	int n = 0, lo, hi, c, err;
+	int n = 0, lo, hi, c;
 
 	if (!f)
 		return -errno;
 	/* "0-3,5,7-8\n" */
-	while ((err = fscanf(f, "%d", &lo)) == 1) {
+	while (fscanf(f, "%d", &lo) == 1) {
 		hi = lo;
 		c = fgetc(f);
 		if (c == '-') {
@@ -376,41 +376,58 @@ static int online_cpus(int *cpus, int max)
 	return n > 0 ? n : -EINVAL;
 }
 
-/* Open libbpf's perf buffer on pb->map_fd, one ring of `pages` pages per
- * online CPU, and record the rings in a userdata put in the user value
- * table at uvidx; 0 or a negative errno. */
-static int perfbuf_open(lua_State *L, struct lbpf_perfbuf *pb, size_t pages,
-			int uvidx)
+/* Push an array of the CPUs to open rings on (the online ones below the
+ * map's max_entries, as perf_buffer__new picks them) into *cpus and make
+ * pb->rings for them (and the scratch buffer) in a userdata put in the user
+ * value table at uvidx; returns how many, or a negative errno. */
+static int perfbuf_cpus(lua_State *L, struct lbpf_perfbuf *pb, size_t pages,
+			int uvidx, int **cpus)
 {
-	struct perf_event_attr attr;
 	struct bpf_map_info info;
 	__u32 len = sizeof(info);
-	size_t page = (size_t)sysconf(_SC_PAGESIZE), data_size = page * pages;
-	int ncpu = libbpf_num_possible_cpus(), *cpus, n, i;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	int ncpu = libbpf_num_possible_cpus(), n, i;
 
 	memset(&info, 0, sizeof(info));
+	*cpus = NULL;
 	if (ncpu < 0)
 		return ncpu;
 	if (pages > SIZE_MAX / 2 / page)
 		return -E2BIG;
-	if (bpf_map_get_info_by_fd(pb->map_fd, &info, &len))
+	if (bpf_obj_get_info_by_fd(pb->map_fd, &info, &len))
 		return -errno;
 	if (info.max_entries && (int)info.max_entries < ncpu)
 		ncpu = (int)info.max_entries;
-	cpus = lua_newuserdatauv(L, (size_t)ncpu * sizeof(*cpus), 0);
-	n = online_cpus(cpus, ncpu);
+	*cpus = lua_newuserdatauv(L, (size_t)ncpu * sizeof(**cpus), 0);
+	n = online_cpus(*cpus, ncpu);
 	if (n < 0)
 		return n;
 	/* records are at most 64 KiB (a u16 size) and never larger than
 	 * the ring */
-	pb->scratch_size = data_size < 65536 ? data_size : 65536;
+	pb->scratch_size = page * pages < 65536 ? page * pages : 65536;
 	pb->rings = lua_newuserdatauv(L, (size_t)n * sizeof(*pb->rings) +
 				      pb->scratch_size, 0);
+	memset(pb->rings, 0, (size_t)n * sizeof(*pb->rings));
 	pb->scratch = (unsigned char *)(pb->rings + n);
 	lua_rawseti(L, uvidx, (lua_Integer)lua_rawlen(L, uvidx) + 1);
 	for (i = 0; i < n; i++)
-		pb->rings[i].cpu = cpus[i];
-	/* perf_buffer__new's event, with the CPUs named */
+		pb->rings[i].cpu = (*cpus)[i];
+	return n;
+}
+
+/* Open libbpf's perf buffer on pb->map_fd, one ring of `pages` pages on
+ * each of the n cpus, and note where the rings are mapped; 0 or a
+ * negative errno. Calls only libbpf (inside a print frame). */
+static int perfbuf_open(struct lbpf_perfbuf *pb, size_t pages, int *cpus,
+			int n)
+{
+	LIBBPF_OPTS(perf_buffer_raw_opts, o, .cpu_cnt = n, .cpus = cpus,
+		    .map_keys = cpus);
+	struct perf_event_attr attr;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	int i;
+
+	/* perf_buffer__new's event */
 	memset(&attr, 0, sizeof(attr));
 	attr.size = sizeof(attr);
 	attr.config = PERF_COUNT_SW_BPF_OUTPUT;
@@ -418,15 +435,9 @@ static int perfbuf_open(lua_State *L, struct lbpf_perfbuf *pb, size_t pages,
 	attr.sample_type = PERF_SAMPLE_RAW;
 	attr.sample_period = 1;
 	attr.wakeup_events = 1;
-	{
-		LIBBPF_OPTS(perf_buffer_raw_opts, o, .cpu_cnt = n,
-			    .cpus = cpus, .map_keys = cpus);
-
-		errno = 0;
-		pb->pb = perf_buffer__new_raw(pb->map_fd, pages, &attr,
-					      perfbuf_unused_event, pb, &o);
-	}
-	lua_pop(L, 1);  /* cpus */
+	errno = 0;
+	pb->pb = perf_buffer__new_raw(pb->map_fd, pages, &attr,
+				      perfbuf_unused_event, pb, &o);
 	if (!pb->pb)
 		return -lbpf_errno(0);
 	for (i = 0; i < n; i++) {
@@ -435,7 +446,7 @@ static int perfbuf_open(lua_State *L, struct lbpf_perfbuf *pb, size_t pages,
 		size_t size;
 		int err = perf_buffer__buffer(pb->pb, i, &base, &size);
 
-		if (err || size != data_size)
+		if (err || size != page * pages)
 			return err ? err : -EINVAL;
 		rg->page = base;
 		rg->data = (const unsigned char *)base + page;
@@ -444,6 +455,22 @@ static int perfbuf_open(lua_State *L, struct lbpf_perfbuf *pb, size_t pages,
 	pb->nrings = n;
 	return 0;
 }
+
+/* perfbuf_new failed with err: free what was made, push nil, msg, errno */
+static int perfbuf_failed(lua_State *L, struct lbpf_perfbuf *pb, int err)
+{
+	if (pb->pb)
+		perf_buffer__free(pb->pb);
+	pb->pb = NULL;
+	pb->nrings = 0;
+	if (pb->map_fd >= 0)
+		close(pb->map_fd);
+	pb->map_fd = -1;
+	lbpf_ev_release_source(L, &pb->src);
+	return lbpf_push_error(L, err, "libbpf.perfbuf: perf buffer on map '%s' "
+			       "failed", map_name(pb->src.map));
+}
+
 /* bpf.perfbuf(map, {on_sample=, on_lost=, pages=, type=, btf=, raw=,
  * view=, fields=, batch=}) */
 static int perfbuf_new(lua_State *L)
@@ -452,7 +479,7 @@ static int perfbuf_new(lua_State *L)
 				  LBPF_PERFBUF);
 	struct lbpf_perfbuf *pb;
 	lua_Integer pages;
-	int pbidx, uvidx, frame, cap, err;
+	int pbidx, uvidx, frame, cap, err, n, *cpus;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lbpf_check_options(L, 2, "perfbuf", perfbuf_options);
@@ -497,24 +524,15 @@ static int perfbuf_new(lua_State *L)
 		lua_rawseti(L, uvidx, (lua_Integer)lua_rawlen(L, uvidx) + 1);
 	}
 	pb->map_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	if (pb->map_fd < 0) {
-		err = -errno;
-		lbpf_ev_release_source(L, &pb->src);
-		return lbpf_push_error(L, err, "libbpf.perfbuf: perf buffer on "
-				       "map '%s' failed", map_name(pb->src.map));
-	}
+	if (pb->map_fd < 0)
+		return perfbuf_failed(L, pb, -errno);
+	n = perfbuf_cpus(L, pb, (size_t)pages, uvidx, &cpus);
+	if (n < 0)
+		return perfbuf_failed(L, pb, n);
 	frame = lbpf_print_enter(L);
-	err = perfbuf_open(L, pb, (size_t)pages, uvidx);
+	err = perfbuf_open(pb, (size_t)pages, cpus, n);
 	if (err) {
-		if (pb->pb)
-			perf_buffer__free(pb->pb);
-		pb->pb = NULL;
-		pb->nrings = 0;
-		close(pb->map_fd);
-		pb->map_fd = -1;
-		lbpf_ev_release_source(L, &pb->src);
-		lbpf_push_error(L, err, "libbpf.perfbuf: perf buffer on "
-				"map '%s' failed", map_name(pb->src.map));
+		perfbuf_failed(L, pb, err);
 		lbpf_print_leave(L, frame);
 		return 3;
 	}
