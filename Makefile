@@ -191,7 +191,8 @@ install: all
 	install -m 644 examples/exporter/*.lua $(DESTDIR)$(EXAMPLESDIR)/exporter/
 
 clean:
-	rm -rf build libbpf/core.so $(BPF_OBJS) $(LEGACY_BPF_OBJS) bench/cbench.so bench/ringbuf_bench.so
+	rm -rf build libbpf/core.so $(BPF_OBJS) $(LEGACY_BPF_OBJS) bench/cbench.so bench/ringbuf_bench.so \
+	  bench/perfbuf_bench.so
 
 # ---- compat: third-party objects load through Lua exactly as through C libbpf
 # (spec/compat_spec.lua). xdp-tools ships BPF objects under /usr/lib/<triplet>/bpf,
@@ -237,6 +238,16 @@ bench-metrics: all mounts
 	$(TESTENV) $(LUA) bench/metrics.lua
 
 bench/ringbuf_bench.so: bench/ringbuf_bench.c bench/clock.h build/libbpf.mode
+	$(CC) $(MOD_CFLAGS) -shared -o $@ $< $(MOD_LIBS)
+
+# perf buffer bench (issue 17, bench/perfbuf.lua): C through libbpf's
+# perf_buffer, the Lua rows, and the ring buffer rows of the same modes
+.PHONY: bench-perfbuf
+bench: bench-perfbuf
+bench-perfbuf: all mounts bench/perfbuf_bench.so
+	$(TESTENV) $(LUA) bench/perfbuf.lua
+
+bench/perfbuf_bench.so: bench/perfbuf_bench.c bench/clock.h build/libbpf.mode
 	$(CC) $(MOD_CFLAGS) -shared -o $@ $< $(MOD_LIBS)
 
 # ---- asan (issue 13): `make asan` builds core.so with AddressSanitizer and

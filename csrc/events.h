@@ -219,6 +219,24 @@ int lbpf_ev_check_timeout(lua_State *L, int idx);
 int lbpf_ev_check_map(lua_State *L, int idx, __u32 type, const char *who);
 void lbpf_ev_check_callable(lua_State *L, int idx, const char *what);
 
+/* ---- batches (ringbuf.c), for perf buffers ---------------------------------- */
+
+/* batch= of the options at optidx ({batch=true|false|N}): records per
+ * callback, 0 for none; raises for anything else */
+int lbpf_ev_opt_batch(lua_State *L, int optidx, const char *who);
+/* Push a `libbpf.ringbuf_batch` of `cap` records decoded by `d` (its
+ * column plan from d's struct type, if any). */
+struct batch *lbpf_ev_push_batch(lua_State *L, int cap,
+				 const struct decoder *d);
+/* Add a record (valid until the batch's callback returns); non-zero when
+ * the batch is full. */
+int lbpf_ev_batch_add(struct batch *b, const unsigned char *data,
+		      __u32 size);
+int lbpf_ev_batch_len(const struct batch *b);
+/* Open the batch to its callback (src), or close it (NULL: it is emptied
+ * and raises when used). */
+void lbpf_ev_batch_bind(struct batch *b, struct source *src);
+
 void lbpf_open_events(lua_State *L);      /* events.c */
 void lbpf_open_ringbuf(lua_State *L);       /* ringbuf.c */
 void lbpf_open_perfbuf(lua_State *L);       /* perfbuf.c */

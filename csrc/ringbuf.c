@@ -168,18 +168,7 @@ static int ringbuf_add_source(lua_State *L, struct lbpf_ringbuf *r, int ridx,
 
 	lbpf_ev_check_callable(L, cbidx, "function");
 	lbpf_check_options(L, optidx, "ringbuf", ringbuf_options);
-	if (lua_istable(L, optidx)) {
-		lua_getfield(L, optidx, "batch");
-		if (lua_isboolean(L, -1))
-			cap = lua_toboolean(L, -1) ? BATCH_DEFAULT : 0;
-		else if (!lua_isnil(L, -1) &&
-			 ((cap = lbpf_opt_integer(L, optidx, "batch", 0)) < 1))
-			cap = -1;
-		lua_pop(L, 1);
-		if (cap < 0 || cap > BATCH_MAX)
-			luaL_error(L, "libbpf.ringbuf: batch must be true, "
-				   "false or 1..%d records", BATCH_MAX);
-	}
+	cap = lbpf_ev_opt_batch(L, optidx, LBPF_RINGBUF);
 	if (r->nsrc == MAX_SOURCES)
 		luaL_error(L, "libbpf.ringbuf: more than %d maps in one ring "
 			   "buffer", MAX_SOURCES);
@@ -609,6 +598,54 @@ static int batch_tostring(lua_State *L)
 	else
 		lua_pushliteral(L, "libbpf.ringbuf_batch (outside its callback)");
 	return 1;
+}
+
+/* ---- batches of perf buffers (perfbuf.c) ----------------------------------- */
+
+/* batch= of the options at optidx: records per callback, 0 for none */
+int lbpf_ev_opt_batch(lua_State *L, int optidx, const char *who)
+{
+	lua_Integer cap = 0;
+
+	if (!lua_istable(L, optidx))
+		return 0;
+	lua_getfield(L, optidx, "batch");
+	if (lua_isboolean(L, -1))
+		cap = lua_toboolean(L, -1) ? BATCH_DEFAULT : 0;
+	else if (!lua_isnil(L, -1) &&
+		 ((cap = lbpf_opt_integer(L, optidx, "batch", 0)) < 1))
+		cap = -1;
+	lua_pop(L, 1);
+	if (cap < 0 || cap > BATCH_MAX)
+		luaL_error(L, "%s: batch must be true, false or 1..%d records",
+			   who, BATCH_MAX);
+	return (int)cap;
+}
+
+struct batch *lbpf_ev_push_batch(lua_State *L, int cap,
+				 const struct decoder *d)
+{
+	return push_batch(L, cap, d);
+}
+
+int lbpf_ev_batch_add(struct batch *b, const unsigned char *data,
+		      __u32 size)
+{
+	b->rec[b->n].data = data;
+	b->rec[b->n].size = size;
+	return ++b->n == b->cap;
+}
+
+int lbpf_ev_batch_len(const struct batch *b)
+{
+	return b->n;
+}
+
+void lbpf_ev_batch_bind(struct batch *b, struct source *src)
+{
+	b->src = src;
+	if (!src)
+		b->n = 0;
 }
 
 /* ---- registration ---------------------------------------------------------- */

@@ -171,9 +171,10 @@ describe("a perf buffer", function()
     assert.equal(3, n, out)
   end)
 
-  -- item 11: the decoder runs inside libbpf's loop; an error there (here:
-  -- Lua stack exhausted by a deeply nested type) must not longjmp out of it
-  it("decodes under protection inside libbpf's loop", function()
+  -- item 11: the decoder runs inside the poll's loop (once libbpf's); an
+  -- error there (here: Lua stack exhausted by a deeply nested type) must
+  -- end the poll cleanly
+  it("decodes under protection inside the poll's loop", function()
     local obj <close> = loaded("harden_events")
     local got = {}
     local pb <close> = assert(bpf.perfbuf(obj.maps.deep_samples, {type = "struct d30",
@@ -201,12 +202,20 @@ describe("a perf buffer", function()
     assert.matches("stack traceback:", err)
     assert.equal(0, #got)
     -- the poll ended cleanly: the next one works (was: "called from one of
-    -- its own callbacks", the poll left half done)
+    -- its own callbacks", the poll left half done). The sample being
+    -- decoded when the error came counts as consumed; when the poll failed
+    -- before it reached the sample (its own protected call could not
+    -- start), the sample is still there: 1 or 2 now, none lost, none twice
     sample()
-    assert.equal(1, pb:poll(1000))
-    local v = got[1]
-    for _ = 1, 30 do v = v.a end          -- struct d30 .a -> d29 ... -> d0
-    assert.equal(7, v.x)
+    local n2 = pb:poll(1000)
+    assert.is_true(n2 == 1 or n2 == 2, n2)
+    assert.equal(n2, #got)
+    assert.equal(0, pb:consume())
+    for i = 1, n2 do
+      local v = got[i]
+      for _ = 1, 30 do v = v.a end        -- struct d30 .a -> d29 ... -> d0
+      assert.equal(7, v.x)
+    end
   end)
 
   -- item 14

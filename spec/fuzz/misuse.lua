@@ -615,7 +615,12 @@ local function scenario()
     local m = find_handle("libbpf.map", map_of_type("perf_event_array")) or random_handle("libbpf.map")
     local opts = pick({{on_sample = callback()}, {on_sample = callback(), on_lost = callback(),
                        type = "struct event"}, {on_sample = callback(), view = true},
-                       {on_sample = callback(), raw = true}, option_table()})
+                       {on_sample = callback(), raw = true},
+                       {on_sample = callback(), batch = true, type = "struct event"},
+                       {on_sample = callback(), on_lost = callback(), batch = R(1, 5), raw = true,
+                        pages = 1},
+                       {on_sample = callback(), fields = {"seq", "comm"}, type = "struct event"},
+                       option_table()})
     call("func perfbuf", function(...)
       local pb = bpf.perfbuf(...)
       if pb and filler[m] then
