@@ -307,6 +307,55 @@ static int view_read(lua_State *L)
 	return 1;
 }
 
+/* Encode t[j + 1..j + k] (t at 3) into buf: pushed at once, then read
+ * off the stack: two API calls per integer besides the push. */
+#define WRITE_BLOCK 256
+static void view_encode_block(lua_State *L, struct mmap_view *v, int top,
+			      lua_Integer j, lua_Integer k, char *buf)
+{
+	lua_Integer e;
+
+	for (e = 1; e <= k; e++)
+		lua_rawgeti(L, 3, j + e);
+	for (e = 1; e <= k; e++, buf += v->size) {
+		int idx = top + (int)e;
+		lua_Integer x;
+
+		if (v->ints && lua_isinteger(L, idx) &&
+		    mmap_int_fits(v->ints, x = lua_tointeger(L, idx)))
+			view_store_int(buf, v->ints, x);
+		else   /* floats, strings, tables...: as v[i] = x */
+			view_encode(L, v, idx, buf);
+	}
+	lua_settop(L, top);
+}
+
+/* Copy n encoded values from buf into the mapping at p (the elements
+ * `stride` apart), one store each for integers. */
+#define COPY_INTS(T) \
+	for (j = 0; j < n; j++, p += v->stride, buf += sizeof(T)) { \
+		T x; \
+		memcpy(&x, buf, sizeof(T)); \
+		*(volatile T *)p = x; \
+	} \
+	break
+
+static void view_copy_run(const struct mmap_view *v, char *p, const char *buf,
+			  lua_Integer n)
+{
+	lua_Integer j;
+
+	switch (v->ints) {
+	case 1: case -1: COPY_INTS(uint8_t);
+	case 2: case -2: COPY_INTS(uint16_t);
+	case 4: case -4: COPY_INTS(uint32_t);
+	case 8: case -8: COPY_INTS(uint64_t);
+	default:
+		for (j = 0; j < n; j++, p += v->stride, buf += v->size)
+			memcpy(p, buf, v->size);
+	}
+}
+
 /* v:write(first, t): t[1..#t] into elements first.., all encoded before
  * any is stored (a value that does not encode leaves the array as it
  * was) */
@@ -323,20 +372,12 @@ static int view_write(lua_State *L)
 	view_writable(L, v);
 	buf = lua_newuserdatauv(L, (size_t)n * v->size, 0);
 	top = lua_gettop(L);
-	for (j = 0; j < n; j++) {
-		char *q = buf + (size_t)j * v->size;
-		int isnum = lua_rawgeti(L, 3, j + 1) == LUA_TNUMBER, isint;
-		lua_Integer x = lua_tointegerx(L, -1, &isint);
-
-		if (isnum && isint && v->ints && mmap_int_fits(v->ints, x))
-			view_store_int(q, v->ints, x);   /* two calls, no more */
-		else
-			view_encode(L, v, top + 1, q);
-		lua_settop(L, top);
-	}
+	luaL_checkstack(L, WRITE_BLOCK, "v:write");
+	for (j = 0; j < n; j += WRITE_BLOCK)   /* a block on the stack */
+		view_encode_block(L, v, top, j, n - j < WRITE_BLOCK ? n - j : WRITE_BLOCK,
+				  buf + (size_t)j * v->size);
 	p = v->base + (size_t)first * v->stride;
-	for (j = 0; j < n; j++, p += v->stride)
-		memcpy(p, buf + (size_t)j * v->size, v->size);
+	view_copy_run(v, p, buf, n);
 	lua_settop(L, 1);
 	return 1;
 }

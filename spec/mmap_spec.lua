@@ -174,6 +174,15 @@ describe("m:mmap()", function()
         assert.equal(7, v[3])
         assert.equal(0, v[0])                       -- v:write stored nothing
       end
+      -- a string of the value's size is its bytes, as for m:update, even
+      -- when it reads as a number
+      local raw = ("12345678"):sub(1, bits // 8)
+      v:write(0, {raw})
+      v[1] = raw
+      m:update(2, raw)
+      assert.equal(m:lookup(2), v[0])
+      assert.equal(m:lookup(2), v[1])
+      assert.not_equal(tonumber(raw), v[0])
       v:write(0, {hi, lo, 5})
       local want = {}
       for i = 0, #v - 1 do want[i + 1] = m:lookup(i) end
