@@ -115,9 +115,38 @@ static lua_Integer view_key(lua_State *L)
 	return i;
 }
 
-/* Push the element at p. */
-static void view_push(lua_State *L, const struct mmap_view *v, const char *p)
+/* Push element i, decoded through the codec from a private copy in buf
+ * (v->size bytes): the decoder allocates, an allocation may run a
+ * finalizer, and a finalizer may close the map and unmap the memory under
+ * it. (A copy also decodes one state of the element, not fields of two.) */
+static void view_decode_at(lua_State *L, struct mmap_view *v, lua_Integer i,
+			   char *buf)
 {
+	if (!v->base)   /* unmapped by a finalizer run by an allocation */
+		view_closed(L, v);
+	memcpy(buf, v->base + (size_t)i * v->stride, v->size);
+	lbpf_map_decode(L, v->c, buf, v->size);
+}
+
+/* A buffer of v->size bytes for view_decode_at: `small`, or a userdata
+ * pushed on the stack. */
+static char *view_scratch(lua_State *L, const struct mmap_view *v, char *small)
+{
+	return v->size <= STACK_VALUE ? small : lua_newuserdatauv(L, v->size, 0);
+}
+
+static void view_push_decoded(lua_State *L, struct mmap_view *v, lua_Integer i)
+{
+	char small[STACK_VALUE];
+
+	view_decode_at(L, v, i, view_scratch(L, v, small));
+}
+
+/* Push element i (in range, mapped). */
+static void view_push(lua_State *L, struct mmap_view *v, lua_Integer i)
+{
+	const char *p = v->base + (size_t)i * v->stride;
+
 	switch (v->ints) {
 	case 1: lua_pushinteger(L, *(const volatile uint8_t *)p); break;
 	case 2: lua_pushinteger(L, *(const volatile uint16_t *)p); break;
@@ -127,7 +156,7 @@ static void view_push(lua_State *L, const struct mmap_view *v, const char *p)
 	case -2: lua_pushinteger(L, *(const volatile int16_t *)p); break;
 	case -4: lua_pushinteger(L, *(const volatile int32_t *)p); break;
 	case -8: lua_pushinteger(L, *(const volatile int64_t *)p); break;
-	default: lbpf_map_decode(L, v->c, p, v->size);
+	default: view_push_decoded(L, v, i);
 	}
 }
 
@@ -147,7 +176,7 @@ static int view_index_slow(lua_State *L)
 	i = view_key(L);
 	if (i < 0 || (lua_Unsigned)i >= v->n)
 		return view_range(L, v, i);
-	view_push(L, v, v->base + (size_t)i * v->stride);
+	view_push(L, v, i);
 	return 1;
 }
 
@@ -163,7 +192,7 @@ static int view_index(lua_State *L)
 		return view_index_slow(L);
 	if (i >= v->n)
 		return view_range(L, v, (lua_Integer)i);
-	view_push(L, v, v->base + (size_t)i * v->stride);
+	view_push(L, v, (lua_Integer)i);
 	return 1;
 }
 
@@ -215,20 +244,24 @@ static int view_newindex(lua_State *L)
 	if (i < 0 || (lua_Unsigned)i >= v->n)
 		return view_range(L, v, i);
 	view_writable(L, v);
-	p = v->base + (size_t)i * v->stride;
 	switch (v->ints) {   /* the common case: one store */
 	case 8: case -8:
 		if (lua_isinteger(L, 3)) {
+			p = v->base + (size_t)i * v->stride;
 			*(volatile int64_t *)p = lua_tointeger(L, 3);
 			return 0;
 		}
 		break;
 	}
 	/* encode aside first: a value that fails half-way leaves the element
-	 * as it was */
+	 * as it was; the encoder may run Lua code (a table's __len, a
+	 * finalizer) that closes the map, so the memory is looked up after */
 	buf = v->size <= sizeof(small) ? small
 	      : lua_newuserdatauv(L, v->size, 0);
 	view_encode(L, v, 3, buf);
+	if (!v->base)
+		return view_closed(L, v);
+	p = v->base + (size_t)i * v->stride;
 	memcpy(p, buf, v->size);
 	return 0;
 }
@@ -253,11 +286,15 @@ static void view_span(lua_State *L, struct mmap_view *v, lua_Integer first,
 		lua_pushinteger(L, (lua_Integer)*(const volatile T *)p); \
 	break
 
-static void view_push_run(lua_State *L, const struct mmap_view *v,
-			  const char *p, int n)
+static void view_push_run(lua_State *L, struct mmap_view *v, lua_Integer first,
+			  int n, char *buf)
 {
+	const char *p;
 	int j;
 
+	if (!v->base)   /* unmapped by a finalizer run by an allocation */
+		view_closed(L, v);
+	p = v->base + (size_t)first * v->stride;
 	switch (v->ints) {
 	case 1: PUSH_INTS(uint8_t);
 	case 2: PUSH_INTS(uint16_t);
@@ -268,8 +305,8 @@ static void view_push_run(lua_State *L, const struct mmap_view *v,
 	case -4: PUSH_INTS(int32_t);
 	case -8: PUSH_INTS(int64_t);
 	default:
-		for (j = 0; j < n; j++, p += v->stride)
-			lbpf_map_decode(L, v->c, p, v->size);
+		for (j = 0; j < n; j++)
+			view_decode_at(L, v, first + j, buf);
 	}
 }
 
@@ -285,24 +322,26 @@ static char packer_key;
 static int view_read(lua_State *L)
 {
 	struct mmap_view *v = view_arg(L, 1);
-	lua_Integer first = luaL_optinteger(L, 2, 0), n;
-	const char *p;
-	int j;
+	lua_Integer first = luaL_optinteger(L, 2, 0), n, j;
+	char small[STACK_VALUE];
+	char *buf;
 
 	n = luaL_optinteger(L, 3, first >= 0 && first <= (lua_Integer)v->n
 			    ? (lua_Integer)v->n - first : 0);
 	view_span(L, v, first, n);
-	p = v->base + (size_t)first * v->stride;
+	lua_settop(L, 3);
+	buf = v->ints ? NULL : view_scratch(L, v, small);
 	lua_rawgetp(L, LUA_REGISTRYINDEX, &packer_key);
-	if (lua_checkstack(L, (int)n + LUA_MINSTACK)) {
-		view_push_run(L, v, p, (int)n);
+	if (n <= INT_MAX - LUA_MINSTACK &&
+	    lua_checkstack(L, (int)n + LUA_MINSTACK)) {
+		view_push_run(L, v, first, (int)n, buf);
 		lua_call(L, (int)n, 1);
 		return 1;
 	}
 	lua_createtable(L, (int)n, 0);
-	for (j = 1; j <= n; j++, p += v->stride) {
-		view_push_run(L, v, p, 1);
-		lua_rawseti(L, -2, j);
+	for (j = 0; j < n; j++) {
+		view_push_run(L, v, first + j, 1, buf);
+		lua_rawseti(L, -2, j + 1);
 	}
 	return 1;
 }
@@ -372,10 +411,13 @@ static int view_write(lua_State *L)
 	view_writable(L, v);
 	buf = lua_newuserdatauv(L, (size_t)n * v->size, 0);
 	top = lua_gettop(L);
-	luaL_checkstack(L, WRITE_BLOCK, "v:write");
+	/* a block, and room for what the codec pushes on top of it */
+	luaL_checkstack(L, WRITE_BLOCK + LUA_MINSTACK, "v:write");
 	for (j = 0; j < n; j += WRITE_BLOCK)   /* a block on the stack */
 		view_encode_block(L, v, top, j, n - j < WRITE_BLOCK ? n - j : WRITE_BLOCK,
 				  buf + (size_t)j * v->size);
+	if (!v->base)   /* closed by Lua code the encoder ran */
+		return view_closed(L, v);
 	p = v->base + (size_t)first * v->stride;
 	view_copy_run(v, p, buf, n);
 	lua_settop(L, 1);

@@ -266,6 +266,22 @@ describe("m:mmap()", function()
     m:close()
   end)
 
+  it("raises when the encoder's Lua code closed the object, storing nothing", function()
+    for _, how in ipairs{"v[i] = x", "v:write"} do
+      local obj = assert(bpf.open(H.obj("mmap")))
+      assert(obj:load())
+      local v = assert(obj.maps.pairs:mmap())
+      v[0] = {v = {1, 2}}
+      assert.same({v = {1, 2}}, v[0])
+      -- encoding the array member takes its length: __len closes the object
+      local evil = setmetatable({}, {__len = function() obj:close(); return 0 end})
+      assert.has_error(function()
+        if how == "v:write" then v:write(0, {{v = evil}}) else v[0] = {v = evil} end
+      end, "libbpf.mmap_view: map 'pairs' is closed")
+      assert.matches("closed", tostring(v))
+    end
+  end)
+
   it("the class's template in the registry is no view", function()
     local mt = debug.getregistry()["libbpf.mmap_view"]
     assert.has_error(function() return mt.__index({}, 0) end, "libbpf.mmap_view: not a view")

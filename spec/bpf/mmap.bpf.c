@@ -85,6 +85,19 @@ struct {
 	__type(value, __s64);
 } s64s SEC(".maps");
 
+/* a value with an array member: its encoding calls the table's __len */
+struct pair {
+	__u32 v[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct pair);
+} pairs SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 2);
