@@ -250,6 +250,16 @@ bench-perfbuf: all mounts bench/perfbuf_bench.so
 bench/perfbuf_bench.so: bench/perfbuf_bench.c bench/clock.h build/libbpf.mode
 	$(CC) $(MOD_CFLAGS) -shared -o $@ $< $(MOD_LIBS)
 
+# m:mmap() bench (issue 17, bench/mmap.lua): v[k], v:read, v:write against
+# the syscalls and a C loop over the same memory, and the floors of Lua
+.PHONY: bench-mmap
+bench: bench-mmap
+bench-mmap: all mounts bench/cmmap.so
+	$(TESTENV) $(LUA) bench/mmap.lua
+
+bench/cmmap.so: bench/cmmap.c bench/clock.h build/libbpf.mode
+	$(CC) $(MOD_CFLAGS) -shared -o $@ $< $(MOD_LIBS)
+
 # ---- asan (issue 13): `make asan` builds core.so with AddressSanitizer and
 # UBSan into build/asan/libbpf/core.so (objects in build/asan/obj, so the plain
 # libbpf/core.so is never touched) and runs the whole suite against it

@@ -87,6 +87,7 @@ describe("m:mmap()", function()
     local obj = assert(bpf.open(H.obj("mmap")))
     assert(obj:load())
     local v = assert(obj.maps.nums:mmap())
+    local read, write = v.read, v.write        -- methods fetched while open
     step(obj)
     assert.equal(5, v[5])
     obj:close()
@@ -94,6 +95,10 @@ describe("m:mmap()", function()
     assert.has_error(function() return v[5] end, "libbpf.mmap_view: map 'nums' is closed")
     assert.has_error(function() v[5] = 1 end, "libbpf.mmap_view: map 'nums' is closed")
     assert.has_error(function() return #v end, "libbpf.mmap_view: map 'nums' is closed")
+    assert.has_error(function() return v:read() end, "libbpf.mmap_view: map 'nums' is closed")
+    assert.has_error(function() v:write(0, {1}) end, "libbpf.mmap_view: map 'nums' is closed")
+    assert.has_error(function() return read(v) end, "libbpf.mmap_view: map 'nums' is closed")
+    assert.has_error(function() write(v, 0, {1}) end, "libbpf.mmap_view: map 'nums' is closed")
   end)
 
   it("maps standalone arrays made with flags={'mmapable'}, frozen ones read-only", function()
@@ -110,15 +115,179 @@ describe("m:mmap()", function()
     end
     m:close()
     assert.has_error(function() return v[1] end, "libbpf.mmap_view: map 'mm3' is closed")
+    assert.has_error(function() v[1] = 1 end, "libbpf.mmap_view: map 'mm3' is closed")
+    assert.has_error(function() return v:read(0, 1) end, "libbpf.mmap_view: map 'mm3' is closed")
+    assert.matches("closed", tostring(v))
 
     local f = assert(bpf.map_create{type = "array", key_size = 4, value_size = 8,
-                                    max_entries = 2, flags = {"mmapable"}})
+                                    max_entries = 2, flags = {"mmapable"}, name = "f"})
     f:update(0, 5)
     assert(f:freeze())
     local r = assert(f:mmap())
     assert.equal(5, r[0])
-    assert.has_error(function() r[0] = 6 end)
+    local ro = "libbpf.mmap_view: map 'f' is mapped read-only (frozen)"
+    assert.has_error(function() r[0] = 6 end, ro)
+    assert.has_error(function() r:write(0, {6}) end, ro)
+    assert.equal(5, r[0])
+    assert.same({5, 0}, r:read())
     assert.matches("read%-only", tostring(r))
     f:close()
   end)
+
+  -- every scalar kind the BTF types: what v[i] = x stores m:lookup reads,
+  -- what m:update stores v[i] and v:read read, as the same Lua integers
+  local KINDS = {
+    {"u8s", 8, false}, {"u16s", 16, false}, {"u32s", 32, false}, {"nums", 64, false},
+    {"s8s", 8, true}, {"small", 16, true}, {"s32s", 32, true}, {"s64s", 64, true},
+  }
+  for _, kind in ipairs(KINDS) do
+    local name, bits, signed = kind[1], kind[2], kind[3]
+    it(("round-trips %s%d values (map '%s') with m:lookup and m:update"):format(
+         signed and "s" or "u", bits, name), function()
+      local obj <close> = assert(bpf.open(H.obj("mmap")))
+      assert(obj:load())
+      local m = obj.maps[name]
+      local v = assert(m:mmap())
+      local lo, hi   -- what the type holds, as Lua integers
+      if signed then
+        lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1   -- 64: mininteger, maxinteger
+      else
+        lo, hi = 0, bits == 64 and -1 or (1 << bits) - 1   -- u64's top: all bits, -1
+      end
+      for _, x in ipairs{lo, hi, 0, 1} do
+        v[1] = x
+        assert.equal(x, m:lookup(1))
+        assert.equal(x, v[1])
+        m:update(2, x)
+        assert.equal(x, v[2])
+        assert.equal(x, v:read(2, 1)[1])
+      end
+      if not signed and bits < 64 then
+        v[1] = -1                                 -- all bits, read back unsigned
+        assert.equal(hi, m:lookup(1))
+        assert.equal(hi, v[1])
+      end
+      if bits < 64 then                           -- one past what the type holds
+        v[3] = 7
+        assert.has_error(function() v[3] = 1 << bits end)
+        assert.has_error(function() v:write(0, {1, 2, 1 << bits}) end)
+        assert.equal(7, v[3])
+        assert.equal(0, v[0])                       -- v:write stored nothing
+      end
+      -- a string of the value's size is its bytes, as for m:update, even
+      -- when it reads as a number
+      local raw = ("12345678"):sub(1, bits // 8)
+      v:write(0, {raw})
+      v[1] = raw
+      m:update(2, raw)
+      assert.equal(m:lookup(2), v[0])
+      assert.equal(m:lookup(2), v[1])
+      assert.not_equal(tonumber(raw), v[0])
+      v:write(0, {hi, lo, 5})
+      local want = {}
+      for i = 0, #v - 1 do want[i + 1] = m:lookup(i) end
+      assert.same(want, v:read())
+      assert.same({hi, lo, 5}, v:read(0, 3))
+    end)
+  end
+
+  it("v:read and v:write copy runs of elements, as m:lookup and m:update see them", function()
+    local obj <close> = assert(bpf.open(H.obj("mmap")))
+    assert(obj:load())
+    local m = obj.maps.nums
+    local v = assert(m:mmap())
+    step(obj)                                  -- nums[i] = i
+    local all = v:read()
+    assert.equal(8, #all)
+    for i = 0, 7 do assert.equal(m:lookup(i), all[i + 1]) end
+    assert.same({2, 3, 4}, v:read(2, 3))
+    assert.same({6, 7}, v:read(6))             -- to the end
+    assert.same({}, v:read(8))                 -- an empty run at the end
+    assert.same({}, v:read(3, 0))
+    assert.equal(v, v:write(5, {50, 60, 70}))  -- returns the view
+    assert.same({0, 1, 2, 3, 4, 50, 60, 70}, v:read())
+    for i = 5, 7 do assert.equal(i * 10, m:lookup(i)) end
+    assert.has_error(function() v:write(6, {1, 2, 3}) end,
+                     "libbpf.mmap_view: elements 6..8 out of range 0..7 of map 'nums'")
+    assert.has_error(function() return v:read(-1, 2) end,
+                     "libbpf.mmap_view: elements -1..0 out of range 0..7 of map 'nums'")
+    assert.has_error(function() return v:read(4, 5) end,
+                     "libbpf.mmap_view: elements 4..8 out of range 0..7 of map 'nums'")
+    assert.has_error(function() v:write(0, {1, "x", 3}) end)
+    assert.same({0, 1, 2, 3, 4, 50, 60, 70}, v:read())   -- untouched by the failed write
+    assert.has_error(function() return v.read(42) end)   -- self must be a view
+    assert.has_error(function() return v.nope end,
+                     "libbpf.mmap_view: index must be an integer, got string")
+    assert.equal(3, v[3.0])                    -- integral floats index as integers
+  end)
+
+  it("v:read decodes struct values as m:lookup does, v:write encodes them", function()
+    local obj <close> = assert(bpf.open(H.obj("mmap")))
+    assert(obj:load())
+    local m = obj.maps.recs
+    local v = assert(m:mmap())
+    v:write(0, {{a = 41, b = 300, tag = "hello"}})
+    step(obj)
+    local t = v:read()
+    assert.equal(3, #t)
+    for i = 0, 2 do assert.same(m:lookup(i), t[i + 1]) end
+    assert.same({a = 42, b = -300, tag = "hello"}, t[2])
+    assert.has_error(function() v:write(1, {{a = 1}, {nope = 1}}) end)
+    assert.same({a = 42, b = -300, tag = "hello"}, v[1])   -- nothing stored
+  end)
+
+  it("reads long runs one element at a time when they do not fit the stack", function()
+    local m = assert(bpf.map_create{type = "array", key_size = 4, value_size = 1,
+                                    max_entries = 1100000, flags = {"mmapable"}, name = "big"})
+    local v = assert(m:mmap())
+    v[1099999] = 9
+    local t = v:read()                         -- more than LUAI_MAXSTACK values
+    assert.equal(1100000, #t)
+    assert.equal(9, t[1100000])
+    assert.equal(0, t[1])
+    m:close()
+  end)
+
+  it("unmaps views at garbage collection: no mapping left behind", function()
+    local m = assert(bpf.map_create{type = "array", key_size = 4, value_size = 8,
+                                    max_entries = 1024, flags = {"mmapable"}, name = "gcv"})
+    collectgarbage()
+    collectgarbage()
+    local before = H.bpf_mappings()
+    for i = 1, 300 do
+      local v = assert(m:mmap())
+      v[i] = i
+    end
+    assert.is_true(H.bpf_mappings() > before)  -- they were there
+    collectgarbage()
+    collectgarbage()
+    assert.equal(before, H.bpf_mappings())
+    assert.equal(300, m:lookup(300))
+    m:close()
+  end)
+
+  it("raises when the encoder's Lua code closed the object, storing nothing", function()
+    for _, how in ipairs{"v[i] = x", "v:write"} do
+      local obj = assert(bpf.open(H.obj("mmap")))
+      assert(obj:load())
+      local v = assert(obj.maps.pairs:mmap())
+      v[0] = {v = {1, 2}}
+      assert.same({v = {1, 2}}, v[0])
+      -- encoding the array member takes its length: __len closes the object
+      local evil = setmetatable({}, {__len = function() obj:close(); return 0 end})
+      assert.has_error(function()
+        if how == "v:write" then v:write(0, {{v = evil}}) else v[0] = {v = evil} end
+      end, "libbpf.mmap_view: map 'pairs' is closed")
+      assert.matches("closed", tostring(v))
+    end
+  end)
+
+  it("the class's template in the registry is no view", function()
+    local mt = debug.getregistry()["libbpf.mmap_view"]
+    assert.has_error(function() return mt.__index({}, 0) end, "libbpf.mmap_view: not a view")
+    assert.has_error(function() mt.__newindex({}, 0, 1) end, "libbpf.mmap_view: not a view")
+    assert.equal("libbpf.mmap_view", mt.__tostring({}))
+    mt.__gc({})
+  end)
 end)
+

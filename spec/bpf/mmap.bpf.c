@@ -35,6 +35,69 @@ struct {
 	__type(value, struct rec);
 } recs SEC(".maps");
 
+/* one array per scalar kind the BTF types (nums: __u64, small: __s16),
+ * for the round trips of every kind */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u8);
+} u8s SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u16);
+} u16s SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u32);
+} u32s SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __s8);
+} s8s SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __s32);
+} s32s SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __s64);
+} s64s SEC(".maps");
+
+/* a value with an array member: its encoding calls the table's __len */
+struct pair {
+	__u32 v[2];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct pair);
+} pairs SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 2);
