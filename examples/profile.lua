@@ -50,6 +50,10 @@ for cpu = 0, tool.ncpus() - 1 do
   end
 end
 
+-- read /proc/kallsyms now, while nothing waits: the report after Ctrl-C or
+-- the duration would otherwise spend half a second on it before printing
+if not opts.user_stacks_only then syms.ksym(0) end
+
 if not opts.folded then
   io.stderr:write(("Sampling at %d Hertz of all threads by user + kernel stack%s... Hit Ctrl-C to end.\n")
     :format(opts.frequency, duration and (" for %g secs"):format(duration) or ""))
