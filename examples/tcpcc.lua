@@ -90,10 +90,11 @@ local function transfer(bytes)
   conn:settimeout(0)
   local chunk = ("x"):rep(64 * 1024)
   local sent, received = 0, 0
+  -- a stall of 30 s is an error; a stop signal (passed on by the parent)
+  -- ends the transfer early
   local deadline = socket.gettime() + 30
-  -- a stop signal (passed on by the parent) ends the transfer early
   while received < bytes and not tool.stopped() do
-    assert(socket.gettime() < deadline, "transfer timed out")
+    assert(socket.gettime() < deadline, "transfer stalled for 30 s")
     if sent < bytes then
       local n, err, partial = client:send(chunk, 1, math.min(#chunk, bytes - sent))
       n = n or partial
@@ -104,6 +105,7 @@ local function transfer(bytes)
     data = data or partial
     if err and err ~= "timeout" then error("receive: " .. err) end
     received = received + #data
+    if #data > 0 then deadline = socket.gettime() + 30 end
     socket.select({ conn }, sent < bytes and { client } or nil, 0.1)
   end
   client:close()

@@ -23,6 +23,12 @@ local LUA = "lua5.4"
 -- waits for a tool to start get longer
 local ASAN = os.getenv("LBPF_ASAN") ~= nil
 local START_SECS = ASAN and 120 or 60
+-- The time bounds (0.5 +- 0.2 s, 1 s to stop) are make test's. Under make
+-- asan every malloc unwinds its stack and each Lua process's exit scans its
+-- heap for leaks: exits take seconds (profile's symbolizing report tens),
+-- so there the same runs and checks (the sanitizers watch the stop and
+-- detach paths) get STOP_SECS and the duration only a lower bound.
+local STOP_SECS = ASAN and 60 or 1
 
 local TMP = os.tmpname()
 os.remove(TMP)
@@ -72,6 +78,8 @@ local ROWS = {
     signals = false },
   -- one-shot (sends -b bytes, then prints its counts): a run long enough to
   -- be stopped; it runs itself again in a network namespace of its own
+  -- (its struct_ops programs stay loaded while it is registered: their
+  -- going is the check that lbpf_reno is)
   { tool = "tcpcc", ready = "registered: yes", signals = "-b 1099511627776" },
   -- a daemon with its own options (--listen, configs), stopped by signals only
   { tool = "exporter", ready = "listening on",
@@ -260,10 +268,11 @@ describe("every example tool", function()
             io.stderr:write(("# %s %s: header to exit %.3f s, to its first RCU wait %s\n"):format(
               row.tool, row.timed[1], exit - r.ready_at,
               r.detach_at and ("%.3f s"):format(r.detach_at - r.ready_at) or "(none)"))
-            assert.is_true(math.abs(stop - r.ready_at - 0.5) <= 0.2,
+            local lasted = stop - r.ready_at
+            assert.is_true(lasted >= 0.3 and (ASAN or lasted <= 0.7),
               ("%s %s stopped %.2f s after its header (0.5 +- 0.2 s); exit after %.2f s")
-              :format(row.tool, row.timed[1], stop - r.ready_at, exit - r.ready_at))
-            assert.is_true(exit - stop < 1, ("detaching took %.2f s"):format(exit - stop))
+              :format(row.tool, row.timed[1], lasted, exit - r.ready_at))
+            assert.is_true(exit - stop < STOP_SECS, ("detaching took %.2f s"):format(exit - stop))
           end
         end)
       end
@@ -306,11 +315,11 @@ describe("every example tool", function()
 
             local t = H.now()
             r.h:signal(sig)
-            H.wait_until(function() return rc_of(r) end, 5, row.tool .. " to end", r.h.output)
+            H.wait_until(function() return rc_of(r) end, STOP_SECS + 4, row.tool .. " to end", r.h.output)
             local took = ended_at(r) - t
             r.rc = rc_of(r)
             io.stderr:write(("# %s: SIG%s -> exit %s in %.3f s\n"):format(row.tool, sig, r.rc, took))
-            assert.is_true(took < 1, ("%s took %.2f s to end on SIG%s"):format(row.tool, took, sig))
+            assert.is_true(took < STOP_SECS, ("%s took %.2f s to end on SIG%s"):format(row.tool, took, sig))
             assert.equal(0, r.rc, describe_run(r))
 
             local left = {}
@@ -321,13 +330,15 @@ describe("every example tool", function()
             end
             assert.same({}, left, "processes left running")
             assert.same({}, marked(r), "processes with the run's mark left running")
-            -- the kernel frees programs after an RCU grace period: a bounded wait
+            -- the kernel frees programs after an RCU grace period (tcpcc's
+            -- when the sockets of its dead network namespace are gone): a
+            -- bounded wait
             H.wait_until(function()
               local kp, kl = ids(bpf.progs()), ids(bpf.links())
               for id in pairs(progs) do if kp[id] then return false end end
               for id in pairs(links) do if kl[id] then return false end end
               return true
-            end, 2, row.tool .. "'s programs and links to go", function()
+            end, 15, row.tool .. "'s programs and links to go", function()
               local kp, kl, s = ids(bpf.progs()), ids(bpf.links()), {}
               for id in pairs(progs) do if kp[id] then s[#s + 1] = "prog " .. id end end
               for id in pairs(links) do if kl[id] then s[#s + 1] = "link " .. id end end
