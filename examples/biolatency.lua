@@ -11,6 +11,7 @@ local hist = require "libbpf.hist"
 local opts = tool.parse(arg, {
   name = "biolatency",
   positional = "[interval] [count]",
+  args = { { "interval", type = "duration" }, { "count", type = "integer" } },
   summary = "Summarize block device I/O latency as a histogram.",
   options = {
     { "-c", "--cgroup", arg = "PATH", help = "trace tasks in this cgroup v2 (or below it) only" },
@@ -26,8 +27,8 @@ local opts = tool.parse(arg, {
              "  biolatency 1 10     # 1 second summaries, 10 times\n" ..
              "  biolatency -D -d vda 5",
 })
-local interval = math.tointeger(tonumber(opts[1] or "")) or 99999999
-local count = math.tointeger(tonumber(opts[2] or "")) or math.maxinteger
+local interval = opts[1] or 99999999   -- seconds, fractions allowed
+local count = opts[2] or math.maxinteger
 
 local function disk_dev(name)
   local f = io.open(("/sys/block/%s/dev"):format(name))

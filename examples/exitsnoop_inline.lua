@@ -18,7 +18,7 @@ local opts = tool.parse(arg, {
     { "-x", "--failed", help = "trace failed exits only (non-zero code or signal)" },
     { "-T", "--threaded", help = "trace every thread exit, not only processes" },
     { "-p", "--pid", arg = "PID", type = "integer", help = "trace this process only" },
-    { "-d", "--duration", arg = "SECS", type = "integer", help = "stop after SECS seconds" },
+    { "-d", "--duration", arg = "SECS", type = "duration", help = "stop after SECS seconds (fractions allowed)" },
   },
 })
 

@@ -13,6 +13,7 @@ local syms = require "libbpf.syms"
 local opts = tool.parse(arg, {
   name = "profile",
   positional = "[duration]",
+  args = { { "duration", type = "duration" } },
   summary = "Profile CPU usage by sampling stack traces at a timed interval.",
   options = {
     { "-p", "--pid", arg = "PID", type = "integer", help = "profile this process only" },
@@ -29,7 +30,7 @@ local opts = tool.parse(arg, {
   examples = "  profile             # profile stack traces at 49 Hz until Ctrl-C\n" ..
              "  profile -F 99 -f 5  # 99 Hz for 5 seconds, folded output",
 })
-local duration = tonumber(opts[1] or "")
+local duration = opts[1]   -- seconds, fractions allowed
 
 local obj = assert(bpf.open(tool.beside("profile.bpf.o")))
 obj.vars.user_stacks_only = opts.user_stacks_only or false
@@ -49,9 +50,13 @@ for cpu = 0, tool.ncpus() - 1 do
   end
 end
 
+-- read /proc/kallsyms now, while nothing waits: the report after Ctrl-C or
+-- the duration would otherwise spend half a second on it before printing
+if not opts.user_stacks_only then syms.ksym(0) end
+
 if not opts.folded then
   io.stderr:write(("Sampling at %d Hertz of all threads by user + kernel stack%s... Hit Ctrl-C to end.\n")
-    :format(opts.frequency, duration and (" for %d secs"):format(duration) or ""))
+    :format(opts.frequency, duration and (" for %g secs"):format(duration) or ""))
 end
 tool.run(function() tool.sleep(duration or 99999999) end)
 

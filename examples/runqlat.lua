@@ -12,6 +12,7 @@ local hist = require "libbpf.hist"
 local opts = tool.parse(arg, {
   name = "runqlat",
   positional = "[interval] [count]",
+  args = { { "interval", type = "duration" }, { "count", type = "integer" } },
   summary = "Summarize run queue (scheduler) latency as a histogram.",
   options = {
     { "-c", "--cgroup", arg = "PATH", help = "trace tasks in this cgroup v2 (or below it) only" },
@@ -27,8 +28,8 @@ local opts = tool.parse(arg, {
              "  runqlat 1 10    # print 1 second summaries, 10 times\n" ..
              "  runqlat -mT 1   # 1s summaries, milliseconds, and timestamps",
 })
-local interval = math.tointeger(tonumber(opts[1] or "")) or 99999999
-local count = math.tointeger(tonumber(opts[2] or "")) or math.maxinteger
+local interval = opts[1] or 99999999   -- seconds, fractions allowed
+local count = opts[2] or math.maxinteger
 
 if opts.verbose then bpf.set_print(function(_, msg) io.stderr:write(msg) end, "debug") end
 local obj = assert(bpf.open(tool.beside("runqlat.bpf.o")))

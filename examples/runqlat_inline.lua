@@ -15,6 +15,7 @@ local hist = require "libbpf.hist"
 local opts = tool.parse(arg, {
   name = "runqlat_inline",
   positional = "[interval] [count]",
+  args = { { "interval", type = "duration" }, { "count", type = "integer" } },
   summary = "Summarize run queue (scheduler) latency as a histogram.",
   options = {
     { "-T", "--timestamp", help = "include a timestamp on output" },
@@ -28,8 +29,8 @@ local opts = tool.parse(arg, {
              "  runqlat 1 10    # print 1 second summaries, 10 times\n" ..
              "  runqlat -mT 1   # 1s summaries, milliseconds, and timestamps",
 })
-local interval = math.tointeger(tonumber(opts[1] or "")) or 99999999
-local count = math.tointeger(tonumber(opts[2] or "")) or math.maxinteger
+local interval = opts[1] or 99999999   -- seconds, fractions allowed
+local count = opts[2] or math.maxinteger
 
 -- SPDX-License-Identifier: GPL-2.0 (the BPF C below)
 local obj = assert(bpf.compile([[

@@ -54,7 +54,8 @@ io.stdout:flush()
 local deadline = opts.duration and (bpf.monotonic() + opts.duration)
 tool.run(function()
   tool.interruptible(function()
-    while not deadline or bpf.monotonic() < deadline do
+    -- a stop signal interrupts recv (EINTR) and ends the loop
+    while not tool.stopped() and (not deadline or bpf.monotonic() < deadline) do
       local frame = sock:recv(deadline and math.max(0, math.min(0.2, deadline - bpf.monotonic())) or 0.2)
       if frame then show(frame) end
     end

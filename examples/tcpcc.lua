@@ -45,12 +45,38 @@ local function write(path, s)
   assert(f:close())
 end
 
-if not opts.here then
+-- Run this script again with --here in a new network namespace and wait for
+-- it, printing what it prints. Not os.execute: system(3) ignores SIGINT while
+-- it waits and SIGTERM would leave the child running (its struct_ops
+-- registered, lbpf_reno taken); here a stop signal interrupts the read
+-- (EINTR) and is passed on to the child, whose pid the shell prints first
+-- (`exec` keeps it: sh, unshare, sh and lua are one process in turn).
+local function run_in_netns()
+  local EINTR = 4
   local lua = arg[-1] or "lua5.4"
-  local ok, how, code = os.execute(("unshare --net -- sh -c 'ip link set lo up && exec %s %s --here --bytes %d'")
-    :format(lua, arg[0], opts.bytes))
+  local p = assert(io.popen(("echo $$; exec unshare --net -- sh -c 'ip link set lo up && exec %s %s --here --bytes %d'")
+    :format(lua, arg[0], opts.bytes)))
+  local digits, child, passed = "", nil, false
+  while true do
+    -- a byte at a time: a signal never loses text read into a line
+    local c, _, errno = p:read(1)
+    if not c and errno ~= EINTR then break end
+    if c and not child then
+      if c == "\n" then child = math.tointeger(tonumber(digits)) else digits = digits .. c end
+    elseif c then
+      io.stdout:write(c)
+      if c == "\n" then io.stdout:flush() end
+    end
+    if child and not passed and tool.stopped() then
+      os.execute(("kill -%s %d 2>/dev/null"):format(tool.stopped():sub(4), child))
+      passed = true
+    end
+  end
+  io.stdout:flush()
+  local ok, how, code = p:close()
   os.exit(ok and 0 or (how == "exit" and code or 1))
 end
+if not opts.here then run_in_netns() end
 
 -- Send `bytes` from a client to a server over 127.0.0.1, both in this
 -- process: non-blocking, the receiver drains while the sender fills.
@@ -64,9 +90,11 @@ local function transfer(bytes)
   conn:settimeout(0)
   local chunk = ("x"):rep(64 * 1024)
   local sent, received = 0, 0
+  -- a stall of 30 s is an error; a stop signal (passed on by the parent)
+  -- ends the transfer early
   local deadline = socket.gettime() + 30
-  while received < bytes do
-    assert(socket.gettime() < deadline, "transfer timed out")
+  while received < bytes and not tool.stopped() do
+    assert(socket.gettime() < deadline, "transfer stalled for 30 s")
     if sent < bytes then
       local n, err, partial = client:send(chunk, 1, math.min(#chunk, bytes - sent))
       n = n or partial
@@ -77,6 +105,7 @@ local function transfer(bytes)
     data = data or partial
     if err and err ~= "timeout" then error("receive: " .. err) end
     received = received + #data
+    if #data > 0 then deadline = socket.gettime() + 30 end
     socket.select({ conn }, sent < bytes and { client } or nil, 0.1)
   end
   client:close()
@@ -89,14 +118,15 @@ assert(obj:load())
 local links = assert(obj:attach()) -- registers the struct_ops map lbpf_reno
 print(("%s registered: %s"):format(NAME, slurp(AVAILABLE):match("%f[%w]" .. NAME .. "%f[%W]")
   and "yes" or "no"))
+io.stdout:flush()
 local before = slurp(SYSCTL):match("%S+")
 write(SYSCTL, NAME)
-local ok, err = pcall(transfer, opts.bytes)
+local ok, sent = pcall(transfer, opts.bytes)
 write(SYSCTL, before)
-assert(ok, err)
+assert(ok, sent)
 
 local v = obj.vars
-print(("sent %d bytes over TCP on lo with %s"):format(opts.bytes, NAME))
+print(("sent %d bytes over TCP on lo with %s"):format(sent, NAME))
 print(("%-12s %d"):format("init", v.inits))
 print(("%-12s %d"):format("cong_avoid", v.cong_avoids))
 print(("%-12s %d"):format("acked", v.acked))

@@ -21,7 +21,7 @@ local opts = tool.parse(arg, {
     { "-w", "--wide", help = "wide column output (fits IPv6 addresses)" },
     { "-L", "--localport", arg = "PORT", type = "integer", help = "trace this local port only" },
     { "-D", "--remoteport", arg = "PORT", type = "integer", help = "trace this remote port only" },
-    { "-d", "--duration", arg = "SECS", type = "integer", help = "stop after SECS seconds" },
+    { "-d", "--duration", arg = "SECS", type = "duration", help = "stop after SECS seconds (fractions allowed)" },
   },
 })
 

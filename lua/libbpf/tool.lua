@@ -117,10 +117,14 @@ end
 -- `--opt=value`, `--opt value`, `-o value` and `-ovalue` all work; short
 -- flags combine (`-Tx` is `-T -x`, `-Tp 42` ends with an option that takes
 -- a value); `--` ends the options. A `"duration"` is a positive number of
--- seconds, fractions allowed. `-h`/`--help` prints the help and exits 0; a
--- usage error prints to stderr and exits 2.
+-- seconds, fractions allowed. `spec.args` types the positional arguments
+-- the same way, in order (`{{"interval", type="duration"}, {"count",
+-- type="integer"}}`: `runqlat 0.5 1`; more than listed is an error).
+-- `-h`/`--help` prints the help and exits 0; a usage error prints to stderr
+-- and exits 2.
 -- @tparam {string,...} argv the script's `arg`
--- @tparam table spec `{name=, summary=, options={...}, positional="[interval] [count]", examples=}`
+-- @tparam table spec `{name=, summary=, options={...}, positional="[interval] [count]",
+--   args={...}, examples=}`
 -- @treturn table option values by key (the long name without dashes,
 --   `-` turned into `_`), positional arguments in the list part
 -- @usage local opts = tool.parse(arg, {name = "runqlat", summary = "Run queue latency",
@@ -187,6 +191,15 @@ function M.parse(argv, spec)
       end
     end
     i = i + 1
+  end
+  -- typed positional arguments: `runqlat 0.5 1`, and `runqlat abc` refused
+  -- (an unconvertible interval used to mean "forever")
+  if spec.args then
+    for k = 1, #opts do
+      local o = spec.args[k]
+      if not o then usage_error(spec, "unexpected argument '%s'", opts[k]) end
+      opts[k] = convert(spec, o, opts[k])
+    end
   end
   return opts
 end
