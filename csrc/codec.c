@@ -26,6 +26,7 @@
 #include "btfcheck.h"
 #include "btftypes.h"
 #include "codec_priv.h"
+#include "record.h"
 
 #define CODECS "libbpf.codecs"      /* registry: btf -> {type id -> codec} */
 #define MAX_DEPTH LBPF_BTF_MAX_DEPTH /* nesting bound, shared with btfcheck.c */
@@ -393,6 +394,7 @@ struct lbpf_codec *lbpf_codec_get(lua_State *L, const struct btf *btf,
 
 void lbpf_codec_forget(lua_State *L, const struct btf *btf)
 {
+	lbpf_record_forget(L, btf);
 	if (lua_getfield(L, LUA_REGISTRYINDEX, CODECS) == LUA_TTABLE) {
 		lua_pushlightuserdata(L, (void *)btf);
 		if (lua_rawget(L, -2) == LUA_TTABLE) {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "codec_priv.h"
+#include "record.h"
 
 /* ---- naming (error messages only) --------------------------------------- */
 
@@ -186,6 +187,7 @@ static void decode_struct(lua_State *L, const struct lbpf_codec *c,
 		lua_rawset(L, -4);
 	}
 	lua_pop(L, 1);
+	lbpf_record_mark(L, c);         /* print(ev) shows its members */
 }
 
 static void decode_array(lua_State *L, const struct lbpf_codec *c,

@@ -1,6 +1,7 @@
 /*
  * codec_priv.h - the compiled codec, shared by the compiler (codec.c) and
- * the conversions (codec_conv.c). Private to those two files.
+ * the conversions (codec_conv.c). Private to those two files (and record.c,
+ * which lists a struct's member names).
  */
 #ifndef LBPF_CODEC_PRIV_H
 #define LBPF_CODEC_PRIV_H
@@ -46,6 +47,8 @@ struct lbpf_codec {
 	int keys;                       /* K_STRUCT: registry ref of the
 					 * member names, as Lua strings at
 					 * their member's index + 1 */
+	int record_mt;                  /* K_STRUCT: registry ref of its
+					 * metatable (record.c), 0: none yet */
 	struct codec_member m[];
 };
 

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "interrupt.h"
 #include "open.h"
 
 static const struct {
@@ -73,26 +74,35 @@ static int os_signal_number(lua_State *L, int idx)
 			  "SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 or SIGUSR2)", name);
 }
 
-/* Give the signals in `set` our handler (or the default action). */
-static int os_set_handlers(const sigset_t *set, int ours)
+/* Give the signals that join `set` our handler, and those that leave it
+ * the action they had before they were watched (lua.c's SIGINT handler, the
+ * REPL's: a tool's main loop run from the REPL leaves its Ctrl-C working). */
+static struct sigaction saved[NWATCH];
+
+static int os_set_handlers(const sigset_t *set)
 {
 	struct sigaction sa;
 	size_t i;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = ours ? os_on_signal : SIG_DFL;
+	sa.sa_handler = os_on_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0; /* no SA_RESTART: polls and reads see EINTR */
-	for (i = 0; i < NWATCH; i++)
-		if (sigismember(set, watchable[i].sig) &&
-		    sigaction(watchable[i].sig, &sa, NULL) != 0)
+	for (i = 0; i < NWATCH; i++) {
+		int sig = watchable[i].sig, now = sigismember(set, sig);
+
+		if (now == sigismember(&watched, sig))
+			continue;
+		if (sigaction(sig, now ? &sa : &saved[i], now ? &saved[i] : NULL) != 0)
 			return -1;
+	}
 	return 0;
 }
 
 /* bpf.watch_signals([{"SIGINT", "SIGTERM", ...}]) -> true | nil, msg, errno
- * Default: SIGINT and SIGTERM. false: back to the default actions. Either
- * way the arrived flag is cleared. */
+ * Default: SIGINT and SIGTERM. false: back to the actions they had before
+ * (the default ones, or lua5.4's or the REPL's Ctrl-C). Either way the
+ * arrived flag is cleared. */
 static int os_watch_signals(lua_State *L)
 {
 	sigset_t set;
@@ -114,7 +124,7 @@ static int os_watch_signals(lua_State *L)
 			lua_pop(L, 1);
 		}
 	}
-	if (os_set_handlers(&watched, 0) != 0 || os_set_handlers(&set, 1) != 0)
+	if (os_set_handlers(&set) != 0)
 		return luaL_fileresult(L, 0, "watch_signals");
 	watched = set;
 	arrived = 0;
@@ -203,4 +213,7 @@ void lbpf_open_os(lua_State *L)
 	};
 
 	luaL_setfuncs(L, funcs, 0);  /* `watched` starts empty (zeroed) */
+	/* a wait (this sleep, a poll) that Ctrl-C ends returns its answer in
+	 * a plain script too, as in the REPL */
+	lbpf_interrupt_install(L);
 }

@@ -83,12 +83,29 @@ static int has_capability(int cap)
 }
 
 /* " (...)" naming what is missing when the kernel said EPERM to a process
- * without CAP_BPF or CAP_SYS_ADMIN, else "". */
+ * without CAP_SYS_ADMIN: CAP_BPF, or with it the capability of the hook
+ * kind (which the failed program is, the caller does not say), else "". */
 const char *lbpf_privilege_hint(int err)
 {
-	if (err != EPERM || has_capability(39 /* CAP_BPF */) ||
-	    has_capability(21 /* CAP_SYS_ADMIN */))
+	int perfmon, net_admin;
+
+	if (err != EPERM || has_capability(21 /* CAP_SYS_ADMIN */))
 		return "";
+	if (has_capability(39 /* CAP_BPF */)) {
+		perfmon = has_capability(38 /* CAP_PERFMON */);
+		net_admin = has_capability(12 /* CAP_NET_ADMIN */);
+		if (!perfmon && !net_admin)
+			return " (this process has CAP_BPF but neither CAP_PERFMON, "
+			       "which tracing programs need, nor CAP_NET_ADMIN, "
+			       "which networking programs need)";
+		if (!perfmon)
+			return " (this process has CAP_BPF but not CAP_PERFMON, "
+			       "which tracing programs need)";
+		if (!net_admin)
+			return " (this process has CAP_BPF but not CAP_NET_ADMIN, "
+			       "which networking programs need)";
+		return "";
+	}
 	return " (this process lacks the privileges BPF needs: run as root, "
 	       "or with CAP_BPF plus CAP_PERFMON for tracing and CAP_NET_ADMIN "
 	       "for networking programs, or load through a BPF token that a "

@@ -7,8 +7,9 @@
  * running) it raises "interrupted!" at the next Lua instruction, as lua.c
  * does; while disarmed (the REPL is reading a line) it only records the
  * signal. SA_RESTART is off, so a blocking read or poll returns EINTR: a
- * ring buffer poll then returns nil, "interrupted", and io.read returns
- * nil, "Interrupted system call".
+ * ring buffer poll then returns nil, "interrupted" and, as in a plain
+ * script (interrupt.c), the statement goes on (the hook finds that result
+ * and does not raise); io.read returns nil, "Interrupted system call".
  *
  * Loaded from the same shared object as libbpf.core, with
  * package.loadlib(path, "luaopen_libbpf_sigint") (lua/libbpf/repl.lua).
@@ -30,20 +31,32 @@
 #include <lua.h>
 #include <lauxlib.h>
 
+#include "interrupt.h"
+
 static lua_State *hooked_state;
 static volatile sig_atomic_t armed;
 static volatile sig_atomic_t pending;   /* the signal number, 0: none */
+static volatile sig_atomic_t reported;  /* a wait reported a SIGINT */
 
 static void interrupt_hook(lua_State *L, lua_Debug *ar)
 {
-	(void)ar;
 	lua_sethook(L, NULL, 0, 0);
+	/* a wait (rb:poll, bpf.sleep) that returned nil, "interrupted" has
+	 * handled the first SIGINT, as in a plain script (interrupt.c) */
+	if (pending == SIGINT && !reported &&
+	    lbpf_interrupt_reported(L, ar)) {
+		reported = 1;
+		pending = 0;
+		return;
+	}
 	pending = 0;
 	luaL_error(L, "interrupted!");
 }
 
 static void on_sigint(int sig)
 {
+	if (sig == SIGINT && pending == SIGINT)
+		reported = 1;   /* two before the first was handled: stop */
 	if (pending != SIGTERM)   /* a SIGTERM is never forgotten */
 		pending = sig;
 	if (armed && hooked_state)
@@ -76,6 +89,8 @@ static int sigint_arm(lua_State *L)
 	int on = lua_toboolean(L, 1);
 
 	armed = on;
+	if (on)
+		reported = 0;   /* each statement gets one reported SIGINT */
 	/* A signal that came just before disarming must not fire later,
 	 * inside the REPL's own code; a user's debug hook is left alone. */
 	if (!on && hooked_state && lua_gethook(hooked_state) == interrupt_hook)

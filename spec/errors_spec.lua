@@ -103,6 +103,31 @@ describe("a failure from the kernel", function()
     assert.matches("failed %(this process lacks the privileges BPF needs: run as root, or with CAP_BPF", out)
     assert.matches("bpf.open%(path, {token_path=}%)%): Operation not permitted", out)
   end)
+
+  it("EPERM with CAP_BPF alone names the capability of the hook kind", function()
+    local function load_as_nobody(caps, autoload_xdp)
+      local p = io.popen(("setpriv --reuid=65534 --regid=65534 --clear-groups " ..
+        "--inh-caps=-all,%s --ambient-caps=-all,%s env LUA_PATH=%q LUA_CPATH=%q lua5.4 -e %q 2>&1")
+        :format(caps, caps, os.getenv("LUA_PATH") or "", os.getenv("LUA_CPATH") or "",
+          ("local bpf = require 'libbpf' bpf.set_print(nil) " ..
+           "local obj = assert(bpf.open(%q)) obj.progs.xdp_pass:set_autoload(%s) " ..
+           "print(obj:load())"):format(H.obj("counter"), autoload_xdp)))
+      local out = p:read("a")
+      p:close()
+      return out
+    end
+    -- the tracepoint program needs CAP_PERFMON
+    assert.matches("load 'count_exec' failed (this process has CAP_BPF but not CAP_PERFMON, " ..
+      "which tracing programs need): Operation not permitted", load_as_nobody("+bpf,+net_admin", false),
+      1, true)
+    -- with it, the tracing program loads; the XDP one needs CAP_NET_ADMIN
+    assert.matches("libbpf.object(counter, libbpf, loaded", load_as_nobody("+bpf,+perfmon", false), 1, true)
+    assert.matches("load 'xdp_pass' failed (this process has CAP_BPF but not CAP_NET_ADMIN, " ..
+      "which networking programs need): Operation not permitted", load_as_nobody("+bpf,+perfmon", true),
+      1, true)
+    assert.matches("libbpf.object(counter, libbpf, loaded", load_as_nobody("+bpf,+perfmon,+net_admin", true),
+      1, true)
+  end)
 end)
 
 describe("obj.maps and obj.progs written by the user", function()

@@ -4,45 +4,11 @@
 -- read back.
 local H = require "helpers"
 
-local ROOT = assert(os.getenv("PWD"))
+local pty = require "pty_session"
 
--- A session: `lbpf <args>` under script(1), fed through a FIFO.
+-- A session: `lbpf <args>` under script(1).
 local function session(args)
-  local dir = os.tmpname()
-  os.remove(dir)
-  assert(os.execute("mkdir -p " .. dir))
-  local fifo, out, rc = dir .. "/in", dir .. "/screen", dir .. "/rc"
-  assert(os.execute("mkfifo " .. fifo))
-  local cmd = ("lua5.4 lua/lbpf %s"):format(args)
-  assert(os.execute(("cd %s && (TERM=dumb script -qfec %q %s < %s > /dev/null 2>&1; echo $? > %s) &")
-    :format(ROOT, cmd, out, fifo, rc)))
-  local keys = assert(io.open(fifo, "w"))
-  local s = {seen = 0}
-  function s.screen() return H.slurp(out) or "" end
-  -- Wait until `pattern` shows up after what earlier waits consumed.
-  function s.expect(pattern, what)
-    local at
-    H.wait_until(function()
-      local _, e = s.screen():find(pattern, s.seen + 1)
-      at = e
-      return e ~= nil
-    end, 10, what or pattern, function() return "screen:\n" .. s.screen() end)
-    s.seen = at
-  end
-  function s.type(text)
-    keys:write(text)
-    keys:flush()
-  end
-  function s.finish()
-    pcall(keys.close, keys)
-    H.wait_until(function() return (H.slurp(rc) or "") ~= "" end, 10, "lbpf to end",
-      function() return "screen:\n" .. s.screen() end)
-    local code = tonumber(H.slurp(rc))
-    os.execute("rm -rf " .. dir)
-    return code
-  end
-  s.expect("lbpf> ", "the first prompt")
-  return s
+  return pty.session("lua5.4 lua/lbpf " .. args, "lbpf> ")
 end
 
 for _, mode in ipairs{{name = "readline", flag = ""}, {name = "plain", flag = "-p "}} do

@@ -128,6 +128,92 @@ function format_value(v, opts, depth, seen, out)
   end
 end
 
+-- ------------------------------------------------------------------------
+-- Records: structs decoded from BTF (ring buffer records, map values,
+-- obj.vars) carry a metatable listing their members in declaration order
+-- (`__members`, set by the C codec); `tostring` of one calls `record`.
+
+--- Whether `v` is a decoded struct (a table whose metatable lists its
+-- members).
+-- @param v any value
+-- @treturn boolean
+-- @usage if pretty.is_record(ev) then print(pretty.record(ev)) end
+function M.is_record(v)
+  local mt = type(v) == "table" and getmetatable(v)
+  return type(mt) == "table" and type(rawget(mt, "__members")) == "table"
+end
+
+local RECORD_ITEMS = 16    -- list elements shown before "..."
+local RECORD_BYTES = 128   -- string bytes shown before "..."
+local RECORD_DEPTH = 6
+
+local ESCAPES = {['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\t"] = "\\t", ["\r"] = "\\r"}
+
+-- A Lua literal of string s: printable ASCII as is, other bytes \xNN.
+local function quote(s)
+  local more = #s > RECORD_BYTES
+  if more then s = s:sub(1, RECORD_BYTES) end
+  s = s:gsub('[%c"\\\128-\255]', function(c)
+    return ESCAPES[c] or ("\\x%02x"):format(c:byte())
+  end)
+  return '"' .. s .. '"' .. (more and "..." or "")
+end
+
+local inline
+
+-- members of a record in declaration order, then any other keys (sorted)
+local function record_fields(t, depth, out)
+  local members, seen = getmetatable(t).__members, {}
+  for _, name in ipairs(members) do
+    seen[name] = true
+    local v = rawget(t, name)
+    if v ~= nil then out[#out + 1] = key_text(name) .. "=" .. inline(v, depth + 1) end
+  end
+  local extra = {}
+  for k in next, t do
+    if not seen[k] then extra[#extra + 1] = k end
+  end
+  table.sort(extra, key_less)
+  for _, k in ipairs(extra) do
+    out[#out + 1] = key_text(k) .. "=" .. inline(rawget(t, k), depth + 1)
+  end
+end
+
+-- a value on one line, as a record shows it
+function inline(v, depth)
+  local t = type(v)
+  if t == "string" then return quote(v) end
+  if t ~= "table" or (getmetatable(v) and not M.is_record(v)) then return scalar(v) end
+  if depth >= RECORD_DEPTH then return "{...}" end
+  local out = {}
+  if M.is_record(v) then
+    record_fields(v, depth, out)
+  elseif #v > 0 then
+    for i = 1, math.min(#v, RECORD_ITEMS) do out[i] = inline(v[i], depth + 1) end
+    if #v > RECORD_ITEMS then out[#out + 1] = "..." end
+  else
+    local keys = {}
+    for k in next, v do keys[#keys + 1] = k end
+    table.sort(keys, key_less)
+    for _, k in ipairs(keys) do
+      out[#out + 1] = key_text(k) .. "=" .. inline(v[k], depth + 1)
+    end
+  end
+  return "{" .. table.concat(out, ", ") .. "}"
+end
+
+--- A decoded struct on one line: `{pid=123, comm="bash", seq=4}`. Members
+-- come in declaration order, nested structs and arrays inline, `char[N]`
+-- as strings (bytes that are not printable ASCII as `\xNN`), lists after
+-- 16 elements and strings after 128 bytes cut with `...`. `tostring` (and
+-- so `print`) of a decoded struct calls this.
+-- @tparam table t a decoded struct (or any table)
+-- @treturn string
+-- @usage print(pretty.record(ev))   -- same as print(ev)
+function M.record(t)
+  return inline(t, 0)
+end
+
 --- Format a value as text.
 -- @param v any value
 -- @tparam[opt] table opts `depth` (default 6) nesting levels shown,
@@ -151,19 +237,27 @@ end
 -- Maps that can only be read by taking values out of them.
 local QUEUES = {queue = true, stack = true, bloom_filter = true}
 
+-- a sort order of member names: as the record's struct declares them
+local function member_order(v)
+  local pos = {}
+  for i, name in ipairs(getmetatable(v).__members) do pos[name] = i end
+  return function(a, b) return (pos[a] or math.huge) < (pos[b] or math.huge) or
+    (pos[a] == pos[b] and a < b) end
+end
+
 -- Rows of flat records (every value a table of scalars with the same
 -- fields) as aligned columns: KEY then one column per field; nil otherwise.
 local function columns(t, keys)
   local fields, seen = nil, {}
   for _, k in ipairs(keys) do
     local v = t[k]
-    if type(v) ~= "table" or getmetatable(v) then return nil end
+    if type(v) ~= "table" or (getmetatable(v) and not M.is_record(v)) then return nil end
     local names = {}
-    for f, x in pairs(v) do
+    for f, x in next, v do
       if type(f) ~= "string" or type(x) == "table" then return nil end
       names[#names + 1] = f
     end
-    table.sort(names)
+    table.sort(names, M.is_record(v) and member_order(v) or nil)
     local sig = table.concat(names, ",")
     if fields and sig ~= seen.sig then return nil end
     fields, seen.sig = names, sig

@@ -1,0 +1,118 @@
+/*
+ * record.c - decoded structs print as what they hold (issue 19):
+ * `print(ev)` of a ring buffer record, an m:lookup value or an obj.vars
+ * struct shows `{pid=123, comm="bash", seq=4}`, members in declaration
+ * order.
+ *
+ * A Lua table does not keep the order of its keys, so each struct codec
+ * gets one metatable, made on its first decode and shared by every table
+ * decoded with it: `__members` lists the member names in order and
+ * `__tostring` formats (in Lua: `libbpf.pretty`'s `record`, loaded when a
+ * record is first printed). Decoding only looks the metatable up and sets
+ * it: no string is built until something prints the record.
+ *
+ * A codec keeps its metatable in a registry slot (its `record_mt`), so a
+ * decode costs one array read and lua_setmetatable. Codecs are freed with
+ * all the codecs of their btf: lbpf_record_forget, called first, frees the
+ * slots of that btf's codecs, listed in the registry table RECORDS[btf].
+ */
+#include "codec_priv.h"
+#include "record.h"
+
+static const char RECORDS = 0;   /* registry key (the address): btf -> {codec, ...} */
+
+/* __tostring: require("libbpf.pretty").record(t); where that module is
+ * missing (libbpf.core used alone), what tostring would say */
+static int record_tostring(lua_State *L)
+{
+	lua_settop(L, 1);
+	lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+	if (lua_getfield(L, -1, "libbpf.pretty") != LUA_TTABLE) {
+		lua_getglobal(L, "require");
+		lua_pushliteral(L, "libbpf.pretty");
+		if (lua_pcall(L, 1, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
+			lua_pushfstring(L, "record: %p", lua_topointer(L, 1));
+			return 1;
+		}
+	}
+	lua_getfield(L, -1, "record");
+	lua_pushvalue(L, 1);
+	lua_call(L, 1, 1);
+	return 1;
+}
+
+/* make c's metatable: {__tostring =, __members = {names in order}} */
+static void record_new_metatable(lua_State *L, const struct lbpf_codec *c)
+{
+	__u32 i, n = 0;
+
+	lua_createtable(L, 0, 2);
+	lua_pushcfunction(L, record_tostring);
+	lua_setfield(L, -2, "__tostring");
+	lua_createtable(L, (int)c->n, 0);
+	for (i = 0; i < c->n; i++)
+		if (c->m[i].c) {
+			lua_pushstring(L, c->m[i].name);
+			lua_rawseti(L, -2, ++n);
+		}
+	lua_setfield(L, -2, "__members");
+}
+
+/* first decode with c: make its metatable, keep it in a registry slot
+ * (c->record_mt) and list c under its btf in RECORDS, for forget */
+static void record_first(lua_State *L, struct lbpf_codec *c)
+{
+	luaL_checkstack(L, 4, "BTF value nesting too deep");
+	record_new_metatable(L, c);
+	c->record_mt = luaL_ref(L, LUA_REGISTRYINDEX);
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &RECORDS) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_rawsetp(L, LUA_REGISTRYINDEX, &RECORDS);
+	}
+	if (lua_rawgetp(L, -1, c->btf) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_rawsetp(L, -3, c->btf);
+	}
+	lua_pushlightuserdata(L, c);
+	lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+	lua_pop(L, 2);
+}
+
+void lbpf_record_mark(lua_State *L, const struct lbpf_codec *c)
+{
+	/* the codec's own field: filled once, like the plan itself */
+	if (!c->record_mt)
+		record_first(L, (struct lbpf_codec *)c);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, c->record_mt);
+	lua_setmetatable(L, -2);
+}
+
+void lbpf_record_forget(lua_State *L, const struct btf *btf)
+{
+	lua_Integer i, n;
+
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &RECORDS) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		return;
+	}
+	if (lua_rawgetp(L, -1, btf) == LUA_TTABLE) {
+		/* the codecs are still alive: codec.c drops them after this */
+		n = (lua_Integer)lua_rawlen(L, -1);
+		for (i = 1; i <= n; i++) {
+			struct lbpf_codec *c;
+
+			lua_rawgeti(L, -1, i);
+			c = lua_touserdata(L, -1);
+			lua_pop(L, 1);
+			luaL_unref(L, LUA_REGISTRYINDEX, c->record_mt);
+			c->record_mt = 0;
+		}
+		lua_pushnil(L);
+		lua_rawsetp(L, -3, btf);
+	}
+	lua_pop(L, 2);
+}
