@@ -37,6 +37,8 @@ assert(os.execute("mkdir -p " .. TMP))
 math.randomseed(os.time() + H.pid())
 local UNIQ = ("%06d"):format(math.random(0, 999999))
 
+local SLEEPER = H.spawn("exec sleep 600")
+
 -- One row per tool. timed: the -d 0.5 run (args, then patterns its output
 -- must show, "!pattern" must not: the combined flags' effect; the flag whose
 -- effect shows comes last in its group). signals: args of the runs that get
@@ -76,9 +78,10 @@ local ROWS = {
   -- no flag without a value: the values are given inline instead
   { tool = "sockfilter", ready = "IFACE",
     timed = { "-ilo -Pudp -d0.5", "IFACE%s+PROTO" }, signals = "" },
-  -- one-shot: lists the threads and ends (no duration, nothing to stop)
+  -- one-shot: lists the threads and ends (no duration, nothing to stop);
+  -- a sleeping process of this spec's has a kernel stack to show
   { tool = "task_iter", ready = "PID", oneshot = true,
-    timed = { "-sp " .. H.pid(), "\n" .. H.pid() .. "%s+" .. H.pid() .. "%s+%a%s+lua", "\n    %S",
+    timed = { "-sp " .. SLEEPER.pid, "\n" .. SLEEPER.pid .. "%s+" .. SLEEPER.pid .. "%s+S%s+sleep\n    %S",
               "!\n2%s+2%s+%a%s+kthreadd" },
     signals = false },
   -- one-shot (sends -b bytes, then prints its counts): a run long enough to
@@ -243,7 +246,10 @@ describe("every example tool", function()
     bpf.set_print(function() end)
     BEFORE = host_state()
   end)
-  teardown(function() os.execute("rm -rf " .. TMP) end)
+  teardown(function()
+    SLEEPER.cleanup()
+    os.execute("rm -rf " .. TMP)
+  end)
 
   -- One tool at a time: a run's timing is not to suffer from the others'
   -- start (verifier, clang). From its header a tool runs its duration, then
