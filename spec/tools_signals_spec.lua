@@ -225,7 +225,9 @@ local function watch(runs, secs, until_ready)
 end
 
 -- when the run ended: its wrapper shell wrote the exit status then (the
--- file's mtime), whenever this process looked
+-- file's mtime), whenever this process looked. The kernel stamps mtimes
+-- with its coarse clock (up to a tick behind), so a tool that ends at once
+-- may show a few milliseconds below 0.
 local function ended_at(run)
   return tonumber(lines_of("stat -c %.9Y " .. run.h.rcfile):match("[%d.]+"))
 end
