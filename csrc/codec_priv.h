@@ -41,14 +41,14 @@ struct lbpf_codec {
 	__u32 elem_size;                /* arrays */
 	const struct lbpf_codec *elem;  /* arrays */
 	const struct btf *btf;          /* for names in messages; NULL: builtin */
+	int record_mt;                  /* K_STRUCT: registry ref of its
+					 * metatable (record.c), 0: none yet */
 	__u32 type_id;
 	const char *builtin;            /* name of builtin codecs */
 	const char *why;                /* K_REFUSED: the reason */
 	int keys;                       /* K_STRUCT: registry ref of the
 					 * member names, as Lua strings at
 					 * their member's index + 1 */
-	int record_mt;                  /* K_STRUCT: registry ref of its
-					 * metatable (record.c), 0: none yet */
 	struct codec_member m[];
 };
 

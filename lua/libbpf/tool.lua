@@ -268,8 +268,9 @@ end
 
 --- Run `main` and turn Ctrl-C and SIGTERM into a clean end: the signal
 -- makes `tool.sleep`/`tool.poll_for` return false, so `main` returns
--- (after it, signals have their default actions again: a tool stuck in
--- its final report still dies of Ctrl-C); an
+-- (after it, signals have the actions they had before: in a plain script a
+-- Ctrl-C during the final report raises "interrupted!", in the REPL it
+-- stays the REPL's); an
 -- "interrupted!" error (lua5.4's own SIGINT handling, before signals were
 -- watched) is swallowed too (to-be-closed objects have already detached).
 -- Any other error is reported on stderr with exit status 1, after the
