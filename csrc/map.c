@@ -46,6 +46,11 @@ static int hot_fd(lua_State *L, int idx, struct lbpf_map *m)
 	m->int_key = lbpf_map_int_kind(m->key_codec, m->key_size);
 	m->int_value = lbpf_map_is_percpu(m->type) ? 0
 		       : lbpf_map_int_kind(m->value_codec, m->value_size);
+	/* the fast paths' buffers hold exactly the integer */
+	if ((__u32)abs(m->int_key) != m->key_size)
+		m->int_key = 0;
+	if ((__u32)abs(m->int_value) != m->value_size)
+		m->int_value = 0;
 	m->hot_fd = fd;
 	m->cached = 1;
 	return fd;
