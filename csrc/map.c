@@ -46,6 +46,11 @@ static int hot_fd(lua_State *L, int idx, struct lbpf_map *m)
 	m->int_key = lbpf_map_int_kind(m->key_codec, m->key_size);
 	m->int_value = lbpf_map_is_percpu(m->type) ? 0
 		       : lbpf_map_int_kind(m->value_codec, m->value_size);
+	/* the fast paths' buffers hold exactly the integer */
+	if ((__u32)abs(m->int_key) != m->key_size)
+		m->int_key = 0;
+	if ((__u32)abs(m->int_value) != m->value_size)
+		m->int_value = 0;
 	m->hot_fd = fd;
 	m->cached = 1;
 	return fd;
@@ -131,7 +136,7 @@ static inline int lookup_int(lua_State *L, struct lbpf_map *m)
 /* ---- element operations ----------------------------------------------------- */
 
 /* m:lookup with the map at 1 (checked) and the key at 2, options at 3 */
-static int lookup_general(lua_State *L, struct lbpf_map *m, int fd)
+static __attribute__((noinline)) int lookup_general(lua_State *L, struct lbpf_map *m, int fd)
 {
 	char ksmall[STACK_VALUE], vsmall[STACK_VALUE];
 	struct elem_opts o;
@@ -160,13 +165,15 @@ static int lookup_general(lua_State *L, struct lbpf_map *m, int fd)
 /* m:lookup(key [, {raw=true}]) -> value | nil */
 static int map_lookup(lua_State *L)
 {
-	struct lbpf_map *m = fast_check_map(L);
-	int fd = hot_fd(L, 1, m);
+	struct lbpf_map *m = bound_map(L);
 
-	if (m->int_key && m->int_value && lua_gettop(L) == 2 &&
-	    lua_isinteger(L, 2) && lookup_int(L, m))
+	/* the hot path first: its own handle, created, plain integers, no
+	 * options; everything else takes the checks and conversions */
+	if (m && m->cached && m->int_key && m->int_value &&
+	    lua_gettop(L) == 2 && lua_isinteger(L, 2) && lookup_int(L, m))
 		return 1;
-	return lookup_general(L, m, fd);
+	m = fast_check_map(L);
+	return lookup_general(L, m, hot_fd(L, 1, m));
 }
 
 /* "any"|"noexist"|"exist"|"lock", a number or a list of names
@@ -208,8 +215,8 @@ static inline int update_int(lua_State *L, struct lbpf_map *m, __u64 flags)
 	return 1;
 }
 
-/* m:update(key, value [, "any"|"noexist"|"exist"|"lock"]) -> true | nil, msg, errno */
-static int map_update(lua_State *L)
+/* m:update with the map at 1 and the key, value and flags at 2..4 */
+static __attribute__((noinline)) int update_general(lua_State *L)
 {
 	struct lbpf_map *m = fast_check_map(L);
 	char ksmall[STACK_VALUE], vsmall[STACK_VALUE];
@@ -231,6 +238,20 @@ static int map_update(lua_State *L)
 		return update_failure(L, m, errno);
 	lua_pushboolean(L, 1);
 	return 1;
+}
+
+/* m:update(key, value [, "any"|"noexist"|"exist"|"lock"]) -> true | nil, msg, errno */
+static int map_update(lua_State *L)
+{
+	struct lbpf_map *m = bound_map(L);
+	int r;
+
+	/* the hot path first, as map_lookup's (no flags: BPF_ANY) */
+	if (m && m->cached && m->int_key && m->int_value &&
+	    lua_gettop(L) == 3 && lua_isinteger(L, 2) && lua_isinteger(L, 3) &&
+	    (r = update_int(L, m, BPF_ANY)))
+		return r;
+	return update_general(L);
 }
 
 /* m:delete(key) -> true (deleted) | false (absent) | nil, msg, errno */

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "map.h"
@@ -92,6 +93,8 @@ static void dump_table(lua_State *L, struct lbpf_map *m,
 		 lbpf_map_int_kind(o->vc, lbpf_map_value_size(m)) : 0;
 	__u32 i, narr = 0;
 
+	ik = (size_t)abs(ik) == ks ? ik : 0;
+	iv = (size_t)abs(iv) == vsize ? iv : 0;
 	if (ik) {
 		for (i = 0; i < n; i++) {
 			lua_Integer k = lbpf_map_load_int(ik, b->keys + (size_t)i * ks);
