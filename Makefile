@@ -191,7 +191,7 @@ install: all
 	install -m 644 examples/exporter/*.lua $(DESTDIR)$(EXAMPLESDIR)/exporter/
 
 clean:
-	rm -rf build libbpf/core.so $(BPF_OBJS) $(LEGACY_BPF_OBJS) bench/cbench.so bench/ringbuf_bench.so \
+	rm -rf build libbpf/core.so $(BPF_OBJS) $(LEGACY_BPF_OBJS) bench/cbench.so bench/ringbuf_bench.so bench/cmmap.so \
 	  bench/perfbuf_bench.so
 
 # ---- compat: third-party objects load through Lua exactly as through C libbpf

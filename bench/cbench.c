@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #include <lua.h>
@@ -195,44 +194,13 @@ static int l_handle(lua_State *L)
 	return 1;
 }
 
-/* mmap_array(fd, n) -> address (light userdata) of the n u64 elements of a
- * BPF_F_MMAPABLE array, mapped read-only once for the bench's life */
-static int l_mmap_array(lua_State *L)
-{
-	int fd = (int)luaL_checkinteger(L, 1);
-	size_t n = (size_t)luaL_checkinteger(L, 2);
-	void *p = mmap(NULL, n * sizeof(__u64), PROT_READ, MAP_SHARED, fd, 0);
-
-	if (p == MAP_FAILED)
-		return luaL_error(L, "mmap: %d", errno);
-	lua_pushlightuserdata(L, p);
-	return 1;
-}
-
-/* mmap_sum(addr, n, first): one load per element, as v[i] does (volatile:
- * the compiler may neither vectorize nor drop them); elapsed ns, sum */
-static int l_mmap_sum(lua_State *L)
-{
-	const volatile __u64 *a = lua_touserdata(L, 1);
-	__u32 n = (__u32)luaL_checkinteger(L, 2), k;
-	__u32 first = (__u32)luaL_optinteger(L, 3, 0);
-	__u64 sum = 0;
-	lua_Integer t0 = now_ns();
-
-	for (k = first; k < first + n; k++)
-		sum += a[k];
-	lua_pushinteger(L, now_ns() - t0);
-	lua_pushinteger(L, (lua_Integer)sum);
-	return 2;
-}
-
 int luaopen_bench_cbench(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{ "now", l_now }, { "update", l_update }, { "lookup", l_lookup },
 		{ "iterate", l_iterate }, { "lookup1", l_lookup1 },
 		{ "update1", l_update1 }, { "handle", l_handle }, { "dump", l_dump },
-		{ "mmap_array", l_mmap_array }, { "mmap_sum", l_mmap_sum }, { NULL, NULL }
+		{ NULL, NULL }
 	};
 	luaL_newlib(L, funcs);
 	return 1;

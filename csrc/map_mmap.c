@@ -271,9 +271,10 @@ static void view_span(lua_State *L, struct mmap_view *v, lua_Integer first,
 		      lua_Integer n)
 {
 	if (first < 0 || first > (lua_Integer)v->n || n < 0 ||
-	    n > (lua_Integer)v->n - first)
+	    n > (lua_Integer)v->n - first)   /* (the last one wraps, not overflows) */
 		luaL_error(L, "libbpf.mmap_view: elements %I..%I out of range "
-			   "0..%d of map '%s'", first, first + n - 1,
+			   "0..%d of map '%s'", first,
+			   (lua_Integer)((lua_Unsigned)first + (lua_Unsigned)n - 1),
 			   (int)v->n - 1, v->name);
 	if (n > INT_MAX - 1)
 		luaL_error(L, "libbpf.mmap_view: %I elements do not fit a table", n);
@@ -317,7 +318,7 @@ static char packer_key;
  *
  * The values are pushed on the stack and packed by a Lua `{...}`: the VM
  * fills a table sized once from its stack at a fraction of what
- * lua_rawseti costs per element (4 against 10 ns here). Runs that do not
+ * lua_rawseti costs per element (5 against 10 ns here). Runs that do not
  * fit the stack go one lua_rawseti at a time. */
 static int view_read(lua_State *L)
 {

@@ -282,6 +282,52 @@ describe("m:mmap()", function()
     end
   end)
 
+  it("survives hostile arguments to every entry of real views, closed or not", function()
+    local obj = assert(bpf.open(H.obj("mmap")))
+    assert(obj:load())
+    local views = {}
+    for _, name in ipairs{"nums", "small", "recs", "pairs", "u8s", "s64s"} do
+      views[#views + 1] = assert(obj.maps[name]:mmap())
+    end
+    local ro = assert(bpf.map_create{type = "array", key_size = 4, value_size = 8,
+                                     max_entries = 2, flags = {"mmapable"}})
+    assert(ro:freeze())
+    views[#views + 1] = assert(ro:mmap())
+    local HOSTILE = {0, -1, 1, 2, 7, 8, math.maxinteger, math.mininteger, 0 / 0, math.huge,
+                     -math.huge, 0.5, 2 ^ 63, "", "1", "\255\255\255\255\255\255\255\255",
+                     ("x"):rep(300), {}, {1, 2, 3}, {a = 1, tag = "t", v = {1, 2}},
+                     {{a = 1}, {v = {}}}, setmetatable({}, {__len = function() return 1 << 40 end}),
+                     setmetatable({}, {__index = function() error("boom") end}),
+                     true, print, views[1]}
+    local read, write = views[1].read, views[1].write   -- fetched while open
+    local calls = 0
+    local function try(f, ...) calls = calls + 1; pcall(f, ...) end
+    for round = 1, 2 do
+      for _, v in ipairs(views) do
+        for _, a in ipairs(HOSTILE) do
+          try(function() return v[a] end)
+          try(function() v[a] = a end)
+          try(function() v[0] = a end)
+          try(read, v, a)
+          try(read, v, 0, a)
+          try(read, a)
+          try(write, v, a, {a})
+          try(write, v, 0, a)
+          try(write, a, 0, {1})
+          for _, b in ipairs{0, 1, -1, 1 << 31, math.maxinteger} do
+            try(read, v, b, a)
+            try(write, v, b, {a, a})
+          end
+        end
+        try(function() return #v end)
+        try(tostring, v)
+      end
+      if round == 1 then obj:close(); ro:close() end   -- the same after close
+    end
+    assert.is_true(calls > 2000)
+    collectgarbage()
+  end)
+
   it("the class's template in the registry is no view", function()
     local mt = debug.getregistry()["libbpf.mmap_view"]
     assert.has_error(function() return mt.__index({}, 0) end, "libbpf.mmap_view: not a view")
