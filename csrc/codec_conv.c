@@ -178,7 +178,8 @@ static void decode_struct(lua_State *L, const struct lbpf_codec *c,
 	__u32 i;
 
 	lua_createtable(L, 0, (int)c->n);
-	lua_rawgeti(L, LUA_REGISTRYINDEX, c->keys);
+	if (lua_rawgeti(L, LUA_REGISTRYINDEX, c->keys) != LUA_TTABLE)
+		luaL_error(L, "decoding with a released codec");   /* a bug */
 	for (i = 0; i < c->n; i++, m++) {
 		if (m->kind == MK_NONE)
 			continue;

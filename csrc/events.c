@@ -324,10 +324,11 @@ void lbpf_ev_push_field(lua_State *L, lua_Integer plan,
  * Each view has a metatable of its own (there is one view per source) whose
  * metamethods are closures over the view's address (upvalue 1) and, for
  * __index, the field plan (upvalue 2: name -> plan entry). A field read is
- * then an address compare, one rawget of the name and a typed load, with no
- * registry lookup by type name. The address compare is the type check: only
- * this view has that address (a forged metatable on another userdata does
- * not pass). The metatable registered as LBPF_VIEW is the class seen by the
+ * then the view from the closure, the key's address looked up in the
+ * view's own slot table and a typed load: no registry lookup by type name,
+ * no string hashing. __len and __tostring check that argument 1 is that
+ * view (an address compare: a forged metatable on another userdata does not
+ * pass). The metatable registered as LBPF_VIEW is the class seen by the
  * docs and the fuzzer: its closures have no view and raise on any use.
  */
 
