@@ -237,9 +237,6 @@ bench: bench-metrics
 bench-metrics: all mounts
 	$(TESTENV) $(LUA) bench/metrics.lua
 
-bench/ringbuf_bench.so: bench/ringbuf_bench.c bench/clock.h build/libbpf.mode
-	$(CC) $(MOD_CFLAGS) -shared -o $@ $< $(MOD_LIBS)
-
 # perf buffer bench (issue 17, bench/perfbuf.lua): C through libbpf's
 # perf_buffer, the Lua rows, and the ring buffer rows of the same modes
 .PHONY: bench-perfbuf
@@ -248,6 +245,9 @@ bench-perfbuf: all mounts bench/perfbuf_bench.so
 	$(TESTENV) $(LUA) bench/perfbuf.lua
 
 bench/perfbuf_bench.so: bench/perfbuf_bench.c bench/clock.h build/libbpf.mode
+	$(CC) $(MOD_CFLAGS) -shared -o $@ $< $(MOD_LIBS)
+
+bench/ringbuf_bench.so: bench/ringbuf_bench.c bench/clock.h build/libbpf.mode
 	$(CC) $(MOD_CFLAGS) -shared -o $@ $< $(MOD_LIBS)
 
 # ---- asan (issue 13): `make asan` builds core.so with AddressSanitizer and
