@@ -230,15 +230,15 @@ bench: bench-ringbuf
 bench-ringbuf: all mounts bench/ringbuf_bench.so
 	$(TESTENV) $(LUA) bench/ringbuf.lua
 
+bench/ringbuf_bench.so: bench/ringbuf_bench.c bench/clock.h build/libbpf.mode
+	$(CC) $(MOD_CFLAGS) -shared -o $@ $< $(MOD_LIBS)
+
 # metrics bench (issue 18, bench/metrics.lua): a 10,000-series scrape and the
 # longest ring buffer polling gap during scrapes on the exporter's loop
 .PHONY: bench-metrics
 bench: bench-metrics
 bench-metrics: all mounts
 	$(TESTENV) $(LUA) bench/metrics.lua
-
-bench/ringbuf_bench.so: bench/ringbuf_bench.c bench/clock.h build/libbpf.mode
-	$(CC) $(MOD_CFLAGS) -shared -o $@ $< $(MOD_LIBS)
 
 # perf buffer bench (issue 17, bench/perfbuf.lua): C through libbpf's
 # perf_buffer, the Lua rows, and the ring buffer rows of the same modes

@@ -548,6 +548,20 @@ static int perfbuf_new(lua_State *L)
 	return 1;
 }
 
+/* Does a ring hold records? (left by a stop or an error: the kernel's
+ * epoll readiness is reset by the wakeup that reported them) */
+static int perfbuf_pending(const struct lbpf_perfbuf *pb)
+{
+	int i;
+
+	for (i = 0; i < pb->nrings; i++)
+		if (__atomic_load_n(&pb->rings[i].page->data_head,
+				    __ATOMIC_ACQUIRE) !=
+		    pb->rings[i].page->data_tail)
+			return 1;
+	return 0;
+}
+
 /* pb:poll([timeout_ms]) -> count | nil, "interrupted", EINTR */
 static int pb_poll(lua_State *L)
 {
@@ -556,6 +570,8 @@ static int pb_poll(lua_State *L)
 	struct epoll_event ev[16];
 	int ret;
 
+	if (perfbuf_pending(pb))
+		ms = 0;
 	lbpf_ev_begin_poll(L, &pb->s);
 	/* which rings are ready does not matter: every ring is read */
 	ret = epoll_wait(perf_buffer__epoll_fd(pb->pb), ev, 16, ms);
