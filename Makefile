@@ -244,7 +244,7 @@ bench-metrics: all mounts
 # perf_buffer, the Lua rows, and the ring buffer rows of the same modes
 .PHONY: bench-perfbuf
 bench: bench-perfbuf
-bench-perfbuf: all mounts bench/perfbuf_bench.so
+bench-perfbuf: all mounts bench/perfbuf_bench.so bench/ringbuf_bench.so
 	$(TESTENV) $(LUA) bench/perfbuf.lua
 
 bench/perfbuf_bench.so: bench/perfbuf_bench.c bench/clock.h build/libbpf.mode

@@ -11,6 +11,7 @@
 -- ROUNDS rounds counting, the order of the rows rotated every round.
 local bpf = require "libbpf"
 local cm = require "bench.cmmap"
+local harness = require "bench.harness"
 
 local N = tonumber(os.getenv("BENCH_N")) or 100000
 local CHUNK = tonumber(os.getenv("BENCH_CHUNK")) or 1000
@@ -125,23 +126,8 @@ local rows = {
   end},
 }
 
-local best = {}
-for i = 1, #rows do best[i] = {} end
-for round = 1, ROUNDS do
-  collectgarbage()
-  for first = 0, N - 1, CHUNK do
-    for j = 0, #rows - 1 do   -- rotate who goes first
-      local i = (round + j) % #rows + 1
-      best[i][first] = math.min(best[i][first] or math.huge, rows[i][2](first))
-    end
-  end
-end
 local ns = {}
-for i, row in ipairs(rows) do
-  local sum = 0
-  for first = 0, N - 1, CHUNK do sum = sum + best[i][first] end
-  ns[row[1]] = sum / N
-end
+for i, per in ipairs(harness.chunked(rows, N, CHUNK, ROUNDS)) do ns[rows[i][1]] = per end
 -- every write row stored k * 3: the array still holds what it did
 assert(m:lookup(N - 1) == 3 * (N - 1) and v:read(0, 1)[1] == 0, "writes")
 obj:close()

@@ -12,6 +12,8 @@
 -- Run with `make bench`, or alone: lua5.4 bench/perfbuf.lua
 local bpf = require "libbpf"
 local cbench = require "bench.perfbuf_bench"
+local cring = require "bench.ringbuf_bench"  -- the C ring buffer consumer of bench/ringbuf.lua
+local harness = require "bench.harness"
 
 local N = tonumber(os.getenv("BENCH_PB_N")) or 100000
 local ROUNDS = tonumber(os.getenv("BENCH_ROUNDS")) or 7
@@ -39,16 +41,8 @@ local function rfill()
   assert(r.retval == N, "ring buffer too small for N records")
 end
 
---- Best time of ROUNDS runs of `once` (returns elapsed ns).
-local function best(once)
-  local t = math.huge
-  for _ = 1, ROUNDS do
-    collectgarbage("collect")
-    local dt = once()
-    if dt < t then t = dt end
-  end
-  return t
-end
+--- Best time of ROUNDS runs of `once` (returns elapsed ns): bench/harness.lua.
+local function best(once) return harness.best(ROUNDS, once) end
 
 local c_perf = best(function()
   local b = cbench.open(pmap.fd, PAGES)
@@ -60,7 +54,7 @@ local c_perf = best(function()
 end)
 local c_ring = best(function()
   rfill()
-  local dt, n, sum = cbench.ring_consume(rmap.fd)
+  local dt, n, sum = cring.consume(rmap.fd)
   assert(n == N and sum == SEQ_SUM, "C ring consumer lost records")
   return dt
 end)

@@ -36,12 +36,6 @@ static void count_sample(void *ctx, int cpu, void *data, __u32 size)
 	t->n++;
 }
 
-static int count_record(void *ctx, void *data, size_t size)
-{
-	count_sample(ctx, 0, data, (__u32)size);
-	return 0;
-}
-
 /* open(perf_map_fd, pages) -> buffer: libbpf's perf buffer on the map */
 static int l_open(lua_State *L)
 {
@@ -83,26 +77,6 @@ static int l_pb_close(lua_State *L)
 	return 0;
 }
 
-/* ring_consume(ring_map_fd) -> elapsed ns, records, sum of seq */
-static int l_ring_consume(lua_State *L)
-{
-	int fd = (int)luaL_checkinteger(L, 1);
-	struct tally t = {0, 0};
-	struct ring_buffer *rb = ring_buffer__new(fd, count_record, &t, NULL);
-	lua_Integer t0, dt;
-
-	if (!rb)
-		return luaL_error(L, "ring_buffer__new failed");
-	t0 = now_ns();
-	ring_buffer__consume(rb);
-	dt = now_ns() - t0;
-	ring_buffer__free(rb);
-	lua_pushinteger(L, dt);
-	lua_pushinteger(L, t.n);
-	lua_pushinteger(L, (lua_Integer)t.seq_sum);
-	return 3;
-}
-
 int luaopen_bench_perfbuf_bench(lua_State *L)
 {
 	static const luaL_Reg meta[] = {
@@ -110,8 +84,7 @@ int luaopen_bench_perfbuf_bench(lua_State *L)
 		{"__gc", l_pb_close}, {NULL, NULL}
 	};
 	static const luaL_Reg funcs[] = {
-		{"now", l_now}, {"open", l_open},
-		{"ring_consume", l_ring_consume}, {NULL, NULL}
+		{"now", l_now}, {"open", l_open}, {NULL, NULL}
 	};
 
 	luaL_newmetatable(L, PERFBENCH);

@@ -16,6 +16,7 @@
 -- Run with `make bench`, or alone: lua5.4 bench/ringbuf.lua
 local bpf = require "libbpf"
 local cbench = require "bench.ringbuf_bench"
+local harness = require "bench.harness"
 
 local N = tonumber(os.getenv("BENCH_RB_N")) or 100000
 local ROUNDS = tonumber(os.getenv("BENCH_ROUNDS")) or 7
@@ -34,16 +35,8 @@ local function fill()
   assert(r.retval == N, "ring buffer too small for N records")
 end
 
---- Best time of ROUNDS runs of `once` (returns elapsed ns).
-local function best(once)
-  local t = math.huge
-  for _ = 1, ROUNDS do
-    collectgarbage("collect")
-    local dt = once()
-    if dt < t then t = dt end
-  end
-  return t
-end
+--- Best time of ROUNDS runs of `once` (returns elapsed ns): bench/harness.lua.
+local function best(once) return harness.best(ROUNDS, once) end
 
 local c_ns = best(function()
   fill()

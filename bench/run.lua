@@ -14,6 +14,7 @@
 -- walk the whole map and count their best round.
 local bpf = require "libbpf"
 local cbench = require "bench.cbench"
+local harness = require "bench.harness"
 
 local N = tonumber(os.getenv("BENCH_N")) or 100000
 local CHUNK = tonumber(os.getenv("BENCH_CHUNK")) or 1000
@@ -164,26 +165,9 @@ local dump_rows = {
   end,
 }
 
--- ns per key of every row of a group, chunk by chunk, rotating who goes
--- first (whoever goes second finds the same keys warm in the cache)
+-- ns per key of every row of a group (bench/harness.lua)
 local function measure_group(rows)
-  local best = {}
-  for i = 1, #rows do best[i] = {} end
-  for round = 1, ROUNDS do
-    for first = 0, N - 1, CHUNK do
-      for j = 0, #rows - 1 do
-        local i = (round + j) % #rows + 1
-        best[i][first] = math.min(best[i][first] or math.huge, rows[i][2](first))
-      end
-    end
-  end
-  local ns = {}
-  for i = 1, #rows do
-    local t = 0
-    for first = 0, N - 1, CHUNK do t = t + best[i][first] end
-    ns[i] = t / N
-  end
-  return ns
+  return harness.chunked(rows, N, CHUNK, ROUNDS)
 end
 
 local function measure_pairs()
