@@ -96,7 +96,16 @@ local function view_cb()
          function() local a, b = n, sum; n, sum = 0, 0; return a, b end
 end
 
-local function column_cb()
+local function column_cb()          -- a fresh column per batch, as scripts write it
+  local n, sum = 0, 0
+  return function(b)
+    local seq, s = b:column("seq"), 0
+    for i = 1, #seq do s = s + seq[i] end
+    n, sum = n + #seq, sum + s
+  end, function() local a, b = n, sum; n, sum = 0, 0; return a, b end
+end
+
+local function column_into_cb()     -- one column table reused: b:column("seq", col)
   local n, sum, col = 0, 0, {}
   return function(b)
     local seq, s = b:column("seq", col), 0
@@ -185,9 +194,27 @@ local function floor_column()      -- C fills the column, then the Lua loop sums
   end)
 end
 
+local function floor_packed()      -- C packs a fresh column ({...}), the Lua loop sums it
+  local packer = load("return {...}")
+  return best(function()
+    local dt, total = 0, 0
+    for _ = 1, N // BATCH do
+      local t_fill, col = cbench.pack_n(packer, BATCH)
+      local t0 = now()
+      local s = 0
+      for i = 1, #col do s = s + col[i] end
+      total = total + s
+      dt = dt + t_fill + now() - t0
+    end
+    assert(total > 0)
+    return dt * N / (N // BATCH * BATCH)
+  end)
+end
+
 local floors = {
   lua = floor_lua_calls(), call = floor_c_calls(), view = floor_c_view(),
   table = floor_table(), sum = floor_sum_loop(), column = floor_column(),
+  packed = floor_packed(),
 }
 
 -- name, options, make, target (nil: shown for information), floor key
@@ -198,7 +225,8 @@ local cases = {
   {"decoded table: ev.seq", EV, view_cb, 25, "table", true},
   {"raw=true: string.unpack", {raw = true}, per_record(function(ev) return unpack("I8", ev) end)},
   -- one callback per batch of up to 4096 records (batch=true)
-  {"batch: b:column(\"seq\")", {type = "struct event", batch = true}, column_cb, 4, "column"},
+  {"batch: b:column(\"seq\")", {type = "struct event", batch = true}, column_cb, 4, "packed"},
+  {"batch: b:column(\"seq\", into)", {type = "struct event", batch = true}, column_into_cb},
   {"batch view: b[i].seq", {type = "struct event", view = true, batch = true},
    batch_cb(function(ev) return ev.seq end)},
   {"batch raw: unpack(b[i])", {raw = true, batch = true},
@@ -239,6 +267,7 @@ local floor_rows = {
   {"floor: Lua loop calls cb{seq=, pid=, kind=, comm=}", floors.table},
   {"floor: Lua loop sums a 4096-entry column", floors.sum},
   {"floor: C fills the column (rawseti), Lua sums it", floors.column},
+  {"floor: C packs a fresh column ({...}), Lua sums it", floors.packed},
 }
 for _, f in ipairs(floor_rows) do
   print(string.format("%s  ratio %6.2fx C (floor)", line(f[1], f[2]), f[2] / c_ns))

@@ -94,6 +94,25 @@ static int l_fill_n(lua_State *L)
 	return 1;
 }
 
+/* pack_n(n) -> elapsed ns, the array {0, ..., n - 1}: n lua_pushinteger
+ * then one call of `return {...}` (arg 1 here), the VM filling the array
+ * from its stack, as b:column does (the floor of that column, no ring) */
+static int l_pack_n(lua_State *L)
+{
+	lua_Integer n = luaL_checkinteger(L, 2), i, t0;
+
+	luaL_checktype(L, 1, LUA_TFUNCTION);
+	luaL_checkstack(L, (int)n + 2, "pack_n");
+	t0 = now_ns();
+	lua_pushvalue(L, 1);
+	for (i = 0; i < n; i++)
+		lua_pushinteger(L, i);
+	lua_call(L, (int)n, 1);
+	lua_pushinteger(L, now_ns() - t0);
+	lua_insert(L, -2);
+	return 2;
+}
+
 /* __index of the stand-in view: a C metamethod that only pushes 0 */
 static int stub_index(lua_State *L)
 {
@@ -117,7 +136,8 @@ int luaopen_bench_ringbuf_bench(lua_State *L)
 {
 	static const luaL_Reg funcs[] = {
 		{"now", l_now}, {"consume", l_consume}, {"call_n", l_call_n},
-		{"stub_view", l_stub_view}, {"fill_n", l_fill_n}, {NULL, NULL}
+		{"stub_view", l_stub_view}, {"fill_n", l_fill_n},
+		{"pack_n", l_pack_n}, {NULL, NULL}
 	};
 
 	luaL_newlib(L, funcs);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 #include <bpf/libbpf_version.h>
@@ -538,6 +539,27 @@ int lbpf_index_near_miss(lua_State *L, const char *name,
 	}
 	lua_settop(L, top);
 	return 0;
+}
+
+/* ---- arrays from the stack ------------------------------------------------ */
+
+static char packer_key;   /* registry key of the packer */
+
+void lbpf_push_packer(lua_State *L)
+{
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &packer_key) == LUA_TFUNCTION)
+		return;
+	lua_pop(L, 1);
+	if (luaL_loadstring(L, "return {...}") != LUA_OK)
+		lua_error(L);
+	lua_pushvalue(L, -1);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &packer_key);
+}
+
+int lbpf_can_pack(lua_State *L, lua_Integer n)
+{
+	return n >= 0 && n <= INT_MAX - LUA_MINSTACK &&
+	       lua_checkstack(L, (int)n + LUA_MINSTACK);
 }
 
 /* ---- pre-load setters (maps and programs) ------------------------------- */

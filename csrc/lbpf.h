@@ -81,6 +81,14 @@ void lbpf_new_class_tables(lua_State *L, const char *name,
 void lbpf_class_fields(lua_State *L, const char *name,
 		       const char *const fields[]);
 
+/* Push `return {...}`, compiled once per state: called with n values on
+ * the stack it returns them as an array, filled by the VM from its stack
+ * (OP_SETLIST) at about half of what n lua_rawseti cost. For the bulk
+ * reads that build arrays: v:read, b:column. lbpf_can_pack says whether n
+ * values (and the packer) fit the stack; else fill with lua_rawseti. */
+void lbpf_push_packer(lua_State *L);
+int lbpf_can_pack(lua_State *L, lua_Integer n);
+
 /* Give the handles of class `name` (already registered) metatables of
  * their own, made by lbpf_set_own_metatable from the class's: __index is a
  * table of the methods, so `h:method()` calls no C function to find it.

@@ -311,15 +311,12 @@ static void view_push_run(lua_State *L, struct mmap_view *v, lua_Integer first,
 	}
 }
 
-/* registry key of `return {...}`, the packer of v:read */
-static char packer_key;
-
 /* v:read([first [, n]]) -> {v[first], ..., v[first + n - 1]}
  *
- * The values are pushed on the stack and packed by a Lua `{...}`: the VM
- * fills a table sized once from its stack at a fraction of what
- * lua_rawseti costs per element (5 against 10 ns here). Runs that do not
- * fit the stack go one lua_rawseti at a time. */
+ * The values are pushed on the stack and packed by lbpf_push_packer's
+ * `{...}`: the VM fills a table sized once from its stack at a fraction of
+ * what lua_rawseti costs per element (5 against 10 ns here). Runs that do
+ * not fit the stack go one lua_rawseti at a time. */
 static int view_read(lua_State *L)
 {
 	struct mmap_view *v = view_arg(L, 1);
@@ -332,9 +329,8 @@ static int view_read(lua_State *L)
 	view_span(L, v, first, n);
 	lua_settop(L, 3);
 	buf = v->ints ? NULL : view_scratch(L, v, small);
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &packer_key);
-	if (n <= INT_MAX - LUA_MINSTACK &&
-	    lua_checkstack(L, (int)n + LUA_MINSTACK)) {
+	if (lbpf_can_pack(L, n)) {
+		lbpf_push_packer(L);
 		view_push_run(L, v, first, (int)n, buf);
 		lua_call(L, (int)n, 1);
 		return 1;
@@ -573,9 +569,6 @@ void lbpf_open_map_mmap(lua_State *L)
 
 	luaL_newlib(L, methods);
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &methods_key);
-	if (luaL_loadstring(L, "return {...}") != LUA_OK)
-		lua_error(L);
-	lua_rawsetp(L, LUA_REGISTRYINDEX, &packer_key);
 	/* the class in the registry: name and documentation */
 	view_metatable(L, 0);
 	lua_setfield(L, LUA_REGISTRYINDEX, LBPF_MMAP_VIEW);

@@ -542,22 +542,19 @@ static int batch_index(lua_State *L)
 }
 
 /* b:column(field [, into]) -> array of `field` of every record, in `into`
- * (reused: its entries past #b are cleared) or a new table */
+ * (reused: its entries past #b are cleared) or a new table, packed from
+ * the stack (lbpf_push_packer) when it fits there */
 static int batch_column(lua_State *L)
 {
 	struct batch *b = check_batch(L, 1);
 	const char *name = luaL_checkstring(L, 2);
 	const char *who = "libbpf.ringbuf_batch";
 	lua_Integer plan;
-	int i;
+	int i, packed;
 
 	lua_settop(L, 3);
-	if (lua_isnil(L, 3)) {
-		lua_createtable(L, b->n, 0);
-		lua_replace(L, 3);
-	} else {
+	if (!lua_isnil(L, 3))
 		luaL_checktype(L, 3, LUA_TTABLE);
-	}
 	if (lua_getiuservalue(L, 1, 1) != LUA_TTABLE)
 		return luaL_error(L, "%s: column() needs records of a struct "
 				  "type (type=..., not raw=true)", who);
@@ -567,12 +564,24 @@ static int batch_column(lua_State *L)
 				  "or char[] type", who, b->src->dec.type, name);
 	plan = lua_tointeger(L, -1);
 	lua_settop(L, 3);
+	packed = lua_isnil(L, 3) && lbpf_can_pack(L, b->n);
+	if (packed) {
+		lbpf_push_packer(L);
+	} else if (lua_isnil(L, 3)) {
+		lua_createtable(L, b->n, 0);
+		lua_replace(L, 3);
+	}
 	for (i = 0; i < b->n; i++) {
 		if (b->rec[i].size < plan_end(plan))   /* raises */
 			lbpf_ev_push_field(L, plan, b->rec[i].data,
 					   b->rec[i].size, who, name);
 		lbpf_ev_push_planned(L, plan, b->rec[i].data);
-		lua_rawseti(L, 3, i + 1);
+		if (!packed)
+			lua_rawseti(L, 3, i + 1);
+	}
+	if (packed) {
+		lua_call(L, b->n, 1);
+		return 1;
 	}
 	for (i = b->n + 1; lua_rawgeti(L, 3, i) != LUA_TNIL; i++) {
 		lua_pushnil(L);
