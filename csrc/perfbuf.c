@@ -248,50 +248,46 @@ skip:
 		publish(rg);
 }
 
-/* Deliver every record of one CPU's ring (perf_event_read_simple, with
- * batches). */
+/* Deliver the records of one CPU's ring written when the drain starts
+ * (perf_event_read_simple, with batches, in one pass): records written
+ * meanwhile wait for the next poll, so a poll ends even while a flood
+ * outruns its callback. */
 static void drain_ring(lua_State *L, struct lbpf_perfbuf *pb, struct pring *rg,
 		       int cbidx)
 {
 	struct batch *b = pb->src.batch;
 	__u64 tail = __atomic_load_n(&rg->page->data_tail, __ATOMIC_RELAXED);
-	__u64 head;
-	int more;
+	__u64 head = __atomic_load_n(&rg->page->data_head, __ATOMIC_ACQUIRE);
 
 	rg->pending = tail;
-	do {
-		more = 0;
-		head = __atomic_load_n(&rg->page->data_head, __ATOMIC_ACQUIRE);
-		while (tail != head && !must_stop(&pb->s)) {
-			/* headers never wrap: records are 8-byte aligned */
-			const struct perf_event_header *eh =
-				(const void *)(rg->data + (tail & rg->mask));
-			size_t size = eh->size;
+	while (tail != head && !must_stop(&pb->s)) {
+		/* headers never wrap: records are 8-byte aligned */
+		const struct perf_event_header *eh =
+			(const void *)(rg->data + (tail & rg->mask));
+		size_t size = eh->size;
 
-			if (size < sizeof(*eh) || size > head - tail)
-				goto done;      /* not a record: leave the ring */
-			/* a loss comes after the samples batched before it */
-			if (eh->type == PERF_RECORD_LOST && b &&
-			    lbpf_ev_batch_len(b)) {
-				call_batch(L, pb, rg, cbidx);
-				publish(rg);
-				if (must_stop(&pb->s))
-					goto done;
-			}
-			more = 1;
-			eh = record_at(pb, rg, tail, size);
-			tail += size;
-			rg->pending = tail;
-			if (eh->type == PERF_RECORD_SAMPLE) {
-				take_sample(L, pb, rg, cbidx, eh);
-			} else {
-				if (eh->type == PERF_RECORD_LOST)
-					call_lost(L, pb, rg, eh);
-				if (!b || !lbpf_ev_batch_len(b))
-					publish(rg);
-			}
+		if (size < sizeof(*eh) || size > head - tail)
+			goto done;      /* not a record: leave the ring */
+		/* a loss comes after the samples batched before it */
+		if (eh->type == PERF_RECORD_LOST && b &&
+		    lbpf_ev_batch_len(b)) {
+			call_batch(L, pb, rg, cbidx);
+			publish(rg);
+			if (must_stop(&pb->s))
+				goto done;
 		}
-	} while (more && !must_stop(&pb->s));
+		eh = record_at(pb, rg, tail, size);
+		tail += size;
+		rg->pending = tail;
+		if (eh->type == PERF_RECORD_SAMPLE) {
+			take_sample(L, pb, rg, cbidx, eh);
+		} else {
+			if (eh->type == PERF_RECORD_LOST)
+				call_lost(L, pb, rg, eh);
+			if (!b || !lbpf_ev_batch_len(b))
+				publish(rg);
+		}
+	}
 done:
 	if (b && lbpf_ev_batch_len(b) && !must_stop(&pb->s)) {
 		call_batch(L, pb, rg, cbidx);

@@ -336,15 +336,18 @@ static int must_stop(const struct stream *s)
 	return s->stopped || s->close_pending || s->object_closed;
 }
 
-/* Deliver every committed record of one source (libbpf's
- * ringbuf_process_ring, with batches). */
+/* Deliver the records of one source committed when the drain starts
+ * (libbpf's ringbuf_process_ring, with batches, in one pass): records the
+ * producer commits meanwhile wait for the next poll, so a poll ends even
+ * while a flood outruns its callback (a tool's -d and stop checks run
+ * between polls). */
 static void drain_ring(lua_State *L, struct lbpf_ringbuf *r,
 		       struct source *src)
 {
 	struct ring *rg = &src->ring;
 	struct batch *b = src->batch;
 	unsigned long cons, prod;
-	int cbidx, more;
+	int cbidx;
 
 	/* an earlier source's callback may have closed this map's object: its
 	 * codec went with it */
@@ -359,39 +362,35 @@ static void drain_ring(lua_State *L, struct lbpf_ringbuf *r,
 	lua_rawgeti(L, LUA_REGISTRYINDEX, src->batchref);  /* cbidx + 1 */
 	lua_pushnil(L);                                    /* the call slot */
 	cons = __atomic_load_n(rg->consumer_pos, __ATOMIC_ACQUIRE);
-	do {
-		more = 0;
-		prod = __atomic_load_n(rg->producer_pos, __ATOMIC_ACQUIRE);
-		while (cons < prod) {
-			const unsigned char *hdr = rg->data + (cons & rg->mask);
-			__u32 len = __atomic_load_n((const __u32 *)hdr,
-						    __ATOMIC_ACQUIRE);
+	prod = __atomic_load_n(rg->producer_pos, __ATOMIC_ACQUIRE);
+	while (cons < prod) {
+		const unsigned char *hdr = rg->data + (cons & rg->mask);
+		__u32 len = __atomic_load_n((const __u32 *)hdr,
+					    __ATOMIC_ACQUIRE);
 
-			if (len & BPF_RINGBUF_BUSY_BIT)
-				goto done;
-			more = 1;
-			cons += record_span(len);
-			rg->pending = cons;
-			if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
-				if (b) {
-					b->rec[b->n].data = hdr + BPF_RINGBUF_HDR_SZ;
-					b->rec[b->n].size = len;
-					if (++b->n < b->cap)
-						continue;
-					call_batch(L, r, src, cbidx);
-				} else {
-					call_one(L, r, src, cbidx,
-						 hdr + BPF_RINGBUF_HDR_SZ, len);
-				}
-			} else if (b && b->n) {
-				continue;     /* published with the batch */
+		if (len & BPF_RINGBUF_BUSY_BIT)
+			goto done;
+		cons += record_span(len);
+		rg->pending = cons;
+		if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
+			if (b) {
+				b->rec[b->n].data = hdr + BPF_RINGBUF_HDR_SZ;
+				b->rec[b->n].size = len;
+				if (++b->n < b->cap)
+					continue;
+				call_batch(L, r, src, cbidx);
+			} else {
+				call_one(L, r, src, cbidx,
+					 hdr + BPF_RINGBUF_HDR_SZ, len);
 			}
-			__atomic_store_n(rg->consumer_pos, cons,
-					 __ATOMIC_RELEASE);
-			if (must_stop(&r->s))
-				goto done;
+		} else if (b && b->n) {
+			continue;     /* published with the batch */
 		}
-	} while (more);
+		__atomic_store_n(rg->consumer_pos, cons,
+				 __ATOMIC_RELEASE);
+		if (must_stop(&r->s))
+			goto done;
+	}
 done:
 	if (b && b->n && !must_stop(&r->s)) {
 		call_batch(L, r, src, cbidx);
