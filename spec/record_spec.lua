@@ -139,6 +139,25 @@ describe("a decoded struct", function()
                  'mode=0, comm=""}', tostring(unloaded.vars._exec_event_type))
   end)
 
+  it("names signed, 64-bit and 1-byte enums as decoding reads them", function()
+    local btf = bpf.cdef[[
+      enum s { S_NEG = -2, S_POS = 5 };
+      enum big { B_SMALL = 1, B_HUGE = 0x100000000 };
+      enum __attribute__((packed)) tiny { T_A = 250 };
+      struct r { enum s s; enum big b; enum tiny t; };
+    ]]
+    local m <close> = bpf.map_create{type = "array", key_size = 4, value_size = 24, max_entries = 2}
+    m:set_type{key = "__u32", value = "struct r", btf = btf}
+    m[0] = {s = "S_NEG", b = "B_HUGE", t = "T_A"}
+    m[1] = {s = -3, b = 2, t = 251}
+    assert.equal("{s=S_NEG, b=B_HUGE, t=T_A}", tostring(m[0]))
+    assert.equal("{s=-3, b=2, t=251}", tostring(m[1]))
+    assert.same({-2, 0x100000000, 250}, {m[0].s, m[0].b, m[0].t})
+    local v <close> = bpf.map_create{type = "array", key_size = 4, value_size = 4, max_entries = 1}
+    v:set_type{key = "__u32", value = "enum s", btf = btf}
+    assert.same({[-2] = "S_NEG", [5] = "S_POS"}, v:enum_names().value)
+  end)
+
   it("names the enum key and value of a map with m:enum_names()", function()
     local enums <close> = assert(bpf.open(H.obj("enums")))
     local before = enums.maps.kinds:enum_names()
