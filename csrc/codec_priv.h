@@ -49,6 +49,9 @@ struct lbpf_codec {
 	int keys;                       /* K_STRUCT: registry ref of the
 					 * member names, as Lua strings at
 					 * their member's index + 1 */
+	int enum_names;                 /* K_ENUM: registry ref of its
+					 * {value = name} table (record.c),
+					 * 0: none yet */
 	struct codec_member m[];
 };
 

@@ -790,7 +790,8 @@ void lbpf_open_map(lua_State *L)
 
 	static const luaL_Reg *const tables[] = {
 		methods, lbpf_map_config_methods, lbpf_map_bulk_methods,
-		lbpf_map_struct_ops_methods, lbpf_map_mmap_methods, NULL
+		lbpf_map_struct_ops_methods, lbpf_map_mmap_methods,
+		lbpf_map_conv_methods, NULL
 	};
 
 	lbpf_new_class_tables(L, LBPF_MAP, meta, tables, map_get);

@@ -107,6 +107,8 @@ void lbpf_map_push_value(lua_State *L, struct lbpf_map *m, const char *buf,
  * CPU, or raw bytes of the whole buffer). */
 void lbpf_map_encode_value(lua_State *L, int idx, struct lbpf_map *m,
 			   char *buf);
+/* m:enum_names() */
+extern const luaL_Reg lbpf_map_conv_methods[];
 /* scratch buffers: `small` when the value/key fits, else a userdata */
 char *lbpf_map_value_buffer(lua_State *L, struct lbpf_map *m, char *small,
 			    size_t *total);

@@ -3,7 +3,8 @@
  * map's attributes (sizes, per-CPU layout), its BTF codecs (found once,
  * lazily), type=/key_type= names, and the encode/decode glue: a string of
  * exactly the size is raw bytes, a BTF codec (codec.c) converts tables,
- * and without BTF 1/2/4/8-byte sizes are integers.
+ * and without BTF 1/2/4/8-byte sizes are integers. m:enum_names() gives
+ * the names of an enum key or value, for printers (libbpf.pretty).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include "btfcheck.h"
 #include "codec.h"
 #include "map.h"
+#include "record.h"
 
 /* ---- attributes ------------------------------------------------------------ */
 
@@ -430,3 +432,41 @@ char *lbpf_map_key_buffer(lua_State *L, struct lbpf_map *m, char *small)
 	return lua_newuserdatauv(L, ks, 0);
 }
 
+
+/* ---- m:enum_names() ------------------------------------------------------- */
+
+/* m:enum_names(): {key = {[value] = "NAME"}, value = {...}}, a side
+ * present when its type is an enum (or an array of one), for printers:
+ * decoded keys and values stay integers. Before load the object's BTF is
+ * read without fixing the map's codecs (the load decides whether the
+ * kernel took the BTF). */
+static int map_enum_names(lua_State *L)
+{
+	struct lbpf_map *m = lbpf_check_map(L, 1);
+	struct lbpf_codec *kc, *vc;
+
+	if (!m->typed && m->map && m->owner && m->owner->obj &&
+	    !m->owner->loaded) {
+		const struct btf *btf = bpf_object__btf(m->owner->obj);
+
+		kc = btf ? lbpf_codec_get(L, btf,
+					  bpf_map__btf_key_type_id(m->map)) : NULL;
+		vc = btf ? lbpf_codec_get(L, btf,
+					  bpf_map__btf_value_type_id(m->map)) : NULL;
+	} else {
+		lbpf_map_ensure_codecs(L, 1, m);
+		kc = m->key_codec;
+		vc = m->value_codec;
+	}
+	lua_createtable(L, 0, 2);
+	lbpf_record_push_enum(L, kc);
+	lua_setfield(L, -2, "key");
+	lbpf_record_push_enum(L, vc);
+	lua_setfield(L, -2, "value");
+	return 1;
+}
+
+const luaL_Reg lbpf_map_conv_methods[] = {
+	{"enum_names", map_enum_names},
+	{NULL, NULL}
+};

@@ -64,7 +64,8 @@ describe("a decoded struct", function()
     m[1] = {comm = "a", pid = 7, delta = -5, big = -1, flag = true, color = 2, lo = 5, mid = 100,
             sbits = -3, ["in"] = {a = 65535, b = -2}, hist = {1, 0, 0, 4}, u = {as_u32 = 0x04030201},
             x = 10, y = 7}
-    local want = '{comm="a", pid=7, delta=-5, big=-1, flag=true, color=2, lo=5, mid=100, sbits=-3, ' ..
+    local want = '{comm="a", pid=7, delta=-5, big=-1, flag=true, color=COLOR_GREEN, lo=5, mid=100, ' ..
+                 'sbits=-3, ' ..
                  '["in"]={a=65535, b=-2}, hist={1, 0, 0, 4}, u={as_u32=67305985, bytes={1, 2, 3, 4}}, ' ..
                  'x=10, y=7}'
     assert.equal(want, tostring(m:lookup(1)))
@@ -72,6 +73,8 @@ describe("a decoded struct", function()
     -- a record written back is encoded as any table
     m[2] = m[1]
     assert.equal(want, tostring(m[2]))
+    -- the decoded value stays an integer; only its display is a name
+    assert.equal(2, m[1].color)
     local iter <close> = assert(bpf.open(H.obj("iter_task")))
     assert.equal('{pid=0, ppid=0, threads=0, comm="", kthread=0, pad=0}', tostring(iter.vars.last_rec))
   end)
@@ -106,5 +109,70 @@ describe("a decoded struct", function()
     assert.matches("^{comm=\"\", pid=9, ", tostring(typed.maps.events[3]))
     assert.equal(EVENT:format(40, 0), tostring(keep))
     obj = assert(bpf.open(H.obj("events")))   -- for after_each
+  end)
+
+  it("shows a member of an enum type by its enumerator's name, an unknown value as its number", function()
+    local enums <close> = assert(bpf.open(H.obj("enums")))
+    assert(enums:load())
+    local seen = {}
+    local rb <close> = assert(bpf.ringbuf(enums.maps.events, function(ev) seen[#seen + 1] = ev end,
+                                          {type = "struct exec_event"}))
+    -- kinds 1 (EV_EXEC), 9 (no enumerator), 3 (EV_FORK, whose alias EV_CLONE comes after it)
+    assert(enums.progs.emit:test_run{ctx = string.pack("I4I4I4I4", 1, 9, 3, 0)})
+    assert.equal(3, rb:poll(100))
+    local EV = '{pid=4242, kind=%s, prio=PRIO_HIGH, ["in"]={sign=SIGN_NEG, n=%d}, hist={EV_EXEC, %s}, ' ..
+               'bits=EV_EXIT, mode=5, comm="sh"}'
+    assert.equal(EV:format("EV_EXEC", 0, "EV_EXEC"), tostring(seen[1]))
+    assert.equal(EV:format("9", 1, "9"), tostring(seen[2]))
+    assert.equal(EV:format("EV_FORK", 2, "EV_FORK"), tostring(seen[3]))
+    -- decoded values stay integers: scripts compare them with numbers
+    assert.equal(1, seen[1].kind)
+    assert.equal(200, seen[1].prio)
+    assert.equal(3, seen[3].hist[2])
+    -- a map value of a struct with an enum member, an enum written by name
+    enums.maps.procs[1] = {pid = 1, kind = "EV_EXIT"}
+    assert.equal("{pid=1, kind=EV_EXIT}", tostring(enums.maps.procs[1]))
+    assert.equal(2, enums.maps.procs[1].kind)
+    -- and a global before load prints the same way
+    local unloaded <close> = assert(bpf.open(H.obj("enums")))
+    assert.equal('{pid=0, kind=0, prio=PRIO_LOW, ["in"]={sign=SIGN_ZERO, n=0}, hist={0, 0}, bits=0, ' ..
+                 'mode=0, comm=""}', tostring(unloaded.vars._exec_event_type))
+  end)
+
+  it("names signed, 64-bit and 1-byte enums as decoding reads them", function()
+    local btf = bpf.cdef[[
+      enum s { S_NEG = -2, S_POS = 5 };
+      enum big { B_SMALL = 1, B_HUGE = 0x100000000 };
+      enum __attribute__((packed)) tiny { T_A = 250 };
+      struct r { enum s s; enum big b; enum tiny t; };
+    ]]
+    local m <close> = bpf.map_create{type = "array", key_size = 4, value_size = 24, max_entries = 2}
+    m:set_type{key = "__u32", value = "struct r", btf = btf}
+    m[0] = {s = "S_NEG", b = "B_HUGE", t = "T_A"}
+    m[1] = {s = -3, b = 2, t = 251}
+    assert.equal("{s=S_NEG, b=B_HUGE, t=T_A}", tostring(m[0]))
+    assert.equal("{s=-3, b=2, t=251}", tostring(m[1]))
+    assert.same({-2, 0x100000000, 250}, {m[0].s, m[0].b, m[0].t})
+    local v <close> = bpf.map_create{type = "array", key_size = 4, value_size = 4, max_entries = 1}
+    v:set_type{key = "__u32", value = "enum s", btf = btf}
+    assert.same({[-2] = "S_NEG", [5] = "S_POS"}, v:enum_names().value)
+  end)
+
+  it("names the enum key and value of a map with m:enum_names()", function()
+    local enums <close> = assert(bpf.open(H.obj("enums")))
+    local before = enums.maps.kinds:enum_names()
+    assert.equal("EV_EXIT", before.value[2])
+    assert.is_nil(before.key)
+    assert(enums:load())
+    local kinds, by_kind = enums.maps.kinds:enum_names(), enums.maps.by_kind:enum_names()
+    assert.same({"EV_EXEC", "EV_EXIT", "EV_FORK"}, kinds.value)
+    assert.is_nil(kinds.key)
+    assert.same({"EV_EXEC", "EV_EXIT", "EV_FORK"}, by_kind.key)
+    assert.is_nil(by_kind.value)
+    assert.same({}, enums.maps.procs:enum_names())
+    assert.same({"EV_EXEC", "EV_EXIT", "EV_FORK"}, enums.maps.last_kind:enum_names().value)
+    -- a map without BTF
+    local m <close> = bpf.map_create{type = "array", key_size = 4, value_size = 4, max_entries = 1}
+    assert.same({}, m:enum_names())
   end)
 end)

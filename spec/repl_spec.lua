@@ -68,6 +68,32 @@ describe("lbpf", function()
     assert.not_matches("not%-reached", out)
   end)
 
+  it(":dump shows enum keys, values and struct members by name, values without one as numbers", function()
+    local out, rc = lbpf(table.concat({
+      "obj:load()",
+      "obj.maps.kinds[7] = 2",
+      "obj.maps.kinds[8] = 9",
+      "obj.maps.by_kind:update('EV_FORK', 30)",
+      "obj.maps.by_kind[5] = 50",
+      "obj.maps.procs[1] = {pid = 1, kind = 1}",
+      "obj.maps.procs[2] = {pid = 22, kind = 7}",
+      ":dump kinds",
+      ":dump obj.maps.by_kind",
+      ":dump procs",
+      "obj.maps.kinds[7]",
+      "",
+    }, "\n"), H.obj("enums"))
+    assert.equal(0, rc)
+    assert.matches("libbpf.map%(kinds, hash, key=4 value=4, max=16, fd=%d+%) {\n" ..
+                   "  %[7%] = EV_EXIT,\n  %[8%] = 9,\n}\n", out)
+    assert.matches("libbpf.map%(by_kind, hash, key=4 value=8, max=16, fd=%d+%) {\n" ..
+                   "  %[EV_FORK%] = 30,\n  %[5%] = 50,\n}\n", out)
+    assert.matches("libbpf.map%(procs, hash, key=4 value=8, max=16, fd=%d+%)\n" ..
+                   "KEY  pid  kind\n1    1    EV_EXEC\n2    22   7\n", out)
+    -- a value read back is still the integer
+    assert.matches("\n2    22   7\n2\n", out)
+  end)
+
   it("reports a system failure as values and a misuse as an error, and goes on", function()
     local out, rc = lbpf("obj:load()\nobj:load()\nbpf.open('/nonexistent.bpf.o')\nprint('alive')\n")
     assert.equal(0, rc)

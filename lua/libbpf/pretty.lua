@@ -54,6 +54,16 @@ local function scalar(v)
   return ok and s or ("<" .. t .. ">")
 end
 
+-- Enum values show by name where they are displayed (decoded values stay
+-- integers): `names` is an enum's {[value] = "NAME"} table, from a record's
+-- metatable (`__enums`, one per member) or `m:enum_names()`. A value with
+-- no enumerator (flags or'ed together, an unknown value) shows its number.
+local function named(v, names)
+  local name = names and math.type(v) == "integer" and names[v]
+  if type(name) == "string" then return name end
+  return scalar(v)
+end
+
 local function key_text(k)
   if type(k) == "string" and k:match("^[%a_][%w_]*$") and not KEYWORDS[k] then
     return k
@@ -86,7 +96,7 @@ end
 
 local format_value
 
-local function format_table(t, opts, depth, seen, out)
+local function format_table(t, opts, depth, seen, out, names)
   if seen[t] then out[#out + 1] = "<cycle>" return end
   if depth >= opts.depth then out[#out + 1] = "{...}" return end
   local keys = {}
@@ -95,6 +105,7 @@ local function format_table(t, opts, depth, seen, out)
   table.sort(keys, key_less)
   seen[t] = true
   local seq = #keys == #t -- a list: no keys printed
+  if not seq then names = nil end -- enum names apply to a list's elements
   local pad = opts.indent:rep(depth + 1)
   out[#out + 1] = "{\n"
   for i, k in ipairs(keys) do
@@ -104,16 +115,18 @@ local function format_table(t, opts, depth, seen, out)
     end
     out[#out + 1] = pad
     if not seq then out[#out + 1] = key_text(k) .. " = " end
-    format_value(t[k], opts, depth + 1, seen, out)
+    format_value(t[k], opts, depth + 1, seen, out, names)
     out[#out + 1] = ",\n"
   end
   out[#out + 1] = opts.indent:rep(depth) .. "}"
   seen[t] = nil
 end
 
-function format_value(v, opts, depth, seen, out)
-  if type(v) == "table" and not (getmetatable(v) or {}).__tostring then
-    format_table(v, opts, depth, seen, out)
+function format_value(v, opts, depth, seen, out, names)
+  if names and math.type(v) == "integer" then
+    out[#out + 1] = named(v, names)
+  elseif type(v) == "table" and not (getmetatable(v) or {}).__tostring then
+    format_table(v, opts, depth, seen, out, names)
   elseif opts.maps and is_map(v) then
     local t, more = map_contents(v, opts.items)
     if not t then
@@ -161,13 +174,17 @@ end
 
 local inline
 
--- members of a record in declaration order, then any other keys (sorted)
+-- members of a record in declaration order, then any other keys (sorted);
+-- a member of an enum type (or a list of one) by enumerator name
 local function record_fields(t, depth, out)
-  local members, seen = getmetatable(t).__members, {}
+  local mt = getmetatable(t)
+  local members, enums, seen = mt.__members, rawget(mt, "__enums"), {}
   for _, name in ipairs(members) do
     seen[name] = true
     local v = rawget(t, name)
-    if v ~= nil then out[#out + 1] = key_text(name) .. "=" .. inline(v, depth + 1) end
+    if v ~= nil then
+      out[#out + 1] = key_text(name) .. "=" .. inline(v, depth + 1, enums and enums[name])
+    end
   end
   local extra = {}
   for k in next, t do
@@ -179,9 +196,11 @@ local function record_fields(t, depth, out)
   end
 end
 
--- a value on one line, as a record shows it
-function inline(v, depth)
+-- a value on one line, as a record shows it (names: of an enum, for an
+-- integer or the elements of a list)
+function inline(v, depth, names)
   local t = type(v)
+  if names and math.type(v) == "integer" then return named(v, names) end
   if t == "string" then return quote(v) end
   if t ~= "table" or (getmetatable(v) and not M.is_record(v)) then return scalar(v) end
   if depth >= RECORD_DEPTH then return "{...}" end
@@ -189,7 +208,7 @@ function inline(v, depth)
   if M.is_record(v) then
     record_fields(v, depth, out)
   elseif #v > 0 then
-    for i = 1, math.min(#v, RECORD_ITEMS) do out[i] = inline(v[i], depth + 1) end
+    for i = 1, math.min(#v, RECORD_ITEMS) do out[i] = inline(v[i], depth + 1, names) end
     if #v > RECORD_ITEMS then out[#out + 1] = "..." end
   else
     local keys = {}
@@ -202,8 +221,11 @@ function inline(v, depth)
   return "{" .. table.concat(out, ", ") .. "}"
 end
 
---- A decoded struct on one line: `{pid=123, comm="bash", seq=4}`. Members
--- come in declaration order, nested structs and arrays inline, `char[N]`
+--- A decoded struct on one line: `{pid=123, comm="bash", kind=EV_EXEC}`.
+-- Members come in declaration order, nested structs and arrays inline,
+-- a member of an enum type by its enumerator's name (a value no enumerator
+-- has, e.g. flags or'ed together, as its number; the decoded value itself
+-- stays an integer), `char[N]`
 -- as strings (bytes that are not printable ASCII as `\xNN`), lists after
 -- 16 elements and strings after 128 bytes cut with `...`. `tostring` (and
 -- so `print`) of a decoded struct calls this.
@@ -247,7 +269,8 @@ end
 
 -- Rows of flat records (every value a table of scalars with the same
 -- fields) as aligned columns: KEY then one column per field; nil otherwise.
-local function columns(t, keys)
+-- Enum keys (key_names) and enum members show by name.
+local function columns(t, keys, key_names)
   local fields, seen = nil, {}
   for _, k in ipairs(keys) do
     local v = t[k]
@@ -266,8 +289,10 @@ local function columns(t, keys)
   local rows = {{"KEY"}}
   for _, f in ipairs(fields) do rows[1][#rows[1] + 1] = f end
   for _, k in ipairs(keys) do
-    local row = {scalar(k)}
-    for _, f in ipairs(fields) do row[#row + 1] = scalar(t[k][f]) end
+    local row = {named(k, key_names)}
+    local mt = getmetatable(t[k])
+    local enums = mt and rawget(mt, "__enums") or {}
+    for _, f in ipairs(fields) do row[#row + 1] = named(t[k][f], enums[f]) end
     rows[#rows + 1] = row
   end
   local width = {}
@@ -287,8 +312,9 @@ end
 
 --- Format a map handle followed by its contents, sorted by key. Keys are
 -- always shown; records with the same flat fields print as aligned
--- columns; bytes that are not text print as hex. A queue or stack shows
--- only its head (listing it would take its values).
+-- columns; bytes that are not text print as hex; a key, value or member
+-- of an enum type shows its enumerator's name (`map:enum_names`). A queue
+-- or stack shows only its head (listing it would take its values).
 -- @param m a `libbpf.map`
 -- @tparam[opt] table opts as for `format`
 -- @treturn string
@@ -312,14 +338,16 @@ function M.map(m, opts)
   for k in pairs(t) do keys[#keys + 1] = k end
   if #keys == 0 then return head .. " {}" end
   table.sort(keys, key_less)
-  local text = columns(t, keys)
+  local eok, enums = pcall(m.enum_names, m)
+  if not eok then enums = {} end
+  local text = columns(t, keys, enums.key)
   if text then
     text = head .. "\n" .. text
   else
     local out = {head, " {\n"}
     for _, k in ipairs(keys) do
-      out[#out + 1] = o.indent .. "[" .. scalar(k) .. "] = "
-      format_value(t[k], o, 1, {}, out)
+      out[#out + 1] = o.indent .. "[" .. named(k, enums.key) .. "] = "
+      format_value(t[k], o, 1, {}, out, enums.value)
       out[#out + 1] = ",\n"
     end
     out[#out + 1] = "}"
