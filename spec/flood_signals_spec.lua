@@ -160,3 +160,48 @@ describe("opensnoop during a flood of opens", function()
     end)
   end
 end)
+
+-- The same in the lbpf REPL, Ctrl-C typed on its pseudo-terminal: the
+-- statement gets the poll's `nil, "interrupted", EINTR` and goes on.
+describe("Ctrl-C in the REPL while a poll delivers a flood of records", function()
+  it("makes the poll return nil, interrupted within 1 s; the statement goes on, consume gets the rest", function()
+    local pty = require "pty_session"
+    local s = pty.session("lua5.4 lua/lbpf", "lbpf> ")
+    local pid
+    finally(function() s.cleanup(pid) end)
+    for _, l in ipairs{
+      "bpf.set_print(function() end)",
+      "obj = assert(bpf.open('" .. H.obj("events") .. "')) assert(obj:load())",
+      "seen, count, dup, slow = {}, 0, 0, true",
+      -- (the words the screen is searched for are split in the typed lines)
+      "function take(seq) if seen[seq] then dup = dup + 1 end seen[seq], count = true, count + 1 " ..
+        "if count == 1 then print('deliver' .. 'ing') end if slow then local t = os.clock() + " ..
+        SLOW .. " while os.clock() < t do end end end",
+      "rb = assert(bpf.ringbuf(obj.maps.events, function(ev) take(ev.seq) end, {type = 'struct event'}))",
+      "r = assert(obj.progs.emit:test_run{ctx = string.pack('I4I4I4I4', " .. N .. ", 0, 0, 0)})",
+      "print('pid', bpf.getpid())",
+    } do s.type(l .. "\n") end
+    pid = tonumber(s.expect("pid\t(%d+)", "the REPL's pid"))
+    s.type("print('res' .. 'ult:', rb:poll(1000)) slow = false rest = rb:consume() missing = 0 " ..
+           "for q = 0, " .. (N - 1) .. " do if not seen[q] then missing = missing + 1 end end " ..
+           "print(('consume: %d, total %d, twice %d, missing %d'):format(rest, count, dup, missing)) " ..
+           "rb:close() print('cleanup ' .. 'ran:', rb)\n")
+    s.expect("delivering", "the first record's callback")
+    require("socket").sleep(0.2)
+    local sent = H.now()
+    s.type("\3")
+    s.expect("result:\tnil\tinterrupted\t4\r?\n", "the poll's result")
+    local stopped = H.now() - sent
+    local rest, total, twice, missing = s.expect(
+      "consume: (%d+), total (%d+), twice (%d+), missing (%d+)", "the counts")
+    s.expect("cleanup ran:\t[^\n]*closed[^\n]*\r?\nlbpf> ", "the cleanup, then a prompt")
+    assert.is_true(tonumber(rest) >= 1 and tonumber(rest) < N, s.screen())
+    assert.equal(N, tonumber(total))
+    assert.equal(0, tonumber(twice))
+    assert.equal(0, tonumber(missing))
+    assert.is_nil(s.screen():find("interrupted!", 1, true))
+    assert.is_true(stopped < 1, ("stopped %.3f s after Ctrl-C"):format(stopped))
+    s.type("exit\n")
+    assert.equal(0, s.finish())
+  end)
+end)
