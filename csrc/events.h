@@ -204,15 +204,15 @@ int lbpf_ev_push_fields_room(lua_State *L, const struct fields *f,
  * short for its type. */
 int lbpf_ev_push_record(lua_State *L, struct decoder *d, const void *data,
 			size_t size, const char *tname);
-/* After a callback returned, with nothing batched: did a stop signal
- * (SIGINT, SIGTERM, ...: interrupt.h) come since the poll began? Then the
- * poll delivers no more (the rest stays in the ring) and returns nil,
+/* After a callback returned, with nothing batched: if a stop signal
+ * (SIGINT, SIGTERM, ...: interrupt.h) came since the poll began, the poll
+ * delivers no more (the rest stays in the ring) and returns nil,
  * "interrupted", EINTR. One volatile load per callback. */
-static inline int lbpf_ev_interrupted(struct stream *s)
+static inline void lbpf_ev_note_interrupt(struct stream *s)
 {
-	if (lbpf_interrupt_seq != s->seq)
-		s->interrupted = 1;
-	return s->interrupted;
+	/* `stopped` too: the readers' loops test no extra flag per record */
+	if (__builtin_expect(lbpf_interrupt_seq != s->seq, 0))
+		s->interrupted = s->stopped = 1;
 }
 
 /* Start a poll: push the traceback handler (s->msgh), refuse re-entry. */

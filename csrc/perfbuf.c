@@ -128,13 +128,12 @@ static void after_callback(lua_State *L, struct lbpf_perfbuf *pb)
 		pb->s.stopped = 1;
 	if (!map_usable(pb->src.map))
 		pb->s.object_closed = 1;
-	lbpf_ev_interrupted(&pb->s);
+	lbpf_ev_note_interrupt(&pb->s);
 }
 
 static int must_stop(const struct stream *s)
 {
-	return s->stopped || s->close_pending || s->object_closed ||
-	       s->interrupted;
+	return s->stopped || s->close_pending || s->object_closed;
 }
 
 static void publish(struct pring *rg)
@@ -207,7 +206,7 @@ static void call_lost(lua_State *L, struct lbpf_perfbuf *pb, struct pring *rg,
 	pb->cur = NULL;
 	if (!map_usable(pb->src.map))
 		pb->s.object_closed = 1;
-	lbpf_ev_interrupted(&pb->s);
+	lbpf_ev_note_interrupt(&pb->s);
 }
 
 /* The record at position `pos` of rg, `size` bytes: in the ring, or copied

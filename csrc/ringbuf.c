@@ -288,7 +288,7 @@ static inline void after_callback(lua_State *L, struct stream *s,
 		s->stopped = 1;
 	if (!map_usable(src->map))
 		s->object_closed = 1;
-	lbpf_ev_interrupted(s);
+	lbpf_ev_note_interrupt(s);
 }
 
 /* Call the callback at cbidx with one record. */
@@ -334,8 +334,7 @@ static void call_batch(lua_State *L, struct lbpf_ringbuf *r,
 
 static int must_stop(const struct stream *s)
 {
-	return s->stopped || s->close_pending || s->object_closed ||
-	       s->interrupted;
+	return s->stopped || s->close_pending || s->object_closed;
 }
 
 /* Deliver every committed record of one source (libbpf's
