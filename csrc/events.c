@@ -537,8 +537,10 @@ void lbpf_ev_begin_poll(lua_State *L, struct stream *s)
 	s->msgh = lua_gettop(L);
 	s->L = L;
 	s->in_poll = 1;
-	s->failed = s->stopped = 0;
+	s->failed = s->stopped = s->interrupted = 0;
 	s->count = 0;
+	s->seq = lbpf_interrupt_seq;
+	lbpf_interrupt_polling++;
 }
 
 /* After libbpf returned `ret`: raise a callback's error, or push the count,
@@ -549,6 +551,7 @@ int lbpf_ev_end_poll(lua_State *L, struct stream *s, int ret, void *p,
 {
 	s->in_poll = 0;
 	s->L = NULL;
+	lbpf_interrupt_polling--;
 	if (s->close_pending || s->object_closed)
 		release(L, p);
 	if (s->failed)
@@ -557,7 +560,12 @@ int lbpf_ev_end_poll(lua_State *L, struct stream *s, int ret, void *p,
 		return luaL_error(L, "%s: %s is closed (the object of its "
 				  "map was closed)", s->tname,
 				  s->what);
-	if (ret < 0 && !s->stopped && !s->close_pending) {
+	/* a stop signal during the delivery: reported as during the wait,
+	 * even after a callback's stop request, so that the interrupt is
+	 * never lost (interrupt.c counts on this result) */
+	if (s->interrupted)
+		ret = -EINTR;
+	if (ret < 0 && ((!s->stopped && !s->close_pending) || s->interrupted)) {
 		if (ret == -EINTR) {
 			lua_pushnil(L);
 			lua_pushliteral(L, "interrupted");

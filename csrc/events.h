@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "handles.h"
+#include "interrupt.h"
 
 #define LBPF_RINGBUF "libbpf.ringbuf"
 #define LBPF_PERFBUF "libbpf.perfbuf"
@@ -136,6 +137,8 @@ struct stream {
 	int object_closed;    /* a map's object was closed under us */
 	int close_pending;    /* close() called from a callback */
 	int closed;
+	int interrupted;      /* a stop signal came while delivering */
+	sig_atomic_t seq;     /* lbpf_interrupt_seq when the poll began */
 	lua_Integer count;    /* records delivered by this poll */
 	const char *tname;    /* "libbpf.ringbuf" */
 	const char *what;     /* "ring buffer" */
@@ -201,10 +204,22 @@ int lbpf_ev_push_fields_room(lua_State *L, const struct fields *f,
  * short for its type. */
 int lbpf_ev_push_record(lua_State *L, struct decoder *d, const void *data,
 			size_t size, const char *tname);
+/* After a callback returned, with nothing batched: if a stop signal
+ * (SIGINT, SIGTERM, ...: interrupt.h) came since the poll began, the poll
+ * delivers no more (the rest stays in the ring) and returns nil,
+ * "interrupted", EINTR. One volatile load per callback. */
+static inline void lbpf_ev_note_interrupt(struct stream *s)
+{
+	/* `stopped` too: the readers' loops test no extra flag per record */
+	if (__builtin_expect(lbpf_interrupt_seq != s->seq, 0))
+		s->interrupted = s->stopped = 1;
+}
+
 /* Start a poll: push the traceback handler (s->msgh), refuse re-entry. */
 void lbpf_ev_begin_poll(lua_State *L, struct stream *s);
 /* End a poll after the reader returned `ret`: raise a callback's error, or
- * push the count, or nil, "interrupted", EINTR, or the failure. */
+ * push the count, or nil, "interrupted", EINTR (the wait or the delivery
+ * was interrupted), or the failure. */
 int lbpf_ev_end_poll(lua_State *L, struct stream *s, int ret, void *p,
 		     void (*release)(lua_State *, void *));
 /* Free the poller and raise when a source's object was closed. */

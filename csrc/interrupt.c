@@ -23,6 +23,15 @@
  * Ctrl-Cs kill, as before). The state is process-wide, as a handler has
  * no argument: the first Lua state that opens the module owns it, and
  * gives it back when it closes.
+ *
+ * A poll delivering a flood of records does not wait in the kernel, so a
+ * Ctrl-C would land in a callback and raise there, or (in C between
+ * records) wait for the whole ring to drain. So a handler also bumps
+ * lbpf_interrupt_seq, which the poll reads after each callback: it stops,
+ * leaving the rest in the ring, and returns `nil, "interrupted", EINTR`
+ * as an interrupted wait does. The hook, finding a poll running
+ * (lbpf_interrupt_polling), leaves that first interrupt to it instead of
+ * raising in the callback.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -35,6 +44,9 @@ static struct sigaction before;          /* SIGINT's action we put ours in front
 static lua_Hook taken_hook;              /* the hook that handler set */
 static int taken_mask, taken_count;
 static volatile sig_atomic_t reported;   /* a wait reported one already */
+
+volatile sig_atomic_t lbpf_interrupt_seq;
+int lbpf_interrupt_polling;
 
 int lbpf_interrupt_reported(lua_State *L, lua_Debug *ar)
 {
@@ -71,7 +83,8 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar)
 {
 	lua_Hook h = taken_hook;
 
-	if (!reported && lbpf_interrupt_reported(L, ar)) {
+	if (!reported && (lbpf_interrupt_polling ||
+			  lbpf_interrupt_reported(L, ar))) {
 		reported = 1;
 		lua_sethook(L, NULL, 0, 0);
 		/* lua.c's handler made SIGINT deadly; the next one is
@@ -89,6 +102,7 @@ static void interrupt_on_sigint(int sig, siginfo_t *si, void *uc)
 	lua_State *L = owner;
 	lua_Hook had = L ? lua_gethook(L) : NULL, now;
 
+	lbpf_interrupt_seq++;
 	if (before.sa_flags & SA_SIGINFO)
 		before.sa_sigaction(sig, si, uc);
 	else if (before.sa_handler != SIG_DFL && before.sa_handler != SIG_IGN)

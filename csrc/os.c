@@ -44,6 +44,7 @@ static void os_on_signal(int sig)
 		return;
 	}
 	arrived = sig;
+	lbpf_interrupt_seq++;   /* a poll delivering records stops */
 }
 
 static const char *os_signal_name(int sig)

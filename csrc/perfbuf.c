@@ -115,8 +115,9 @@ static struct lbpf_perfbuf *check_perfbuf(lua_State *L, int idx)
 
 /* ---- reading the rings ------------------------------------------------------ */
 
-/* After a callback returned (its result on top): note a stop request and a
- * closed object, pop the result. */
+/* After a callback returned (its result on top): note a stop request, a
+ * closed object and a stop signal (nothing is batched here), pop the
+ * result. */
 static void after_callback(lua_State *L, struct lbpf_perfbuf *pb)
 {
 	int isnum;
@@ -127,6 +128,7 @@ static void after_callback(lua_State *L, struct lbpf_perfbuf *pb)
 		pb->s.stopped = 1;
 	if (!map_usable(pb->src.map))
 		pb->s.object_closed = 1;
+	lbpf_ev_note_interrupt(&pb->s);
 }
 
 static int must_stop(const struct stream *s)
@@ -204,6 +206,7 @@ static void call_lost(lua_State *L, struct lbpf_perfbuf *pb, struct pring *rg,
 	pb->cur = NULL;
 	if (!map_usable(pb->src.map))
 		pb->s.object_closed = 1;
+	lbpf_ev_note_interrupt(&pb->s);
 }
 
 /* The record at position `pos` of rg, `size` bytes: in the ring, or copied

@@ -275,7 +275,7 @@ static unsigned long record_span(__u32 len)
 #define CALL_SLOT(cbidx) ((cbidx) + 2)
 
 /* After a callback returned (its result in the call slot): note a stop
- * request and a closed object. */
+ * request, a closed object and a stop signal (nothing is batched here). */
 static inline void after_callback(lua_State *L, struct stream *s,
 				  struct source *src, int cbidx)
 {
@@ -288,6 +288,7 @@ static inline void after_callback(lua_State *L, struct stream *s,
 		s->stopped = 1;
 	if (!map_usable(src->map))
 		s->object_closed = 1;
+	lbpf_ev_note_interrupt(s);
 }
 
 /* Call the callback at cbidx with one record. */

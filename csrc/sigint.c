@@ -42,9 +42,10 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar)
 {
 	lua_sethook(L, NULL, 0, 0);
 	/* a wait (rb:poll, bpf.sleep) that returned nil, "interrupted" has
-	 * handled the first SIGINT, as in a plain script (interrupt.c) */
+	 * handled the first SIGINT, as in a plain script (interrupt.c); so
+	 * has a poll whose callback this runs in: it stops after it */
 	if (pending == SIGINT && !reported &&
-	    lbpf_interrupt_reported(L, ar)) {
+	    (lbpf_interrupt_polling || lbpf_interrupt_reported(L, ar))) {
 		reported = 1;
 		pending = 0;
 		return;
@@ -55,6 +56,7 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar)
 
 static void on_sigint(int sig)
 {
+	lbpf_interrupt_seq++;   /* a poll delivering records stops */
 	if (sig == SIGINT && pending == SIGINT)
 		reported = 1;   /* two before the first was handled: stop */
 	if (pending != SIGTERM)   /* a SIGTERM is never forgotten */
