@@ -255,17 +255,18 @@ static int push_near_miss(lua_State *L, int methods, int mt, const char *key)
 	return 0;
 }
 
-/* True when `key` is one of the class's fields (its __fields list). */
+/* True when `key` is one of the class's fields (its __fields list; a class
+ * with no fields has none). */
 static int is_field(lua_State *L, int mt, const char *key)
 {
-	int i, found = 0;
+	int i, found = 0, top = lua_gettop(L);
 
 	if (lua_getfield(L, mt, "__fields") == LUA_TTABLE)
 		for (i = 1; !found && lua_rawgeti(L, -1, i) == LUA_TSTRING; i++) {
 			found = strcmp(lua_tostring(L, -1), key) == 0;
 			lua_pop(L, 1);
 		}
-	lua_pop(L, found ? 2 : 2);
+	lua_settop(L, top);
 	return found;
 }
 

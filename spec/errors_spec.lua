@@ -25,6 +25,20 @@ describe("a misspelt name", function()
       "no method 'destory' on libbpf.link %(did you mean destroy%?%)")
   end)
 
+  it("on a class with no fields (ring and perf buffers) names the class and the method", function()
+    local obj <close> = assert(bpf.open(H.obj("events")))
+    assert(obj:load())
+    local rb <close> = assert(bpf.ringbuf(obj.maps.events, function() end))
+    assert.error_matches(function() return rb:pol(0) end,
+      "no method 'pol' on libbpf.ringbuf %(did you mean poll%?%)")
+    assert.error_matches(function() return rb.lost end,
+      "no method 'lost' on libbpf.ringbuf %(did you mean close%?%)")
+    assert.is_nil(rb.something_else)
+    local pb <close> = assert(bpf.perfbuf(obj.maps.samples, {on_sample = function() end}))
+    assert.error_matches(function() return pb:consme() end,
+      "no method 'consme' on libbpf.perfbuf %(did you mean consume%?%)")
+  end)
+
   it("far from every name stays nil, and right names are untouched", function()
     local obj <close> = assert(bpf.open(H.obj("counter")))
     assert.is_nil(obj.something_else)
