@@ -37,15 +37,19 @@ function M.fd_target(n)
   return s
 end
 
---- Number of mappings of BPF maps (ring buffers, mmap'ed globals) in this
--- process.
-function M.bpf_mappings()
+--- Number of mappings in this process whose line in /proc/self/maps
+-- holds `needle` (plain text).
+function M.mappings(needle)
   local n = 0
   for line in io.lines("/proc/self/maps") do
-    if line:find("anon_inode:bpf-map", 1, true) then n = n + 1 end
+    if line:find(needle, 1, true) then n = n + 1 end
   end
   return n
 end
+
+--- Number of mappings of BPF maps (ring buffers, mmap'ed globals) in this
+-- process.
+function M.bpf_mappings() return M.mappings("anon_inode:bpf-map") end
 
 local mypid
 --- PID of this Lua process.

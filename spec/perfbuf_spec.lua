@@ -42,13 +42,7 @@ local PAGE = tonumber(io.popen("getconf PAGESIZE"):read("l"))
 local LAST_CPU = tonumber(H.slurp("/sys/devices/system/cpu/online"):match("(%d+)%s*$"))
 
 --- Mappings of perf event rings in this process.
-local function perf_mappings()
-  local n = 0
-  for line in io.lines("/proc/self/maps") do
-    if line:find("perf_event", 1, true) then n = n + 1 end
-  end
-  return n
-end
+local function perf_mappings() return H.mappings("perf_event") end
 
 describe("a perf buffer", function()
   it("delivers records that straddle the end of the ring whole, in every shape", function()
