@@ -400,11 +400,15 @@ void lbpf_codec_forget(lua_State *L, const struct btf *btf)
 		if (lua_rawget(L, -2) == LUA_TTABLE) {
 			/* the struct codecs' member names (ref_keys) */
 			for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
-				const struct lbpf_codec *c = lua_touserdata(L, -1);
+				struct lbpf_codec *c = lua_touserdata(L, -1);
 
+				/* a stale codec then fails decode_struct's
+				 * check whatever the slot holds later */
 				if (lua_type(L, -1) == LUA_TUSERDATA &&
-				    c->kind == K_STRUCT)
+				    c->kind == K_STRUCT) {
 					luaL_unref(L, LUA_REGISTRYINDEX, c->keys);
+					c->keys = LUA_NOREF;
+				}
 			}
 		}
 		lua_pop(L, 1);

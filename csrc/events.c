@@ -562,7 +562,9 @@ int lbpf_ev_end_poll(lua_State *L, struct stream *s, int ret, void *p,
 				  s->what);
 	/* a stop signal during the delivery: reported as during the wait,
 	 * even after a callback's stop request, so that the interrupt is
-	 * never lost (interrupt.c counts on this result) */
+	 * never lost (interrupt.c counts on this result); and one that came
+	 * after the last callback, or with none */
+	lbpf_ev_note_interrupt(s);
 	if (s->interrupted)
 		ret = -EINTR;
 	if (ret < 0 && ((!s->stopped && !s->close_pending) || s->interrupted)) {

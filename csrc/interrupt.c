@@ -86,6 +86,9 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar)
 	if (!reported && (lbpf_interrupt_polling ||
 			  lbpf_interrupt_reported(L, ar))) {
 		reported = 1;
+		/* left to the poll: a signal that came before its snapshot
+		 * or after its last callback must still reach it */
+		lbpf_interrupt_seq++;
 		lua_sethook(L, NULL, 0, 0);
 		/* lua.c's handler made SIGINT deadly; the next one is
 		 * handled as the first was */

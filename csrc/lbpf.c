@@ -557,10 +557,15 @@ void lbpf_push_packer(lua_State *L)
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &packer_key);
 }
 
+/* `return {...}` holds its n arguments twice (the call's and OP_VARARG's
+ * copy) within Lua's stack limit (LUAI_MAXSTACK, 1,000,000 slots by
+ * default): larger arrays are filled with lua_rawseti. */
+#define PACK_MAX 200000
+
 int lbpf_can_pack(lua_State *L, lua_Integer n)
 {
-	return n >= 0 && n <= INT_MAX - LUA_MINSTACK &&
-	       lua_checkstack(L, (int)n + LUA_MINSTACK);
+	return n >= 0 && n <= PACK_MAX &&
+	       lua_checkstack(L, 2 * (int)n + LUA_MINSTACK);
 }
 
 /* ---- pre-load setters (maps and programs) ------------------------------- */

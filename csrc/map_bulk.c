@@ -180,14 +180,19 @@ static int map_dump(lua_State *L)
 	struct lbpf_map *m = lbpf_check_map(L, 1);
 	int fd = lbpf_map_ready_fd(L, m), err;
 	struct elem_opts o;
+	int base;
 
 	lbpf_map_ensure_codecs(L, 1, m);
 	lbpf_map_elem_opts(L, 2, "dump", m, &o);
 	lua_settop(L, 2);
+	/* decoding allocates: a finalizer run meanwhile must not close the
+	 * object (its codecs) under us */
+	lbpf_object_busy(L, m->owner, 1);
+	base = lua_gettop(L);
 	err = lbpf_map_key_size(m) ? dump_batch(L, m, fd, &o) : EINVAL;
 	if (err == EINVAL || err == ENOTSUPP || err == EOPNOTSUPP ||
 	    err == ENOSPC) {
-		lua_settop(L, 2);
+		lua_settop(L, base);
 		lua_newtable(L);
 		err = dump_iterate(L, m, fd, &o);
 	}

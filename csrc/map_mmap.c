@@ -227,6 +227,15 @@ static void view_encode(lua_State *L, struct mmap_view *v, int idx, char *buf)
 	lbpf_map_encode(L, idx, v->c, buf, v->size, "value");
 }
 
+/* Mark the map's object in use until the view call returns: values that
+ * are not plain integers go through the codec, whose Lua code (a table's
+ * __len, a finalizer run by an allocation) could otherwise close the
+ * object and free the codecs mid-call; obj:close() then raises "in use". */
+static void view_busy(lua_State *L, struct mmap_view *v, int keepidx)
+{
+	lbpf_object_busy(L, v->m->owner, keepidx);
+}
+
 static void view_writable(lua_State *L, struct mmap_view *v)
 {
 	if (v->readonly)
@@ -256,6 +265,8 @@ static int view_newindex(lua_State *L)
 	/* encode aside first: a value that fails half-way leaves the element
 	 * as it was; the encoder may run Lua code (a table's __len, a
 	 * finalizer) that closes the map, so the memory is looked up after */
+	if (!v->ints || !lua_isinteger(L, 3))
+		view_busy(L, v, VIEW_UP);
 	buf = v->size <= sizeof(small) ? small
 	      : lua_newuserdatauv(L, v->size, 0);
 	view_encode(L, v, 3, buf);
@@ -328,6 +339,8 @@ static int view_read(lua_State *L)
 			    ? (lua_Integer)v->n - first : 0);
 	view_span(L, v, first, n);
 	lua_settop(L, 3);
+	if (!v->ints)
+		view_busy(L, v, 1);
 	buf = v->ints ? NULL : view_scratch(L, v, small);
 	if (lbpf_can_pack(L, n)) {
 		lbpf_push_packer(L);
@@ -406,6 +419,8 @@ static int view_write(lua_State *L)
 	n = (lua_Integer)lua_rawlen(L, 3);
 	view_span(L, v, first, n);
 	view_writable(L, v);
+	if (!v->ints)
+		view_busy(L, v, 1);
 	buf = lua_newuserdatauv(L, (size_t)n * v->size, 0);
 	top = lua_gettop(L);
 	/* a block, and room for what the codec pushes on top of it */
@@ -417,7 +432,7 @@ static int view_write(lua_State *L)
 		return view_closed(L, v);
 	p = v->base + (size_t)first * v->stride;
 	view_copy_run(v, p, buf, n);
-	lua_settop(L, 1);
+	lua_pushvalue(L, 1);   /* (no settop below a busy guard) */
 	return 1;
 }
 

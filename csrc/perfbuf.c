@@ -269,7 +269,7 @@ static void drain_ring(lua_State *L, struct lbpf_perfbuf *pb, struct pring *rg,
 			(const void *)(rg->data + (tail & rg->mask));
 		size_t size = eh->size;
 
-		if (size < sizeof(*eh) || size > head - tail)
+		if (size < sizeof(*eh) || size > head - tail || (size & 7))
 			goto done;      /* not a record: leave the ring */
 		/* a loss comes after the samples batched before it */
 		if (eh->type == PERF_RECORD_LOST && b &&

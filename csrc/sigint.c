@@ -47,6 +47,7 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar)
 	if (pending == SIGINT && !reported &&
 	    (lbpf_interrupt_polling || lbpf_interrupt_reported(L, ar))) {
 		reported = 1;
+		lbpf_interrupt_seq++;   /* the poll reports it (interrupt.c) */
 		pending = 0;
 		return;
 	}

@@ -266,20 +266,36 @@ describe("m:mmap()", function()
     m:close()
   end)
 
-  it("raises when the encoder's Lua code closed the object, storing nothing", function()
+  it("refuses to let the encoder's Lua code close the object, storing nothing", function()
     for _, how in ipairs{"v[i] = x", "v:write"} do
       local obj = assert(bpf.open(H.obj("mmap")))
       assert(obj:load())
       local v = assert(obj.maps.pairs:mmap())
       v[0] = {v = {1, 2}}
       assert.same({v = {1, 2}}, v[0])
-      -- encoding the array member takes its length: __len closes the object
-      local evil = setmetatable({}, {__len = function() obj:close(); return 0 end})
-      assert.has_error(function()
+      -- encoding the array member takes its length: __len tries to close
+      -- the object (its codecs) and collect them while they are in use
+      local evil = setmetatable({}, {__len = function()
+        obj:close(); collectgarbage(); collectgarbage(); return 2
+      end})
+      assert.error_matches(function()
         if how == "v:write" then v:write(0, {{v = evil}}) else v[0] = {v = evil} end
-      end, "libbpf.mmap_view: map 'pairs' is closed")
+      end, "object is in use")
+      assert.same({v = {1, 2}}, v[0])
+      obj:close()
       assert.matches("closed", tostring(v))
     end
+  end)
+
+  it("v:read() of an array too long to pack on the stack still reads every element", function()
+    local N = 600000   -- {...} would need twice N stack slots: over Lua's limit
+    local m <close> = assert(bpf.map_create{type = "array", key_size = 4, value_size = 4,
+                                            max_entries = N, flags = {"mmapable"}})
+    local v = assert(m:mmap())
+    v[N - 1] = 77
+    local t = v:read()
+    assert.equal(N, #t)
+    assert.equal(77, t[N])
   end)
 
   it("survives hostile arguments to every entry of real views, closed or not", function()
