@@ -299,13 +299,6 @@ int lbpf_ev_push_fields_room(lua_State *L, const struct fields *f,
 	return f->n;
 }
 
-int lbpf_ev_push_fields(lua_State *L, const struct fields *f,
-			const unsigned char *data, size_t size, const char *who)
-{
-	luaL_checkstack(L, f->n, "fields=");
-	return lbpf_ev_push_fields_room(L, f, data, size, who);
-}
-
 /* Push field `plan` (see lbpf_ev_push_plan) of the record at data, of
  * `size` bytes; `who` and `name` are for the error. */
 void lbpf_ev_push_field(lua_State *L, lua_Integer plan,

@@ -191,11 +191,9 @@ void lbpf_ev_push_field(lua_State *L, lua_Integer plan,
  * naming every unknown member; `batched`: batch= was given (refused). */
 void lbpf_ev_setup_fields(lua_State *L, struct source *src, int optidx,
 			  int uvidx, int batched, const char *who);
-/* Push the fields= members of the record; returns how many. */
-int lbpf_ev_push_fields(lua_State *L, const struct fields *f,
-			const unsigned char *data, size_t size, const char *who);
-/* The same when the caller made room for LBPF_EV_FIELDS_MAX values (once
- * per poll rather than per record). */
+/* Push the fields= members of the record; returns how many. The caller
+ * made room for LBPF_EV_FIELDS_MAX values (once per poll, not per
+ * record). */
 #define LBPF_EV_FIELDS_MAX 64
 int lbpf_ev_push_fields_room(lua_State *L, const struct fields *f,
 			     const unsigned char *data, size_t size,

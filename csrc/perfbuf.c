@@ -151,8 +151,9 @@ static void call_one(lua_State *L, struct lbpf_perfbuf *pb, struct pring *rg,
 	lua_pushvalue(L, cbidx);
 	lua_pushinteger(L, rg->cpu);
 	if (src->fields) {
-		lua_call(L, 1 + lbpf_ev_push_fields(L, src->fields, data, size,
-						    LBPF_PERFBUF), 1);
+		/* drain_all made room for the fields */
+		lua_call(L, 1 + lbpf_ev_push_fields_room(L, src->fields, data,
+							 size, LBPF_PERFBUF), 1);
 	} else {
 		if (!lbpf_ev_push_record(L, &src->dec, data, size, LBPF_PERFBUF))
 			lua_error(L);
@@ -309,6 +310,9 @@ static int drain_all(lua_State *L)
 		pb->s.object_closed = 1;
 		return 0;
 	}
+	/* the callback, its batch, the cpu, one result and the fields=
+	 * arguments: room made once per poll, as ringbuf.c does */
+	luaL_checkstack(L, LBPF_EV_FIELDS_MAX + 5, "perf buffer callback");
 	lua_rawgeti(L, LUA_REGISTRYINDEX, pb->src.cbref);
 	cbidx = lua_gettop(L);
 	lua_rawgeti(L, LUA_REGISTRYINDEX, pb->src.batchref);  /* cbidx + 1 */
