@@ -123,29 +123,30 @@ void lbpf_check_settable(lua_State *L, const struct lbpf_object *owner,
 #define BUSY_MT "libbpf.busy_guard"
 
 /* __close, and __gc for a guard left open (a coroutine that raised keeps
- * its to-be-closed values until it is collected): the guard holds its
- * object in its user value, so the object is still there. */
+ * its to-be-closed values until it is collected): the guard holds the
+ * handle that owns the count in its user value, so the count is still
+ * there. */
 static int busy_close(lua_State *L)
 {
-	struct lbpf_object **op = luaL_checkudata(L, 1, BUSY_MT);
+	int **cp = luaL_checkudata(L, 1, BUSY_MT);
 
-	if (*op) {
-		if ((*op)->busy > 0)
-			(*op)->busy--;
-		*op = NULL;
+	if (*cp) {
+		if (**cp > 0)
+			(**cp)--;
+		*cp = NULL;
 	}
 	return 0;
 }
 
-void lbpf_object_busy(lua_State *L, struct lbpf_object *o, int keepidx)
+/* Count one more call in `busy` (a field of the handle at keepidx, or of
+ * one it keeps alive) until the calling C function returns or raises. */
+static void busy_mark(lua_State *L, int *busy, int keepidx)
 {
-	struct lbpf_object **op;
+	int **cp;
 
-	if (!o)
-		return;
 	keepidx = lua_absindex(L, keepidx);
-	op = lua_newuserdatauv(L, sizeof(*op), 1);
-	*op = NULL;
+	cp = lua_newuserdatauv(L, sizeof(*cp), 1);
+	*cp = NULL;
 	if (luaL_newmetatable(L, BUSY_MT)) {
 		lua_pushcfunction(L, busy_close);
 		lua_setfield(L, -2, "__close");
@@ -153,11 +154,25 @@ void lbpf_object_busy(lua_State *L, struct lbpf_object *o, int keepidx)
 		lua_setfield(L, -2, "__gc");
 	}
 	lua_setmetatable(L, -2);
-	lua_pushvalue(L, keepidx);    /* keeps the object's memory */
+	lua_pushvalue(L, keepidx);    /* keeps the count's memory */
 	lua_setiuservalue(L, -2, 1);
 	lua_toclose(L, -1);
-	*op = o;
-	o->busy++;
+	*cp = busy;
+	(*busy)++;
+}
+
+void lbpf_object_busy(lua_State *L, struct lbpf_object *o, int keepidx)
+{
+	if (o)
+		busy_mark(L, &o->busy, keepidx);
+}
+
+/* An object's map counts in its object (obj:close() is what frees its
+ * memory); a standalone map in itself (m:close() closes its fd and unmaps
+ * its views). */
+void lbpf_map_busy(lua_State *L, struct lbpf_map *m, int keepidx)
+{
+	busy_mark(L, m->owner ? &m->owner->busy : &m->busy, keepidx);
 }
 
 void lbpf_check_not_busy(lua_State *L, const struct lbpf_object *o)
@@ -165,4 +180,12 @@ void lbpf_check_not_busy(lua_State *L, const struct lbpf_object *o)
 	if (o && o->busy > 0)
 		luaL_error(L, "libbpf.object: object is in use (a call that uses "
 			   "it is running: close it after that call returns)");
+}
+
+void lbpf_check_map_not_busy(lua_State *L, const struct lbpf_map *m)
+{
+	if (m->busy > 0)
+		luaL_error(L, "libbpf.map: map '%s' is in use (a call that uses "
+			   "it is running: close it after that call returns)",
+			   m->name);
 }

@@ -52,6 +52,9 @@ struct lbpf_map {
 	/* plain integer key/value: byte size, negative when signed, 0 when
 	 * not (per-CPU, struct, raw...): lookup/update skip the codecs then */
 	signed char int_key, int_value;
+	/* standalone maps: calls running Lua code while they hold its fd or
+	 * its views' memory (lbpf_map_busy): m:close() raises meanwhile */
+	int busy;
 };
 
 struct lbpf_prog {
@@ -124,6 +127,11 @@ void lbpf_check_settable(lua_State *L, const struct lbpf_object *owner,
 void lbpf_object_busy(lua_State *L, struct lbpf_object *o, int keepidx);
 /* raise "libbpf.object: object is in use ..." when it is */
 void lbpf_check_not_busy(lua_State *L, const struct lbpf_object *o);
+/* lbpf_object_busy for a map: its object's count, or a standalone map's
+ * own (always a guard); m:close() then raises "map 'x' is in use" */
+void lbpf_map_busy(lua_State *L, struct lbpf_map *m, int keepidx);
+/* raise "libbpf.map: map 'x' is in use ..." when a standalone map is */
+void lbpf_check_map_not_busy(lua_State *L, const struct lbpf_map *m);
 /* object's user value table field (maps, progs, links...) pushed on the stack */
 void lbpf_object_field(lua_State *L, int objidx, const char *field);
 

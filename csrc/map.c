@@ -143,9 +143,10 @@ static __attribute__((noinline)) int lookup_general(lua_State *L, struct lbpf_ma
 	size_t total;
 	char *key, *val;
 
-	/* options and key may run metamethods: the codecs are the object's */
+	/* options and key may run metamethods: the codecs are the object's,
+	 * the fd a standalone map's (lbpf_map_busy) */
 	lua_settop(L, 3);
-	lbpf_object_busy(L, m->owner, 1);
+	lbpf_map_busy(L, m, 1);
 	lbpf_map_elem_opts(L, 3, "lookup", m, &o);
 	key = lbpf_map_key_buffer(L, m, ksmall);
 	val = lbpf_map_value_buffer(L, m, vsmall, &total);
@@ -229,7 +230,7 @@ static __attribute__((noinline)) int update_general(lua_State *L)
 	    lua_isinteger(L, 3) && (r = update_int(L, m, flags)))
 		return r;
 	luaL_checkany(L, 3);
-	lbpf_object_busy(L, m->owner, 1);
+	lbpf_map_busy(L, m, 1);
 	key = lbpf_map_key_buffer(L, m, ksmall);
 	val = lbpf_map_value_buffer(L, m, vsmall, &total);
 	lbpf_map_encode(L, 2, m->key_codec, key, lbpf_map_key_size(m), "key");
@@ -264,7 +265,7 @@ static int map_delete(lua_State *L)
 
 	lbpf_map_ensure_codecs(L, 1, m);
 	lua_settop(L, 2);
-	lbpf_object_busy(L, m->owner, 1);
+	lbpf_map_busy(L, m, 1);
 	key = lbpf_map_key_buffer(L, m, ksmall);
 	lbpf_map_encode(L, 2, m->key_codec, key, lbpf_map_key_size(m), "key");
 	if (bpf_map_delete_elem(fd, key)) {
@@ -291,7 +292,7 @@ static int map_lookup_and_delete(lua_State *L)
 
 	lbpf_map_ensure_codecs(L, 1, m);
 	lua_settop(L, 3);
-	lbpf_object_busy(L, m->owner, 1);
+	lbpf_map_busy(L, m, 1);
 	lbpf_map_elem_opts(L, 3, "lookup_and_delete", m, &o);
 	key = lbpf_map_key_buffer(L, m, ksmall);
 	val = lbpf_map_value_buffer(L, m, vsmall, &total);
@@ -421,7 +422,7 @@ static int map_push(lua_State *L)
 
 	luaL_checkany(L, 2);
 	lbpf_map_ensure_codecs(L, 1, m);
-	lbpf_object_busy(L, m->owner, 1);
+	lbpf_map_busy(L, m, 1);
 	val = lbpf_map_value_buffer(L, m, vsmall, &total);
 	lbpf_map_encode_value(L, 2, m, val);
 	if (bpf_map_update_elem(fd, NULL, val, flags))
@@ -716,10 +717,8 @@ static int map_newindex(lua_State *L)
 }
 
 /* Standalone maps own their fd; object maps belong to the object. */
-static int map_close(lua_State *L)
+static void map_release(lua_State *L, struct lbpf_map *m)
 {
-	struct lbpf_map *m = lbpf_check_class(L, 1, LBPF_MAP);
-
 	if (!m->owner && !m->closed) {
 		m->closed = 1;
 		lbpf_map_mmap_release(L, m);
@@ -727,6 +726,25 @@ static int map_close(lua_State *L)
 			close(m->fd);
 		m->fd = -1;
 	}
+}
+
+/* m:close(), __close: not while a call is using the map (its fd, its
+ * views' memory) */
+static int map_close(lua_State *L)
+{
+	struct lbpf_map *m = lbpf_check_class(L, 1, LBPF_MAP);
+
+	if (!m->owner && !m->closed)
+		lbpf_check_map_not_busy(L, m);
+	map_release(L, m);
+	return 0;
+}
+
+/* __gc: no call can be using a map being collected (a busy mark left by
+ * a coroutine that raised is stale) */
+static int map_gc(lua_State *L)
+{
+	map_release(L, lbpf_check_class(L, 1, LBPF_MAP));
 	return 0;
 }
 
@@ -752,7 +770,7 @@ void lbpf_open_map(lua_State *L)
 		"name", "type", "key_size", "value_size", "max_entries", "flags", "fd", "pin_path", "autocreate", NULL
 	};
 	static const luaL_Reg meta[] = {
-		{"__gc", map_close},
+		{"__gc", map_gc},
 		{"__close", map_close},
 		{"__tostring", map_tostring},
 		{"__pairs", map_pairs},

@@ -186,8 +186,8 @@ static int map_dump(lua_State *L)
 	lbpf_map_elem_opts(L, 2, "dump", m, &o);
 	lua_settop(L, 2);
 	/* decoding allocates: a finalizer run meanwhile must not close the
-	 * object (its codecs) under us */
-	lbpf_object_busy(L, m->owner, 1);
+	 * object (its codecs) or the standalone map (its fd) under us */
+	lbpf_map_busy(L, m, 1);
 	base = lua_gettop(L);
 	err = lbpf_map_key_size(m) ? dump_batch(L, m, fd, &o) : EINVAL;
 	if (err == EINVAL || err == ENOTSUPP || err == EOPNOTSUPP ||

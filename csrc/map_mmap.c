@@ -227,13 +227,15 @@ static void view_encode(lua_State *L, struct mmap_view *v, int idx, char *buf)
 	lbpf_map_encode(L, idx, v->c, buf, v->size, "value");
 }
 
-/* Mark the map's object in use until the view call returns: values that
- * are not plain integers go through the codec, whose Lua code (a table's
- * __len, a finalizer run by an allocation) could otherwise close the
- * object and free the codecs mid-call; obj:close() then raises "in use". */
+/* Mark the map in use until the view call returns (its object's count,
+ * or a standalone map's own): values that are not plain integers go
+ * through the codec, whose Lua code (a table's __len, a finalizer run by
+ * an allocation) could otherwise close the object and free the codecs, or
+ * close the map and unmap the memory, mid-call; obj:close() and m:close()
+ * then raise "in use". */
 static void view_busy(lua_State *L, struct mmap_view *v, int keepidx)
 {
-	lbpf_object_busy(L, v->m->owner, keepidx);
+	lbpf_map_busy(L, v->m, keepidx);
 }
 
 static void view_writable(lua_State *L, struct mmap_view *v)

@@ -287,6 +287,69 @@ describe("m:mmap()", function()
     end
   end)
 
+  -- a standalone map has no object to keep busy: its own count does it
+  local function standalone(name, n, flags)
+    local m = assert(bpf.map_create{type = "array", key_size = 4, value_size = 8,
+                                    max_entries = n, flags = flags, name = name})
+    m:set_type{value = "struct s", btf = bpf.cdef"struct s { __u32 v[2]; };"}
+    return m
+  end
+
+  it("refuses to let the encoder's Lua code close a standalone map, storing nothing", function()
+    for _, how in ipairs{"v[i] = x", "v:write", "m:update"} do
+      local m = standalone("sa", 4, {"mmapable"})
+      local v = assert(m:mmap())
+      v[0] = {v = {1, 2}}
+      -- __len closes the map mid-encode and makes another map, which gets
+      -- the closed fd's number: m:update would write into that map, a view
+      -- would find its memory unmapped
+      local other
+      local evil = setmetatable({}, {__len = function()
+        m:close(); collectgarbage(); collectgarbage()
+        other = assert(bpf.map_create{type = "array", key_size = 4, value_size = 8,
+                                      max_entries = 4, name = "other"})
+        return 2
+      end, __index = function() return 7 end})
+      assert.error_matches(function()
+        if how == "v:write" then v:write(0, {{v = evil}})
+        elseif how == "m:update" then m:update(0, {v = evil})
+        else v[0] = {v = evil} end
+      end, "libbpf.map: map 'sa' is in use", 1, true)
+      assert.is_nil(other)
+      assert.same({v = {1, 2}}, v[0])        -- nothing stored, still mapped
+      assert.same({v = {1, 2}}, m:lookup(0))
+      m:close()                              -- the call returned: it closes
+      assert.matches("closed", tostring(v))
+    end
+  end)
+
+  it("refuses to let a finalizer close a standalone map while v:read decodes", function()
+    local N = 20000
+    local m = standalone("sr", N, {"mmapable"})
+    local v = assert(m:mmap())
+    v[N - 1] = {v = {5, 6}}
+    local read = v.read                      -- (fetching it allocates)
+    -- a finalizer that comes back every cycle until one runs inside
+    -- v:read, whose N decoded structs make the collector run cycles
+    local reading, tried = false, nil
+    local mt = {}
+    mt.__gc = function()
+      if reading then tried = tried or {pcall(m.close, m)}
+      elseif not tried then setmetatable({}, mt) end
+    end
+    setmetatable({}, mt)
+    reading = true
+    local t = read(v)
+    reading = false
+    assert.is_table(tried, "no finalizer ran during v:read")
+    assert.is_false(tried[1])
+    assert.matches("libbpf.map: map 'sr' is in use", tried[2], 1, true)
+    assert.equal(N, #t)
+    assert.same({v = {5, 6}}, t[N])
+    m:close()
+    assert.matches("closed", tostring(v))
+  end)
+
   it("v:read() of an array too long to pack on the stack still reads every element", function()
     local N = 600000   -- {...} would need twice N stack slots: over Lua's limit
     local m <close> = assert(bpf.map_create{type = "array", key_size = 4, value_size = 4,
