@@ -402,11 +402,15 @@ void lbpf_class_fields(lua_State *L, const char *name,
  * the handle, for fields and keys. The class metatable stays in the
  * registry as the template (and answers as before for the docs, the
  * fuzzer, luaL_checkudata of other classes). Every handle metatable holds
- * the template under `own_mark`: lbpf_test_class checks that. */
+ * the template under `own_mark`: lbpf_test_class checks that.
+ * A class bound keys first (lbpf_class_bind_keyed: views, whose hot path
+ * is v[i]) has no method table in front: the handle's __index is its bound
+ * closure, which looks the methods up itself when the key is no index. */
 
 static const char own_mark;     /* handle metatable -> class template */
 static const char own_methods;  /* template -> its methods table */
 static const char own_bound;    /* template -> {name = C function} */
+static const char own_keyed;    /* template -> true: __index is the bound one */
 
 void lbpf_class_bind(lua_State *L, const char *name, const luaL_Reg *bound)
 {
@@ -426,9 +430,28 @@ void lbpf_class_bind(lua_State *L, const char *name, const luaL_Reg *bound)
 	lua_pop(L, 1);
 }
 
-/* t[k] = closure(f, handle) for every bound C function whose name does
- * (meta) or does not start with "__"; "__index" is left out */
-static void own_bind(lua_State *L, int bound, int t, int ud, int meta)
+void lbpf_class_bind_keyed(lua_State *L, const char *name,
+			   const luaL_Reg *bound)
+{
+	lbpf_class_bind(L, name, bound);
+	luaL_getmetatable(L, name);
+	lua_pushboolean(L, 1);
+	lua_rawsetp(L, -2, &own_keyed);
+	lua_pop(L, 1);
+}
+
+/* Push closure(f, handle, methods): a bound function's upvalues */
+static void own_closure(lua_State *L, lua_CFunction f, int ud, int methods)
+{
+	lua_pushvalue(L, ud);
+	lua_pushvalue(L, methods);
+	lua_pushcclosure(L, f, 2);
+}
+
+/* t[k] = closure(f, handle, methods) for every bound C function whose
+ * name does (meta) or does not start with "__"; "__index" is left out */
+static void own_bind(lua_State *L, int bound, int t, int ud, int methods,
+		     int meta)
 {
 	lua_pushnil(L);
 	while (lua_next(L, bound)) {
@@ -437,8 +460,7 @@ static void own_bind(lua_State *L, int bound, int t, int ud, int meta)
 		if ((strncmp(k, "__", 2) == 0) == meta &&
 		    strcmp(k, "__index") != 0) {
 			lua_pushvalue(L, -2);
-			lua_pushvalue(L, ud);
-			lua_pushcclosure(L, lua_tocfunction(L, -3), 1);
+			own_closure(L, lua_tocfunction(L, -2), ud, methods);
 			lua_rawset(L, t);
 		}
 		lua_pop(L, 1);
@@ -471,7 +493,18 @@ void lbpf_set_own_metatable(lua_State *L, const char *name)
 	}
 	lua_pushvalue(L, cls);
 	lua_rawsetp(L, mt, &own_mark);
-	own_bind(L, bound, mt, ud, 1);
+	own_bind(L, bound, mt, ud, methods, 1);
+	if (lua_rawgetp(L, cls, &own_keyed) == LUA_TBOOLEAN) {
+		/* keys first: __index is the bound one itself */
+		lua_getfield(L, bound, "__index");
+		own_closure(L, lua_tocfunction(L, -1), ud, methods);
+		lua_setfield(L, mt, "__index");
+		lua_settop(L, mt);
+		lua_setmetatable(L, ud);
+		lua_settop(L, ud);
+		return;
+	}
+	lua_pop(L, 1);
 	/* __index: a copy of the methods, with the bound ones over the handle */
 	lua_createtable(L, 0, (int)lua_rawlen(L, methods) + 48);
 	lua_pushnil(L);
@@ -480,11 +513,10 @@ void lbpf_set_own_metatable(lua_State *L, const char *name)
 		lua_insert(L, -2);
 		lua_rawset(L, -4);
 	}
-	own_bind(L, bound, mt + 1, ud, 0);
+	own_bind(L, bound, mt + 1, ud, methods, 0);
 	if (lua_getfield(L, bound, "__index") == LUA_TFUNCTION) {
 		lua_createtable(L, 0, 1);
-		lua_pushvalue(L, ud);
-		lua_pushcclosure(L, lua_tocfunction(L, -3), 1);
+		own_closure(L, lua_tocfunction(L, -2), ud, methods);
 		lua_setfield(L, -2, "__index");
 		lua_setmetatable(L, mt + 1);
 	}

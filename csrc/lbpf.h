@@ -93,11 +93,17 @@ int lbpf_can_pack(lua_State *L, lua_Integer n);
  * their own, made by lbpf_set_own_metatable from the class's: __index is a
  * table of the methods, so `h:method()` calls no C function to find it.
  * `bound` lists C functions made into closures over each handle (upvalue
- * 1 is the handle): those named "__x" go into the handle's metatable, the
- * others into its method table, and "__index" is what the method table
- * falls back to for other keys (called with the method table and the
- * key; the handle is its upvalue). */
+ * 1 is the handle, upvalue 2 the class's method table): those named "__x"
+ * go into the handle's metatable, the others into its method table, and
+ * "__index" is what the method table falls back to for other keys (called
+ * with the method table and the key). */
 void lbpf_class_bind(lua_State *L, const char *name, const luaL_Reg *bound);
+/* lbpf_class_bind for handles indexed by key first (views: v[i] is the hot
+ * path): the bound "__index" is the handle metatable's __index itself,
+ * called with the handle and the key, and finds the methods in its
+ * upvalue 2; other bound functions are metamethods ("__x") only. */
+void lbpf_class_bind_keyed(lua_State *L, const char *name,
+			   const luaL_Reg *bound);
 /* Set the userdata at -1's metatable: its own, from class `name`. */
 void lbpf_set_own_metatable(lua_State *L, const char *name);
 /* luaL_testudata/luaL_checkudata (same message) that also accept handles

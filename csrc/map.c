@@ -721,7 +721,7 @@ static void map_release(lua_State *L, struct lbpf_map *m)
 {
 	if (!m->owner && !m->closed) {
 		m->closed = 1;
-		lbpf_map_mmap_release(L, m);
+		lbpf_map_mmap_release(L, 1);
 		if (m->fd >= 0)
 			close(m->fd);
 		m->fd = -1;

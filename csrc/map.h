@@ -27,9 +27,9 @@ extern const luaL_Reg lbpf_map_bulk_methods[];
 /* ---- map_mmap.c: m:mmap() and its view ---------------------------------- */
 extern const luaL_Reg lbpf_map_mmap_methods[];
 void lbpf_open_map_mmap(lua_State *L);
-/* unmap every view of the map handle, or of every map of the object
- * handle, `map_or_object` (its close) */
-void lbpf_map_mmap_release(lua_State *L, const void *map_or_object);
+/* unmap every view of the standalone map handle, or of every map of the
+ * object handle, at idx (its close) */
+void lbpf_map_mmap_release(lua_State *L, int idx);
 
 /* ---- map_config.c: m:set_* before load ---------------------------------- */
 extern const luaL_Reg lbpf_map_config_methods[];

@@ -10,15 +10,18 @@
  * the object and the BTF its codec indexes into, outlive it). The memory is
  * unmapped at close (the kernel frees the map only when no mapping is
  * left): the release sets `base` to NULL, and every access tests `base`,
- * so a closed view raises instead of touching unmapped memory.
+ * so a closed view raises instead of touching unmapped memory. The views
+ * to unmap are found in a weak table of the map's owner: an object's user
+ * value table ("views"), a standalone map's user value 2.
  *
- * v[i] is the hot path. Each view has its own metatable whose metamethods
- * are C closures holding the view itself (upvalue 2; upvalue 1 is the
- * method table, where docs_spec finds the methods): __index needs neither
+ * v[i] is the hot path. The class is bound keys first
+ * (lbpf_class_bind_keyed): each view has its own metatable whose
+ * metamethods, __index included, are C closures holding the view itself
+ * (upvalue 1; upvalue 2 is the method table): __index needs neither
  * luaL_checkudata nor a metatable compare to know the view it reads, only
  * the closed test, the bounds check and the load. The registry's
- * "libbpf.mmap_view" is the template (the same closures, no view), for
- * the class's name and its documentation.
+ * "libbpf.mmap_view" is the template (the same functions, no view: they
+ * raise "not a view"), for the class's name and its documentation.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,12 +36,10 @@
 #include "map.h"
 
 #define LBPF_MMAP_VIEW "libbpf.mmap_view"
-/* registry key of the weak table of live views (view -> true) */
-static char views_key;
-/* registry key of the view's method table */
-static char methods_key;
 
-#define VIEW_UP lua_upvalueindex(2)
+/* a bound function's view (lbpf_class_bind_keyed), and the methods */
+#define VIEW_UP lua_upvalueindex(1)
+#define METHODS_UP lua_upvalueindex(2)
 
 struct mmap_view {
 	struct lbpf_map *m;     /* the map handle in user value 1 */
@@ -77,20 +78,12 @@ static struct mmap_view *view_up(lua_State *L)
 	return v;
 }
 
-/* The view at idx (a method's self), still mapped, or raise: a view is
- * a key of the registry's table of views (each has its own metatable, so
- * luaL_checkudata cannot tell). */
+/* The view at idx (a method's self), still mapped, or raise (each view
+ * has its own metatable, so luaL_checkudata cannot tell). */
 static struct mmap_view *view_arg(lua_State *L, int idx)
 {
-	struct mmap_view *v = NULL;
+	struct mmap_view *v = lbpf_check_class(L, idx, LBPF_MMAP_VIEW);
 
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &views_key);
-	lua_pushvalue(L, idx);
-	if (lua_rawget(L, -2) == LUA_TBOOLEAN)
-		v = lua_touserdata(L, idx);
-	lua_pop(L, 2);
-	if (!v)
-		luaL_typeerror(L, idx, LBPF_MMAP_VIEW);
 	if (!v->base)
 		view_closed(L, v);
 	return v;
@@ -169,7 +162,7 @@ static int view_index_slow(lua_State *L)
 	lua_settop(L, 2);
 	if (lua_type(L, 2) == LUA_TSTRING) {
 		lua_pushvalue(L, 2);
-		if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
+		if (lua_rawget(L, METHODS_UP) != LUA_TNIL)
 			return 1;
 		lua_pop(L, 1);
 	}
@@ -468,31 +461,6 @@ static int view_tostring(lua_State *L)
 	return 1;
 }
 
-/* Push a metatable for the view at idx (0: the template): the
- * metamethods as closures over (methods, view). */
-static void view_metatable(lua_State *L, int idx)
-{
-	static const luaL_Reg meta[] = {
-		{"__index", view_index},
-		{"__newindex", view_newindex},
-		{"__len", view_len},
-		{"__gc", view_gc},
-		{"__close", view_gc},
-		{"__tostring", view_tostring},
-		{NULL, NULL}
-	};
-
-	lua_createtable(L, 0, 8);
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &methods_key);
-	if (idx)
-		lua_pushvalue(L, idx);
-	else
-		lua_pushboolean(L, 0);
-	luaL_setfuncs(L, meta, 2);
-	lua_pushliteral(L, LBPF_MMAP_VIEW);
-	lua_setfield(L, -2, "__name");
-}
-
 /* Map the array; a map frozen (or read-only to user space) refuses a
  * writable mapping and is mapped read-only. */
 static int mmap_map(struct mmap_view *v, int fd)
@@ -507,6 +475,47 @@ static int mmap_map(struct mmap_view *v, int fd)
 		return errno;
 	v->base = p;
 	return 0;
+}
+
+/* Push the weak table of live views (view -> true) of the handle at idx:
+ * an object keeps its maps' views in its user value table ("views"), a
+ * standalone map its own in its user value 2; made when `create`. Returns
+ * 0 (nil pushed) when there is none. */
+static int views_push(lua_State *L, int idx, int create)
+{
+	struct lbpf_map *m = lbpf_test_class(L, idx, LBPF_MAP);
+	int r;
+
+	idx = lua_absindex(L, idx);
+	if (m && m->owner) {   /* an object's map: the object's table */
+		lua_getiuservalue(L, idx, 1);
+		r = views_push(L, -1, create);
+		lua_remove(L, -2);
+		return r;
+	}
+	if (!m) {              /* an object */
+		lua_getiuservalue(L, idx, 1);
+		if (lua_getfield(L, -1, "views") == LUA_TTABLE || !create) {
+			lua_remove(L, -2);
+			return lua_type(L, -1) == LUA_TTABLE;
+		}
+	} else if (lua_getiuservalue(L, idx, 2) == LUA_TTABLE || !create) {
+		return lua_type(L, -1) == LUA_TTABLE;
+	}
+	lua_pop(L, 1);
+	lua_newtable(L);   /* weak keys: the table never keeps a view alive */
+	lua_createtable(L, 0, 1);
+	lua_pushliteral(L, "k");
+	lua_setfield(L, -2, "__mode");
+	lua_setmetatable(L, -2);
+	lua_pushvalue(L, -1);
+	if (m) {
+		lua_setiuservalue(L, idx, 2);
+	} else {
+		lua_setfield(L, -3, "views");
+		lua_remove(L, -2);
+	}
+	return 1;
 }
 
 /* m:mmap() -> view, or nil, msg, errno */
@@ -538,14 +547,13 @@ static int map_mmap(lua_State *L)
 	snprintf(v->name, sizeof(v->name), "%s", lbpf_map_name(m));
 	bytes = (size_t)v->stride * v->n;
 	v->len = (bytes + page - 1) / page * page;
-	view_metatable(L, lua_gettop(L));
-	lua_setmetatable(L, -2);
+	lbpf_set_own_metatable(L, LBPF_MMAP_VIEW);
 	lua_pushvalue(L, 1);
 	lua_setiuservalue(L, -2, 1);
 	err = mmap_map(v, fd);
 	if (err)
 		return lbpf_push_error(L, err, "mmap of map '%s' failed", v->name);
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &views_key);
+	views_push(L, 1, 1);
 	lua_pushvalue(L, -2);
 	lua_pushboolean(L, 1);
 	lua_rawset(L, -3);
@@ -553,20 +561,16 @@ static int map_mmap(lua_State *L)
 	return 1;
 }
 
-void lbpf_map_mmap_release(lua_State *L, const void *map_or_object)
+void lbpf_map_mmap_release(lua_State *L, int idx)
 {
-	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &views_key) != LUA_TTABLE) {
+	if (!views_push(L, idx, 0)) {
 		lua_pop(L, 1);
 		return;
 	}
 	lua_pushnil(L);
 	while (lua_next(L, -2)) {
-		struct mmap_view *v = lua_touserdata(L, -2);   /* only views */
-
 		lua_pop(L, 1);
-		if (v && ((const void *)v->m == map_or_object ||
-			  (const void *)v->m->owner == map_or_object))
-			mmap_unmap(v);
+		mmap_unmap(lua_touserdata(L, -1));   /* only views */
 	}
 	lua_pop(L, 1);
 }
@@ -576,6 +580,13 @@ const luaL_Reg lbpf_map_mmap_methods[] = {
 	{NULL, NULL}
 };
 
+/* The template's getter (class_index's, for keys that are not methods):
+ * the template is no view. */
+static int view_template_index(lua_State *L)
+{
+	return view_closed(L, NULL);
+}
+
 void lbpf_open_map_mmap(lua_State *L)
 {
 	static const luaL_Reg methods[] = {
@@ -583,17 +594,18 @@ void lbpf_open_map_mmap(lua_State *L)
 		{"write", view_write},
 		{NULL, NULL}
 	};
+	/* the metamethods, bound to each view (its closures' upvalue 1); in
+	 * the template in the registry they have no view and raise */
+	static const luaL_Reg meta[] = {
+		{"__index", view_index},
+		{"__newindex", view_newindex},
+		{"__len", view_len},
+		{"__gc", view_gc},
+		{"__close", view_gc},
+		{"__tostring", view_tostring},
+		{NULL, NULL}
+	};
 
-	luaL_newlib(L, methods);
-	lua_rawsetp(L, LUA_REGISTRYINDEX, &methods_key);
-	/* the class in the registry: name and documentation */
-	view_metatable(L, 0);
-	lua_setfield(L, LUA_REGISTRYINDEX, LBPF_MMAP_VIEW);
-	/* weak keys: the table never keeps a view alive */
-	lua_newtable(L);
-	lua_newtable(L);
-	lua_pushstring(L, "k");
-	lua_setfield(L, -2, "__mode");
-	lua_setmetatable(L, -2);
-	lua_rawsetp(L, LUA_REGISTRYINDEX, &views_key);
+	lbpf_new_class(L, LBPF_MMAP_VIEW, meta + 1, methods, view_template_index);
+	lbpf_class_bind_keyed(L, LBPF_MMAP_VIEW, meta);
 }

@@ -22,7 +22,9 @@ static struct lbpf_map *map_new(lua_State *L, int objidx)
 	struct lbpf_map *m;
 
 	objidx = objidx ? lua_absindex(L, objidx) : 0;
-	m = lua_newuserdatauv(L, sizeof(*m), 1);
+	/* 1: its object (or a standalone map's BTF), 2: a standalone map's
+	 * views (map_mmap.c) */
+	m = lua_newuserdatauv(L, sizeof(*m), 2);
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
 	lbpf_set_own_metatable(L, LBPF_MAP); /* lbpf_class_bind, map.c */

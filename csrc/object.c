@@ -693,7 +693,7 @@ static int object_release(lua_State *L, struct lbpf_object *o)
 		}
 	}
 	lua_pop(L, 2);
-	lbpf_map_mmap_release(L, o);   /* before the maps' fds close */
+	lbpf_map_mmap_release(L, 1);   /* before the maps' fds close */
 	if (o->obj) {
 		lbpf_codec_forget(L, bpf_object__btf(o->obj));
 		bpf_object__close(o->obj);
