@@ -314,15 +314,15 @@ void lbpf_ev_push_field(lua_State *L, lua_Integer plan,
 /* ---- the view ------------------------------------------------------------- */
 
 /*
- * Each view has a metatable of its own (there is one view per source) whose
- * metamethods are closures over the view's address (upvalue 1) and, for
- * __index, the field plan (upvalue 2: name -> plan entry). A field read is
- * then the view from the closure, the key's address looked up in the
- * view's own slot table and a typed load: no registry lookup by type name,
- * no string hashing. __len and __tostring check that argument 1 is that
- * view (an address compare: a forged metatable on another userdata does not
- * pass). The metatable registered as LBPF_VIEW is the class seen by the
- * docs and the fuzzer: its closures have no view and raise on any use.
+ * Each view has a metatable of its own (there is one view per source),
+ * bound keys first (lbpf_class_bind_keyed): its metamethods are closures
+ * over the view (upvalue 1). A field read is then the view from the
+ * closure, the key's address looked up in the view's own slot table and a
+ * typed load: no registry lookup by type name, no string hashing. __len
+ * and __tostring check that argument 1 is that view (an address compare: a
+ * forged metatable on another userdata does not pass). The metatable
+ * registered as LBPF_VIEW is the class seen by the docs and the fuzzer: its
+ * functions have no view and raise on any use.
  */
 
 /* the view whose metamethod is running, at argument 1; raises for another
@@ -376,7 +376,7 @@ static void view_push(lua_State *L, const struct view *v, lua_Integer plan)
  * interned by Lua: the key of a member read is the very string the plan
  * holds, so its address finds the entry (v->slot) with no string hashing
  * or compare and one API call. Longer names, and keys that are not
- * members, go through the plan table (upvalue 2).
+ * members, go through the plan table (the view's user value).
  * The view read is the closure's own (upvalue 1), never argument 1, so the
  * hot path does not check argument 1: the function taken out of the
  * metatable and called on another value reads this view all the same.
@@ -397,7 +397,9 @@ static int view_index(lua_State *L)
 		return 1;
 	}
 	lua_settop(L, 2);
-	if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNUMBER)
+	lua_getiuservalue(L, lua_upvalueindex(1), 1);
+	lua_pushvalue(L, 2);
+	if (lua_rawget(L, 3) != LUA_TNUMBER)
 		return 1;                       /* nil */
 	view_push(L, v, lua_tointeger(L, -1));
 	return 1;
@@ -422,26 +424,11 @@ static int view_tostring(lua_State *L)
 	return 1;
 }
 
-/* Fill the metatable on top with the view metamethods for view `v` (NULL:
- * the class's own, which refuse every value); `planidx`: the plan (0: an
- * empty one). */
-static void set_view_meta(lua_State *L, struct view *v, int planidx)
+/* The class's getter (class_index's, for what is not a method: all): the
+ * class's own metatable takes no view at all. */
+static int view_template_index(lua_State *L)
 {
-	lua_pushliteral(L, LBPF_VIEW);
-	lua_setfield(L, -2, "__name");
-	lua_pushlightuserdata(L, v);
-	if (planidx)
-		lua_pushvalue(L, planidx);
-	else
-		lua_newtable(L);
-	lua_pushcclosure(L, view_index, 2);
-	lua_setfield(L, -2, "__index");
-	lua_pushlightuserdata(L, v);
-	lua_pushcclosure(L, view_len, 1);
-	lua_setfield(L, -2, "__len");
-	lua_pushlightuserdata(L, v);
-	lua_pushcclosure(L, view_tostring, 1);
-	lua_setfield(L, -2, "__tostring");
+	return luaL_typeerror(L, 1, LBPF_VIEW);
 }
 
 /* Replace the plan on top with a new view reading through it (the plan is
@@ -472,9 +459,7 @@ static struct view *push_view(lua_State *L, const char *type)
 	snprintf(v->type, sizeof(v->type), "%s", type);
 	lua_pushvalue(L, planidx);
 	lua_setiuservalue(L, -2, 1);
-	lua_createtable(L, 0, 4);
-	set_view_meta(L, v, planidx);
-	lua_setmetatable(L, -2);
+	lbpf_set_own_metatable(L, LBPF_VIEW);
 	lua_replace(L, planidx);
 	return v;
 }
@@ -641,8 +626,16 @@ void lbpf_ev_check_callable(lua_State *L, int idx, const char *what)
 
 void lbpf_open_events(lua_State *L)
 {
-	/* the class: every view has a metatable of its own (set_view_meta) */
-	luaL_newmetatable(L, LBPF_VIEW);
-	set_view_meta(L, NULL, 0);
-	lua_pop(L, 1);
+	/* the class: every view has a metatable of its own, these functions
+	 * as closures over it; the class's have no view and raise */
+	static const luaL_Reg meta[] = {
+		{"__index", view_index},
+		{"__len", view_len},
+		{"__tostring", view_tostring},
+		{NULL, NULL}
+	};
+	static const luaL_Reg none[] = {{NULL, NULL}};
+
+	lbpf_new_class(L, LBPF_VIEW, meta + 1, none, view_template_index);
+	lbpf_class_bind_keyed(L, LBPF_VIEW, meta);
 }
