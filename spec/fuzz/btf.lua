@@ -21,6 +21,8 @@ local ALL = os.getenv("FUZZ_ALL") == "1"
 local KNOWN = require "fuzz.known"
 
 local SOURCES = {"spec/bpf/typed.bpf.o", "spec/bpf/events.bpf.o", "spec/bpf/hist.bpf.o"}
+-- what one map of a mutant may ask the kernel for (see "maps before load")
+local KERNEL_BYTES_CAP = 64 * 1024 * 1024
 
 local function readfile(p)
   local f = assert(io.open(p, "rb"))
@@ -247,7 +249,17 @@ local function try_object(bytes, tag, R, load)
     if b then try_types(b, tag .. " objbtf", R) end
   end)
   step(tag .. " maps before load", function()
-    for _, m in pairs(obj.maps) do local _, _ = m.value_size, m.key_size end
+    for _, m in pairs(obj.maps) do
+      -- A mutant's max_entries (BTF nr_elems) is a valid request the kernel
+      -- honours: 2^31 per-CPU elements make it allocate for minutes until
+      -- the OOM killer ends the run. The module passes sizes through as
+      -- libbpf does, so keep what the kernel is asked for small.
+      local per = (m.key_size or 0) + (m.value_size or 0)
+      local cpus = tostring(m.type):find("percpu") and 2 or 1
+      if (m.max_entries or 0) * math.max(per, 1) * cpus > KERNEL_BYTES_CAP then
+        m:set_max_entries(m.type == "ringbuf" and 65536 or 64)
+      end
+    end
   end)
   if load then
     local ok = false
