@@ -14,6 +14,9 @@
 local H = require "helpers"
 
 local GDB = "/usr/bin/gdb"
+-- under make asan, the real interpreter and the sanitizer runtime
+local LUA = os.getenv("LBPF_ASAN_LUA") or "lua5.4"
+local ASAN_PRELOAD = os.getenv("LBPF_ASAN_LUA") and os.getenv("LBPF_ASAN_PRELOAD")
 local WAIT_MS = 8000          -- each wait's timeout; interrupted, it returns at once
 local LIMIT = WAIT_MS / 2000  -- seconds: "at once", with room for a loaded machine
 
@@ -80,6 +83,13 @@ local function run_under_gdb(code, breaks)
                        "\nobj:close()\nprint('done')\n")
   local cmds = {"set pagination off", "set confirm off",
                 "handle SIGINT nostop noprint pass", "set breakpoint pending on"}
+  if ASAN_PRELOAD then   -- what spec/asan/lua5.4 (a script gdb cannot run) does
+    cmds[#cmds + 1] = "set startup-with-shell off"
+    cmds[#cmds + 1] = "set environment LD_PRELOAD " .. ASAN_PRELOAD
+    -- LeakSanitizer cannot run under ptrace; the rest of ASan and UBSan can
+    cmds[#cmds + 1] = "set environment ASAN_OPTIONS " ..
+                      (os.getenv("ASAN_OPTIONS") or "") .. ":detect_leaks=0"
+  end
   for _, b in ipairs(breaks) do cmds[#cmds + 1] = "break " .. b end
   for _, c in ipairs{"run",
                      -- held at the breakpoint: a real SIGINT, as from kill(1)
@@ -89,8 +99,8 @@ local function run_under_gdb(code, breaks)
   end
   local cmdfile = write(table.concat(cmds, "\n") .. "\n")
   finally(function() os.remove(script) os.remove(cmdfile) end)
-  local p = assert(io.popen(("timeout -s KILL %d %s -batch -nx -x %s --args lua5.4 %s %s 2>&1")
-    :format(WAIT_MS / 1000 * 3 + 30, GDB, cmdfile, script, H.obj("events"))))
+  local p = assert(io.popen(("timeout -s KILL %d %s -batch -nx -x %s --args %s %s %s 2>&1")
+    :format(WAIT_MS / 1000 * 3 + 30, GDB, cmdfile, LUA, script, H.obj("events"))))
   local out = p:read("a")
   p:close()
   return out
