@@ -108,6 +108,17 @@ libbpf/core.so: $(C_OBJS)
 %.bpf.o: %.bpf.c build/vmlinux.h build/libbpf.mode $(wildcard spec/bpf/*.h) $(wildcard examples/*.h)
 	clang $(BPF_CFLAGS) -c $< -o $@
 
+# The struct_ops objects again, registering a TCP congestion control named
+# NAME (the name is kernel-wide: spec/struct_ops_spec.lua builds its own, so
+# that two test runs at once do not collide on lbpf_reno, lbpf_upd).
+build/cc/%/tcpcc.bpf.o: examples/tcpcc.bpf.c build/vmlinux.h build/libbpf.mode
+	@mkdir -p $(@D)
+	clang $(BPF_CFLAGS) -DCC_NAME='"$*"' -c $< -o $@
+
+build/cc/%/struct_ops_link.bpf.o: spec/bpf/struct_ops_link.bpf.c build/vmlinux.h build/libbpf.mode
+	@mkdir -p $(@D)
+	clang $(BPF_CFLAGS) -DCC_NAME='"$*"' -c $< -o $@
+
 spec/bpf/legacy/%.o: spec/bpf/legacy/%.c $(wildcard spec/bpf/legacy/*.h) build/libbpf.mode
 	clang -O2 -target bpf -Wall $(LIBBPF_BPF_INC) -I/usr/include/$(shell uname -m)-linux-gnu -c $< -o $@
 

@@ -32,8 +32,17 @@
  * as an interrupted wait does. The hook, finding a poll running
  * (lbpf_interrupt_polling), leaves that first interrupt to it instead of
  * raising in the callback.
+ *
+ * A stop signal that lands after a wait checked lbpf_interrupt_seq but
+ * before it blocks would not end it: the kernel's wait sleeps its whole
+ * timeout. So the waits (rb:poll, pb:poll, bpf.sleep, sock:recv, the
+ * REPL's wait for a key) go through lbpf_interrupt_epoll_wait and
+ * lbpf_interrupt_ppoll: the stop signals are blocked while the counter is
+ * checked, and the wait unblocks them atomically (epoll_pwait, ppoll), so
+ * one that came in between is delivered as the wait begins: EINTR.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
 
@@ -159,4 +168,59 @@ void lbpf_interrupt_install(lua_State *L)
 	lua_setmetatable(L, -2);
 	lua_rawsetp(L, LUA_REGISTRYINDEX, (void *)&owner);
 	interrupt_put_in_front();
+}
+
+/* The signals whose handlers bump lbpf_interrupt_seq: this file's SIGINT,
+ * sigint.c's SIGINT and SIGTERM, and those bpf.watch_signals can watch
+ * (os.c). Blocking one that has another handler, or none, only delays it
+ * to the start of the wait, which unblocks it. */
+static void interrupt_block(sigset_t *old)
+{
+	static const int stop[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+				   SIGUSR1, SIGUSR2};
+	sigset_t set;
+	size_t i;
+
+	sigemptyset(&set);
+	for (i = 0; i < sizeof(stop) / sizeof(stop[0]); i++)
+		sigaddset(&set, stop[i]);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+/* restore the caller's mask, keeping the wait's errno */
+static int interrupt_unblock(const sigset_t *old, int ret)
+{
+	int err = errno;
+
+	sigprocmask(SIG_SETMASK, old, NULL);
+	errno = err;
+	return ret;
+}
+
+int lbpf_interrupt_epoll_wait(int epfd, struct epoll_event *ev, int n,
+			      int ms, sig_atomic_t seq)
+{
+	sigset_t old;
+
+	if (ms == 0)   /* no wait: nothing to slip past, two syscalls saved */
+		return epoll_wait(epfd, ev, n, 0);
+	interrupt_block(&old);
+	if (lbpf_interrupt_seq != seq) {
+		errno = EINTR;
+		return interrupt_unblock(&old, -1);
+	}
+	return interrupt_unblock(&old, epoll_pwait(epfd, ev, n, ms, &old));
+}
+
+int lbpf_interrupt_ppoll(struct pollfd *fds, nfds_t n,
+			 const struct timespec *ts, sig_atomic_t seq)
+{
+	sigset_t old;
+
+	interrupt_block(&old);
+	if (lbpf_interrupt_seq != seq) {
+		errno = EINTR;
+		return interrupt_unblock(&old, -1);
+	}
+	return interrupt_unblock(&old, ppoll(fds, n, ts, &old));
 }

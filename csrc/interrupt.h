@@ -6,7 +6,10 @@
 #ifndef LBPF_INTERRUPT_H
 #define LBPF_INTERRUPT_H
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
+#include <time.h>
 
 #include <lua.h>
 
@@ -24,6 +27,15 @@ extern int lbpf_interrupt_polling;
 /* In a SIGINT hook: whether event `ar` is the return of a C function whose
  * results report the interrupt (nil or false, then "interrupted"). */
 int lbpf_interrupt_reported(lua_State *L, lua_Debug *ar);
+/* Blocking waits a stop signal cannot slip past. `seq` is
+ * lbpf_interrupt_seq when the caller began (a poll's snapshot): if a stop
+ * signal came since, they return -1 with errno EINTR at once; one that
+ * comes later, even just before the wait blocks, interrupts it (EINTR).
+ * Otherwise as epoll_wait and ppoll (ts NULL: no timeout). */
+int lbpf_interrupt_epoll_wait(int epfd, struct epoll_event *ev, int n,
+			      int ms, sig_atomic_t seq);
+int lbpf_interrupt_ppoll(struct pollfd *fds, nfds_t n,
+			 const struct timespec *ts, sig_atomic_t seq);
 /* Put the wait-aware handler in front of SIGINT's current one (lua.c's),
  * once per process; nothing when SIGINT has no handler. */
 void lbpf_interrupt_install(lua_State *L);

@@ -6,9 +6,9 @@
  *
  * A watched signal only sets a flag (the handler has no argument, so the
  * flags are process-wide, as in lua.c); without SA_RESTART a blocking
- * poll returns EINTR, and bpf.sleep waits in ppoll with the watched
- * signals unblocked only there, so one arriving just before the wait is
- * not missed. A second watched signal while the first is still unhandled
+ * poll returns EINTR, and bpf.sleep waits in ppoll with the stop signals
+ * unblocked only there (interrupt.c), so one arriving just before the wait
+ * is not missed. A second watched signal while the first is still unhandled
  * is delivered with its default action: two Ctrl-Cs always end a tool
  * stuck outside sleeps and polls.
  */
@@ -155,7 +155,7 @@ static double os_now(void)
 static int os_sleep(lua_State *L)
 {
 	lua_Number secs = luaL_checknumber(L, 1);
-	sigset_t old, during;
+	sig_atomic_t seq = lbpf_interrupt_seq;
 	double deadline;
 	int ret = 0;
 
@@ -164,17 +164,7 @@ static int os_sleep(lua_State *L)
 	if (secs > 1e9)
 		secs = 1e9;
 	deadline = os_now() + secs;
-	/* block the watched signals while checking the flag; ppoll unblocks
-	 * them atomically for the wait itself */
-	sigprocmask(SIG_BLOCK, &watched, &old);
-	during = old;
-	{
-		size_t i;
-
-		for (i = 0; i < NWATCH; i++)
-			if (sigismember(&watched, watchable[i].sig))
-				sigdelset(&during, watchable[i].sig);
-	}
+	/* a stop signal just before ppoll blocks still ends it (interrupt.c) */
 	while (!arrived) {
 		double left = deadline - os_now();
 		struct timespec ts;
@@ -183,13 +173,12 @@ static int os_sleep(lua_State *L)
 			break;
 		ts.tv_sec = (time_t)left;
 		ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
-		if (ppoll(NULL, 0, &ts, &during) < 0 && errno == EINTR &&
-		    !arrived) {
+		if (lbpf_interrupt_ppoll(NULL, 0, &ts, seq) < 0 &&
+		    errno == EINTR && !arrived) {
 			ret = -1;
 			break;
 		}
 	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (arrived) {
 		lua_pushboolean(L, 0);
 		lua_pushstring(L, os_signal_name(arrived));

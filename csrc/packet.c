@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "interrupt.h"
 #include "lbpf.h"
 #include "packet.h"
 
@@ -126,11 +127,14 @@ static int packet_socket_new(lua_State *L)
 }
 
 /* Wait up to `ms` (negative: forever) for the socket to be readable;
- * EINTR ends the wait early as a timeout would. 1 when readable. */
-static int socket_wait(int fd, int ms)
+ * 1 when readable, -1 with errno EINTR when a stop signal came since
+ * lbpf_interrupt_seq was `seq`, even just before the wait (interrupt.c). */
+static int socket_wait(int fd, int ms, sig_atomic_t seq)
 {
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
-	int r = poll(&pfd, 1, ms);
+	struct timespec ts = {.tv_sec = ms / 1000,
+			      .tv_nsec = (long)(ms % 1000) * 1000000};
+	int r = lbpf_interrupt_ppoll(&pfd, 1, ms < 0 ? NULL : &ts, seq);
 
 	return r > 0 ? 1 : (r < 0 ? -1 : 0);
 }
@@ -152,6 +156,7 @@ static int socket_timeout_ms(lua_State *L, int idx)
  * than maxlen are cut to maxlen. */
 static int socket_recv(lua_State *L)
 {
+	sig_atomic_t seq = lbpf_interrupt_seq;
 	struct lbpf_socket *s = socket_check(L, 1);
 	int ms = socket_timeout_ms(L, 2);
 	lua_Integer max = luaL_optinteger(L, 3, RECV_MAX);
@@ -162,7 +167,7 @@ static int socket_recv(lua_State *L)
 
 	luaL_argcheck(L, max > 0 && max <= RECV_MAX, 3,
 		      "maxlen must be 1..65536");
-	r = socket_wait(s->fd, ms);
+	r = socket_wait(s->fd, ms, seq);
 	if (r < 0)
 		return lbpf_push_error(L, errno, "recv on packet socket '%s'",
 				       s->ifname);

@@ -577,7 +577,8 @@ static int pb_poll(lua_State *L)
 		ms = 0;
 	lbpf_ev_begin_poll(L, &pb->s);
 	/* which rings are ready does not matter: every ring is read */
-	ret = epoll_wait(perf_buffer__epoll_fd(pb->pb), ev, 16, ms);
+	ret = lbpf_interrupt_epoll_wait(perf_buffer__epoll_fd(pb->pb), ev, 16,
+					ms, pb->s.seq);
 	if (ret < 0)
 		ret = -errno;
 	else

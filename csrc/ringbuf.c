@@ -448,7 +448,8 @@ static int rb_poll(lua_State *L)
 	int ret;
 
 	lbpf_ev_begin_poll(L, &r->s);
-	ret = epoll_wait(ring_buffer__epoll_fd(r->rb), ev, MAX_SOURCES, ms);
+	ret = lbpf_interrupt_epoll_wait(ring_buffer__epoll_fd(r->rb), ev,
+					MAX_SOURCES, ms, r->s.seq);
 	if (ret < 0)
 		ret = -errno;
 	else

@@ -124,22 +124,18 @@ static int sigint_wait_readable(lua_State *L)
 {
 	struct pollfd pfd = {.events = POLLIN};
 	lua_Integer fd = luaL_checkinteger(L, 1);
-	sigset_t block, old;
 	int r, err;
 
 	luaL_argcheck(L, fd >= 0 && fd <= 0x7fffffff, 1, "not an fd");
 	pfd.fd = (int)fd;
-	/* SIGINT blocked between the check of `pending` and the wait, which
-	 * unblocks it atomically: a Ctrl-C in between cannot be missed */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &old);
 	do {
-		r = pending ? 0 : ppoll(&pfd, 1, NULL, &old);
+		/* the counter read before `pending`: a Ctrl-C after this
+		 * check, even just before ppoll blocks, ends the wait */
+		sig_atomic_t seq = lbpf_interrupt_seq;
+
+		r = pending ? 0 : lbpf_interrupt_ppoll(&pfd, 1, NULL, seq);
 		err = errno;
 	} while (r < 0 && err == EINTR && !pending);
-	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (r < 0 && err != EINTR) {
 		errno = err;
 		return luaL_fileresult(L, 0, "poll");

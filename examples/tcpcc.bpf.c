@@ -101,6 +101,14 @@ void BPF_PROG(lbpf_reno_cwnd_event, struct sock *sk, enum tcp_ca_event ev)
 	__sync_fetch_and_add(&cwnd_events, 1);
 }
 
+/* The name is kernel-wide: two registrations of one name collide
+ * (EEXIST). spec/struct_ops_spec.lua builds this file again with a name of
+ * its own (-DCC_NAME, Makefile: build/cc/NAME/tcpcc.bpf.o), so that two
+ * test runs at once do not. */
+#ifndef CC_NAME
+#define CC_NAME "lbpf_reno"
+#endif
+
 /* registered by m:attach_struct_ops() or obj:attach(); `.struct_ops`
  * (not `.struct_ops.link`) so that libbpf 1.1 loads it too */
 SEC(".struct_ops")
@@ -113,5 +121,5 @@ struct tcp_congestion_ops lbpf_reno = {
 	.set_state = (void *)lbpf_reno_set_state,
 	.cwnd_event = (void *)lbpf_reno_cwnd_event,
 	.flags = TCP_CONG_NON_RESTRICTED,
-	.name = "lbpf_reno",
+	.name = CC_NAME,
 };

@@ -186,6 +186,17 @@ function M.slurp(path)
   return s
 end
 
+--- A shell prefix for a command that takes a kernel-wide name, such as
+-- examples/tcpcc.lua registering the congestion control lbpf_reno (network
+-- namespaces do not part those): the command runs holding a lock every test
+-- run on this machine shares (flock on /tmp/lua-libbpf-<name>.lock, waited
+-- for up to `secs`), so two suites at once take turns instead of one
+-- failing with EEXIST. It ends in `exec `: the command keeps the shell's
+-- pid; it and its children hold the lock until the last of them ends.
+function M.exclusive(name, secs)
+  return ("exec 9>>/tmp/lua-libbpf-%s.lock && flock -w %d 9 && exec "):format(name, secs or 120)
+end
+
 --- Start `cmd` (a shell command) in the background, its stdin a FIFO this
 -- process writes, stdout+stderr into a file. Returns a handle:
 -- h.pid, h:send(text), h:output(), h:wait_output(pattern, secs),

@@ -16,9 +16,10 @@ local SETUP = {
   "print('pid', bpf.getpid())",
 }
 
--- /proc/PID/syscall of a process waiting in epoll_wait with a timeout of
+-- /proc/PID/syscall of a process waiting in epoll_pwait (281; the polls
+-- unblock the stop signals there, csrc/interrupt.c) with a timeout of
 -- `ms`, or in bpf.sleep's ppoll (no fds: not the REPL's wait for a key)
-local function epoll_wait(ms) return ("^232 %%S+ %%S+ %%S+ 0x%x "):format(ms) end
+local function epoll_wait(ms) return ("^281 %%S+ %%S+ %%S+ 0x%x "):format(ms) end
 local SLEEP = "^271 0x0 0x0 "
 
 -- each: the line that waits and then cleans up, the system call it waits

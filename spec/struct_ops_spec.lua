@@ -6,6 +6,11 @@
 -- examples/tcpcc.bpf.c is the example's "lbpf_reno" (`.struct_ops`);
 -- spec/bpf/struct_ops_link.bpf.c has two `.struct_ops.link` versions of
 -- "lbpf_upd" for link:update_map (libbpf >= 1.3).
+--
+-- A congestion control's name is kernel-wide, and test runs go on at once
+-- (in other network namespaces, which do not part it): this spec builds
+-- both files again with names of this process's own (RENO, UPD), the maps
+-- keeping theirs (lbpf_reno, cc_v1, cc_v2).
 local bpf = require "libbpf"
 local H = require "helpers"
 local socket = require "socket"
@@ -18,6 +23,14 @@ local EEXIST, EINVAL = 17, 22
 local mode = H.slurp("build/libbpf.mode"):match("^(%S+)")
 local major, minor = bpf.libbpf_version:match("^(%d+)%.(%d+)")
 local has_link_update = tonumber(major) > 1 or tonumber(minor) >= 3
+
+local RENO, UPD = "lbpf_r" .. H.pid(), "lbpf_u" .. H.pid()
+local function build(name, file)
+  local path = ("build/cc/%s/%s.bpf.o"):format(name, file)
+  assert(os.execute("make -s --no-print-directory " .. path), "make " .. path)
+  return path
+end
+local RENO_OBJ, UPD_OBJ = build(RENO, "tcpcc"), build(UPD, "struct_ops_link")
 
 local function available(name)
   return (" " .. H.slurp(AVAILABLE):gsub("%s+", " ") .. " "):find(" " .. name .. " ", 1, true) ~= nil
@@ -68,7 +81,7 @@ local function transfer(cc, bytes)
 end
 
 describe("struct_ops: a TCP congestion control in BPF", function()
-  local EXAMPLE = "examples/tcpcc.bpf.o"
+  local EXAMPLE = RENO_OBJ
 
   it("bpf.probe('struct_ops') says this kernel (6.18) has struct_ops maps and programs", function()
     assert.same({true}, {bpf.probe("struct_ops")})
@@ -78,14 +91,14 @@ describe("struct_ops: a TCP congestion control in BPF", function()
   it("m:attach_struct_ops() registers it, a connection on lo runs its callbacks, destroy() unregisters it", function()
     local obj <close> = assert(bpf.open(EXAMPLE))
     assert(obj:load())
-    assert.is_false(available("lbpf_reno"))
+    assert.is_false(available(RENO))
     local link <close> = assert(obj.maps.lbpf_reno:attach_struct_ops())
     assert.equal("struct_ops lbpf_reno", link.kind)
     -- a .struct_ops registration is no kernel bpf_link (its fd is the map's)
     assert.error_matches(function() link:info() end,
       "libbpf.link: info: struct_ops lbpf_reno is not a kernel bpf_link (only destroy() applies)", 1, true)
-    assert.is_true(available("lbpf_reno"), H.slurp(AVAILABLE))
-    transfer("lbpf_reno", 2 << 20)
+    assert.is_true(available(RENO), H.slurp(AVAILABLE))
+    transfer(RENO, 2 << 20)
     local v = obj.vars
     -- both ends of the connection started with it and ended with it
     assert.equal(2, v.inits)
@@ -97,9 +110,9 @@ describe("struct_ops: a TCP congestion control in BPF", function()
     local calls = v.cong_avoids
     assert(link:destroy())
     assert.is_true(link.destroyed)
-    assert.is_false(available("lbpf_reno"), H.slurp(AVAILABLE))
+    assert.is_false(available(RENO), H.slurp(AVAILABLE))
     -- and no longer runs: the name is unknown to a new connection
-    assert.is_nil(write(SYSCTL, "lbpf_reno"))
+    assert.is_nil(write(SYSCTL, RENO))
     assert.equal(calls, v.cong_avoids)
   end)
 
@@ -108,8 +121,8 @@ describe("struct_ops: a TCP congestion control in BPF", function()
     assert(obj:load())
     local links = assert(obj:attach())
     assert.equal("struct_ops lbpf_reno", links.lbpf_reno.kind)
-    assert.is_true(available("lbpf_reno"))
-    transfer("lbpf_reno", 256 << 10)
+    assert.is_true(available(RENO))
+    transfer(RENO, 256 << 10)
     assert.equal(2, obj.vars.inits)
     -- a second object with the same congestion control name: the kernel
     -- says EEXIST, obj:attach() names the map and leaves nothing attached
@@ -121,7 +134,7 @@ describe("struct_ops: a TCP congestion control in BPF", function()
     assert.equal(EEXIST, errno)
     obj:close()
     assert.is_true(links.lbpf_reno.destroyed)
-    assert.is_false(available("lbpf_reno"))
+    assert.is_false(available(RENO))
   end)
 
   it("raises for a map that is not struct_ops and before load", function()
@@ -140,10 +153,14 @@ describe("struct_ops: a TCP congestion control in BPF", function()
 end)
 
 describe("struct_ops links: link:update_map", function()
+  teardown(function()
+    os.execute(("rm -rf build/cc/%s build/cc/%s; rmdir build/cc 2>/dev/null"):format(RENO, UPD))
+  end)
+
   if not has_link_update then
     it("needs libbpf >= 1.3 (system " .. bpf.libbpf_version .. ")", function()
       assert.equal("system", mode)
-      local obj <close> = assert(bpf.open("examples/tcpcc.bpf.o"))
+      local obj <close> = assert(bpf.open(RENO_OBJ))
       assert(obj:load())
       local link <close> = assert(obj.maps.lbpf_reno:attach_struct_ops())
       local ok, err = pcall(link.update_map, link, obj.maps.lbpf_reno)
@@ -155,27 +172,27 @@ describe("struct_ops links: link:update_map", function()
   end
 
   it("a .struct_ops.link map is a kernel link; update_map switches it to another version in place", function()
-    local obj <close> = assert(bpf.open(H.obj("struct_ops_link")))
+    local obj <close> = assert(bpf.open(UPD_OBJ))
     assert(obj:load())
     local link <close> = assert(obj.maps.cc_v1:attach_struct_ops())
     assert.equal("struct_ops.link cc_v1", link.kind)
     assert.equal("struct_ops", link:info().type)
-    assert.is_true(available("lbpf_upd"))
-    transfer("lbpf_upd", 64 << 10)
+    assert.is_true(available(UPD))
+    transfer(UPD, 64 << 10)
     assert.equal(2, obj.vars.inits_v1)
     assert.equal(0, obj.vars.inits_v2)
     assert.equal(link, link:update_map(obj.maps.cc_v2))
     assert.equal("struct_ops.link cc_v2", link.kind)
-    assert.is_true(available("lbpf_upd"))
-    transfer("lbpf_upd", 64 << 10)
+    assert.is_true(available(UPD))
+    transfer(UPD, 64 << 10)
     assert.equal(2, obj.vars.inits_v1)
     assert.equal(2, obj.vars.inits_v2)
     assert(link:destroy())
-    assert.is_false(available("lbpf_upd"))
+    assert.is_false(available(UPD))
   end)
 
   it("update_map of a .struct_ops (not .link) registration: nil, a message, EINVAL", function()
-    local obj <close> = assert(bpf.open("examples/tcpcc.bpf.o"))
+    local obj <close> = assert(bpf.open(RENO_OBJ))
     assert(obj:load())
     local link <close> = assert(obj.maps.lbpf_reno:attach_struct_ops())
     local none, err, errno = link:update_map(obj.maps.lbpf_reno)
@@ -183,7 +200,7 @@ describe("struct_ops links: link:update_map", function()
     assert.matches("only a .struct_ops.link map makes a link that can be updated", err, 1, true)
     assert.equal(EINVAL, errno)
     -- a map that is not struct_ops is a programmer error
-    local other <close> = assert(bpf.open(H.obj("struct_ops_link")))
+    local other <close> = assert(bpf.open(UPD_OBJ))
     assert(other:load())
     local bss
     for name, map in pairs(other.maps) do if name:match("%.bss$") then bss = map end end

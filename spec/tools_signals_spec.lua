@@ -88,7 +88,8 @@ local ROWS = {
   -- be stopped; it runs itself again in a network namespace of its own
   -- (its struct_ops programs stay loaded while it is registered: their
   -- going is the check that lbpf_reno is)
-  { tool = "tcpcc", ready = "registered: yes", signals = "-b 1099511627776" },
+  -- (lbpf_reno is kernel-wide: runs of other suites wait for this one)
+  { tool = "tcpcc", ready = "registered: yes", signals = "-b 1099511627776", exclusive = "lbpf_reno" },
   -- a daemon with its own options (--listen, configs), stopped by signals only
   { tool = "exporter", ready = "listening on",
     signals = "--listen 127.0.0.1:0 examples/exporter/execs.lua" },
@@ -182,7 +183,8 @@ local runs_started = 0
 local function start(row, args)
   runs_started = runs_started + 1
   local mark = ("lbpf%s_%d"):format(UNIQ, runs_started)
-  local cmd = ("exec env LBPF_TOOL_MARK=%s %s examples/%s.lua %s"):format(mark, LUA, row.tool, args)
+  local cmd = ("%senv LBPF_TOOL_MARK=%s %s examples/%s.lua %s"):format(
+    row.exclusive and H.exclusive(row.exclusive) or "exec ", mark, LUA, row.tool, args)
   return { row = row, args = args, mark = mark, h = H.spawn(cmd) }
 end
 

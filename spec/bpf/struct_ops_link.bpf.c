@@ -12,6 +12,12 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define TCP_CONG_NON_RESTRICTED 0x1
 
+/* kernel-wide: the spec builds this file with a name of its own
+ * (-DCC_NAME, Makefile: build/cc/NAME/struct_ops_link.bpf.o) */
+#ifndef CC_NAME
+#define CC_NAME "lbpf_upd"
+#endif
+
 __u64 inits_v1, inits_v2;
 
 #define VERSION(V)							\
@@ -42,7 +48,7 @@ struct tcp_congestion_ops cc_##V = {					\
 	.ssthresh = (void *)ssthresh_##V,				\
 	.undo_cwnd = (void *)undo_cwnd_##V,				\
 	.flags = TCP_CONG_NON_RESTRICTED,				\
-	.name = "lbpf_upd",						\
+	.name = CC_NAME,						\
 };
 
 VERSION(v1)
