@@ -150,6 +150,23 @@ describe("a queue without BTF", function()
     assert.equal(7, s:pop())
   end)
 
+  it("of a legacy iproute2 object (no BTF) gives raw bytes, or an integer of 4 bytes", function()
+    local obj <close> = assert(bpf.open("spec/bpf/legacy/iproute2_queue.o"))
+    assert(obj:load())
+    assert.equal(2, obj.progs.xdp_push:test_run{data = ("\0"):rep(64)}.retval) -- XDP_PASS
+    local q, s = obj.maps.samples, obj.maps.lengths
+    assert.equal(string.pack("I4I4I8", 64, 0x51, 128), q:peek())
+    assert.equal(64, s:pop())
+    assert.has_error(function() q:push{len = 1} end,
+                     "libbpf.map: value must be a string of 16 bytes, got table")
+    assert.is_true(s:push(9))
+    assert.equal(9, s:peek())
+    -- a type named for it decodes
+    assert.same({len = 64, magic = 0x51, twice = 128},
+                q:pop{type = "struct sample",
+                      btf = bpf.cdef"struct sample { __u32 len, magic; __u64 twice; };"})
+  end)
+
   it("opened by fd (the kernel holds no BTF for it) gives raw bytes", function()
     local obj <close> = assert(bpf.open(H.obj("qstack")))
     assert(obj:load())
