@@ -173,6 +173,22 @@ static int dump_batch(lua_State *L, struct lbpf_map *m, int fd,
 	return 0;
 }
 
+/* Why a dump of the map fails when its type has no keys to walk: the
+ * kernel gives only EINVAL or EOPNOTSUPP. */
+static const char *dump_hint(const struct lbpf_map *m)
+{
+	switch (lbpf_map_type(m)) {
+	case BPF_MAP_TYPE_QUEUE:
+	case BPF_MAP_TYPE_STACK:
+		return " (a queue or stack cannot be listed without taking its "
+		       "values: m:peek(), m:pop())";
+	case BPF_MAP_TYPE_BLOOM_FILTER:
+		return " (a bloom filter cannot be listed)";
+	default:
+		return "";
+	}
+}
+
 /* m:dump([{raw=, type=, key_type=}]) -> {key = value, ...}, with the batch
  * syscall where the map type has it, else by iteration */
 static int map_dump(lua_State *L)
@@ -197,8 +213,8 @@ static int map_dump(lua_State *L)
 		err = dump_iterate(L, m, fd, &o);
 	}
 	if (err)
-		return lbpf_push_error(L, err, "dump of map '%s' failed",
-				       lbpf_map_name(m));
+		return lbpf_push_error(L, err, "dump of map '%s' failed%s",
+				       lbpf_map_name(m), dump_hint(m));
 	return 1;
 }
 

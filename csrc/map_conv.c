@@ -226,6 +226,72 @@ static void map_load_kernel_btf(lua_State *L, int idx, struct lbpf_map *m)
 	m->btf_value_type_id = info.btf_value_type_id;
 }
 
+/* Type `id` of `btf` without its modifiers and typedefs; NULL when not a
+ * type. Bounded: a BTF (not yet checked, as lbpf_codec_get would) may
+ * loop. */
+static const struct btf_type *map_skip_mods(const struct btf *btf, __u32 id)
+{
+	const struct btf_type *t = btf__type_by_id(btf, id);
+	int hops;
+
+	for (hops = 0; t && (btf_is_mod(t) || btf_is_typedef(t)) && hops < 32;
+	     hops++)
+		t = btf__type_by_id(btf, t->type);
+	return t;
+}
+
+/* The value type of map `name` as its definition in the object's BTF gives
+ * it, or 0: the `.maps` section's variable of that name, a struct whose
+ * `value` member points to the type (`__type(value, struct job)`). */
+static __u32 map_def_value_type(const struct btf *btf, const char *name)
+{
+	__s32 sec_id = btf__find_by_name_kind(btf, ".maps", BTF_KIND_DATASEC);
+	const struct btf_type *sec, *t;
+	const struct btf_var_secinfo *v;
+	const struct btf_member *mb;
+	int i, n, j, nm;
+
+	sec = sec_id > 0 ? btf__type_by_id(btf, (__u32)sec_id) : NULL;
+	if (!sec || !name)
+		return 0;
+	v = btf_var_secinfos(sec);
+	for (i = 0, n = btf_vlen(sec); i < n; i++, v++) {
+		const char *vname;
+
+		t = btf__type_by_id(btf, v->type);
+		vname = t && btf_is_var(t) ? btf__name_by_offset(btf, t->name_off)
+					   : NULL;
+		if (!vname || strcmp(vname, name) != 0)
+			continue;
+		t = map_skip_mods(btf, t->type);
+		if (!t || !btf_is_struct(t))
+			return 0;
+		mb = btf_members(t);
+		for (j = 0, nm = btf_vlen(t); j < nm; j++, mb++) {
+			const char *mname = btf__name_by_offset(btf, mb->name_off);
+
+			if (mname && strcmp(mname, "value") == 0) {
+				t = map_skip_mods(btf, mb->type);
+				return t && btf_is_ptr(t) ? t->type : 0;
+			}
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/* Map types whose value type comes from the definition when the map has
+ * none: libbpf creates queues and stacks without BTF (the kernel refuses it
+ * for them) and zeroes their type ids; bloom filters keep theirs with
+ * libbpf 1.5, listed for a libbpf that drops it. The other types libbpf
+ * strips (perf event arrays, stack traces, devmaps...) keep the integers
+ * and raw bytes they always gave. */
+static int map_value_from_def(__u32 type)
+{
+	return type == BPF_MAP_TYPE_QUEUE || type == BPF_MAP_TYPE_STACK ||
+	       type == BPF_MAP_TYPE_BLOOM_FILTER;
+}
+
 /* Attach BTF codecs the first time the map (at idx) is used: the object's
  * BTF, or the kernel's for standalone maps. Done once: the hot path pays a
  * flag test. */
@@ -238,6 +304,10 @@ void lbpf_map_ensure_codecs(lua_State *L, int idx, struct lbpf_map *m)
 		m->btf = bpf_object__btf(m->owner->obj);
 		m->btf_key_type_id = bpf_map__btf_key_type_id(m->map);
 		m->btf_value_type_id = bpf_map__btf_value_type_id(m->map);
+		if (m->btf && !m->btf_value_type_id &&
+		    map_value_from_def(lbpf_map_type(m)))
+			m->btf_value_type_id = map_def_value_type(m->btf,
+							bpf_map__name(m->map));
 	} else if (!m->owner && m->fd >= 0) {
 		map_load_kernel_btf(L, idx, m);
 	}

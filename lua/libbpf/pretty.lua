@@ -314,7 +314,8 @@ end
 -- always shown; records with the same flat fields print as aligned
 -- columns; bytes that are not text print as hex; a key, value or member
 -- of an enum type shows its enumerator's name (`map:enum_names`). A queue
--- or stack shows only its head (listing it would take its values).
+-- or stack shows only its head (listing it would take its values), decoded
+-- with the value type of the map's definition in its object.
 -- @param m a `libbpf.map`
 -- @tparam[opt] table opts as for `format`
 -- @treturn string
@@ -329,8 +330,12 @@ function M.map(m, opts)
     local pok, v, err = pcall(m.peek, m)
     if not pok then return head .. " -- " .. tostring(v) end
     if v == nil and err then return head .. " -- " .. tostring(err) end
+    -- an enum value shows by name, as in other maps
+    local eok, enums = pcall(m.enum_names, m)
+    local text = v == nil and "(empty)" or math.type(v) == "integer" and
+      named(v, eok and enums.value or nil) or M.format(v, o)
     return head .. (" %s: head = %s (the rest cannot be listed without taking it)")
-      :format(kind, v == nil and "(empty)" or M.format(v, o))
+      :format(kind, text)
   end
   local t, more = map_contents(m, o.items)
   if not t then return head .. " -- " .. tostring(more) end
