@@ -392,6 +392,9 @@ static int map_keys(lua_State *L)
 	char *buf;
 
 	lbpf_map_ensure_codecs(L, 1, m);
+	/* decoding allocates: a finalizer run meanwhile must not close the
+	 * map (its fd, reused by the next open) or its object under us */
+	lbpf_map_busy(L, m, 1);
 	buf = lua_newuserdatauv(L, 2 * (ks ? ks : 1), 0);
 	lua_newtable(L);
 	for (;;) {
@@ -443,6 +446,10 @@ static int pop_or_peek(lua_State *L, int pop, const char *fname)
 	char *val;
 
 	lbpf_map_ensure_codecs(L, 1, m);
+	/* the options may run metamethods, the decoder finalizers: neither
+	 * may close the map (its fd) or its object (its codecs) under us */
+	lua_settop(L, 2);
+	lbpf_map_busy(L, m, 1);
 	lbpf_map_elem_opts(L, 2, fname, m, &o);
 	val = lbpf_map_value_buffer(L, m, vsmall, &total);
 	if (pop ? bpf_map_lookup_and_delete_elem(fd, NULL, val)
