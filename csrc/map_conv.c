@@ -280,6 +280,18 @@ static __u32 map_def_value_type(const struct btf *btf, const char *name)
 	return 0;
 }
 
+/* The definition's value type of the object's map m when it has the
+ * map's value size, else 0: a value_size changed before load
+ * (m:set_value_size) leaves raw bytes, as libbpf leaves a map whose BTF
+ * type no longer fits (it creates it without BTF). */
+static __u32 map_def_value_sized(struct lbpf_map *m)
+{
+	__u32 id = map_def_value_type(m->btf, bpf_map__name(m->map));
+	__s64 size = id ? btf__resolve_size(m->btf, id) : -1;
+
+	return size >= 0 && (size_t)size == lbpf_map_value_size(m) ? id : 0;
+}
+
 /* Map types whose value type comes from the definition when the map has
  * none: libbpf creates queues and stacks without BTF (the kernel refuses it
  * for them) and zeroes their type ids; bloom filters keep theirs with
@@ -306,8 +318,7 @@ void lbpf_map_ensure_codecs(lua_State *L, int idx, struct lbpf_map *m)
 		m->btf_value_type_id = bpf_map__btf_value_type_id(m->map);
 		if (m->btf && !m->btf_value_type_id &&
 		    map_value_from_def(lbpf_map_type(m)))
-			m->btf_value_type_id = map_def_value_type(m->btf,
-							bpf_map__name(m->map));
+			m->btf_value_type_id = map_def_value_sized(m);
 	} else if (!m->owner && m->fd >= 0) {
 		map_load_kernel_btf(L, idx, m);
 	}
