@@ -199,11 +199,12 @@ static int map_dump(lua_State *L)
 	int base;
 
 	lbpf_map_ensure_codecs(L, 1, m);
-	lbpf_map_elem_opts(L, 2, "dump", m, &o);
 	lua_settop(L, 2);
-	/* decoding allocates: a finalizer run meanwhile must not close the
-	 * object (its codecs) or the standalone map (its fd) under us */
+	/* the options may run metamethods, decoding allocates (finalizers):
+	 * neither may close the object (its codecs) or the standalone map
+	 * (its fd, reused by the next open) under us */
 	lbpf_map_busy(L, m, 1);
+	lbpf_map_elem_opts(L, 2, "dump", m, &o);
 	base = lua_gettop(L);
 	err = lbpf_map_key_size(m) ? dump_batch(L, m, fd, &o) : EINVAL;
 	if (err == EINVAL || err == ENOTSUPP || err == EOPNOTSUPP ||

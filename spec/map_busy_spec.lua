@@ -2,8 +2,8 @@
 -- mark the map busy (lbpf_map_busy): m:close() or obj:close() from that
 -- code raises "in use" rather than closing an fd the call goes on to use,
 -- whose number the next open takes (the call would then act on another
--- map). m:pop/m:peek run an option table's metamethods, m:keys decodes
--- (allocations run finalizers).
+-- map). m:pop/m:peek/m:dump run an option table's metamethods, m:keys
+-- decodes (allocations run finalizers).
 local bpf = require "libbpf"
 local H = require "helpers"
 
@@ -33,6 +33,25 @@ describe("a map closed by Lua code a call runs", function()
       q:close()                        -- the call returned: it closes
       assert.matches("closed", tostring(q))
     end
+  end)
+
+  it("m:dump with options whose __index closes the map raises, listing nothing of another map", function()
+    local m = assert(bpf.map_create{type = "hash", key_size = 4, value_size = 4,
+                                    max_entries = 8, name = "md"})
+    assert(m:update(1, 1))
+    local other
+    local opts = setmetatable({}, {__index = function()
+      if not other then
+        m:close()
+        other = assert(bpf.map_create{type = "hash", key_size = 4, value_size = 4,
+                                      max_entries = 8, name = "other"})
+        assert(other:update(42, 42))
+      end
+    end})
+    assert.error_matches(function() m:dump(opts) end, "libbpf.map: map 'md' is in use", 1, true)
+    assert.is_nil(other)
+    assert.same({[1] = 1}, m:dump())
+    m:close()
   end)
 
   it("m:pop on an object's queue with options whose __index closes the object raises", function()
