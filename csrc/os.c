@@ -156,6 +156,7 @@ static int os_sleep(lua_State *L)
 {
 	lua_Number secs = luaL_checknumber(L, 1);
 	sig_atomic_t seq = lbpf_interrupt_seq;
+	sigset_t old;
 	double deadline;
 	int ret = 0;
 
@@ -164,6 +165,10 @@ static int os_sleep(lua_State *L)
 	if (secs > 1e9)
 		secs = 1e9;
 	deadline = os_now() + secs;
+	/* the watched signals end the sleep even when the process started
+	 * with them blocked (a parent's mask): unblocked for the sleep, one
+	 * already pending is handled here and ends it at once */
+	sigprocmask(SIG_UNBLOCK, &watched, &old);
 	/* a stop signal just before ppoll blocks still ends it (interrupt.c) */
 	while (!arrived) {
 		double left = deadline - os_now();
@@ -179,6 +184,7 @@ static int os_sleep(lua_State *L)
 			break;
 		}
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (arrived) {
 		lua_pushboolean(L, 0);
 		lua_pushstring(L, os_signal_name(arrived));
