@@ -69,11 +69,7 @@ buf:close()
 obj:close()
 print('cleanup ran:', buf)
 ]]
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(table.concat(body, "\n"), "\n")
-  f:close()
-  return path
+  return H.tmpfile(table.concat(body, "\n"), "\n")
 end
 
 local CASES = {

@@ -38,10 +38,7 @@ end
 --- Run Lua source `src` in a child lua5.4 (same module paths); returns its
 -- output (stdout and stderr) and exit status. `arg[1]` is spec/bpf/.
 local function child(src)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write('local bpf = require "libbpf"\nbpf.set_print(function() end)\n', src)
-  f:close()
+  local path = H.tmpfile('local bpf = require "libbpf"\nbpf.set_print(function() end)\n', src)
   local p = io.popen(("lua5.4 %s %s 2>&1; echo \"exit=$?\""):format(path, H.bpfdir))
   local out = p:read("a")
   p:close()

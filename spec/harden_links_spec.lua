@@ -29,10 +29,7 @@ end
 -- (in a mount namespace of the child's own); returns its output and exit
 -- status. `arg[1]` is spec/bpf/.
 local function child(src, setup)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write('local bpf = require "libbpf"\nbpf.set_print(function() end)\n', src)
-  f:close()
+  local path = H.tmpfile('local bpf = require "libbpf"\nbpf.set_print(function() end)\n', src)
   local script = ("%s lua5.4 %s %s"):format(setup and setup .. " &&" or "", path, H.bpfdir)
   local p = io.popen(("unshare --mount --propagation private -- bash -c '%s' 2>&1; echo \"exit=$?\"")
     :format(script))

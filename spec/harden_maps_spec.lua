@@ -22,10 +22,7 @@ end
 -- lua5.4 in the same shell (ulimit, unshare...). Returns the output (stdout
 -- and stderr) and the exit status (124: timed out).
 local function child(src, prefix, limit)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write('local bpf = require "libbpf"\nbpf.set_print(function() end)\n', src)
-  f:close()
+  local path = H.tmpfile('local bpf = require "libbpf"\nbpf.set_print(function() end)\n', src)
   local p = io.popen(("%s timeout -s KILL %d lua5.4 %s %s 2>&1; echo \"exit=$?\"")
     :format(prefix or "", limit or 20, path, H.bpfdir))
   local out = p:read("a")

@@ -8,13 +8,7 @@ local H = require "helpers"
 local LUA = "lua5.4"
 
 -- A Lua script in a temporary file (children run it with lua5.4).
-local function script(src)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(src)
-  f:close()
-  return path
-end
+local function script(src) return H.tmpfile(src) end
 
 local function counter()
   local obj = assert(bpf.open(H.obj("counter")))

@@ -177,13 +177,24 @@ function M.exists(path)
   return os.execute("test -e " .. path) == true
 end
 
---- Contents of a file, "" when it does not exist.
+--- Contents of a file, "" when it does not exist or cannot be read (a
+-- /proc/PID file opened just before its process ended).
 function M.slurp(path)
   local f = io.open(path)
   if not f then return "" end
   local s = f:read("a")
   f:close()
-  return s
+  return s or ""
+end
+
+--- A new temporary file holding the strings given, one after another;
+-- returns its path (the caller removes it).
+function M.tmpfile(...)
+  local path = os.tmpname()
+  local f = assert(io.open(path, "w"))
+  f:write(...)
+  f:close()
+  return path
 end
 
 --- A shell prefix for a command that takes a kernel-wide name, such as

@@ -37,11 +37,7 @@ local CASES = {
 }
 
 local function write_script(lines)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write("bpf = require 'libbpf'\n", table.concat(lines, "\n"), "\n")
-  f:close()
-  return path
+  return H.tmpfile("bpf = require 'libbpf'\n", table.concat(lines, "\n"), "\n")
 end
 
 local function blocked_in(pid, syscall)

@@ -20,10 +20,7 @@ local function samples(body)
 end
 
 local function promtool_check(body)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(body)
-  f:close()
+  local path = H.tmpfile(body)
   local p = io.popen("promtool check metrics < " .. path .. " 2>&1; echo rc=$?")
   local out = p:read("a")
   p:close()

@@ -24,13 +24,7 @@ local function have_gdb()
   return os.execute(GDB .. " -batch -nx -ex 'python import os' >/dev/null 2>&1")
 end
 
-local function write(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  return path
-end
+local write = H.tmpfile
 
 -- the wait under test, timed: prints "result: <its results> elapsed: <s>"
 local PRELUDE = [[

@@ -216,8 +216,7 @@ local function watch(runs, secs, until_ready)
         if r.rc then r.end_at = now end
       end
       if r.ready_at and not r.end_at and not r.detach_at then
-        -- nil once the process is gone: it may end between the two looks
-        local w = H.slurp("/proc/" .. r.h.pid .. "/wchan") or ""
+        local w = H.slurp("/proc/" .. r.h.pid .. "/wchan")
         if w:find("rcu") or w:find("synchroni") then r.detach_at = now end
       end
       if not r.end_at and not (until_ready and r.ready_at) then pending = pending + 1 end
