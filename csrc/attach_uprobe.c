@@ -507,24 +507,26 @@ static int uprobe_attach_iter(lua_State *L)
 
 	lbpf_check_options(L, 2, "attach_iter", keys);
 	memset(&info, 0, sizeof(info));
+	pid = lbpf_opt_integer(L, 2, "pid", 0);
+	tid = lbpf_opt_integer(L, 2, "tid", 0);
+	if (pid || tid) {
+		info.task.pid = (__u32)pid;
+		info.task.tid = (__u32)tid;
+		opts.link_info = &info;
+		opts.link_info_len = sizeof(info);
+	}
+	/* map= last: reading pid/tid may run the options' __index, which
+	 * could close a standalone map and let another take its fd number */
 	if (lua_istable(L, 2) && lua_getfield(L, 2, "map") != LUA_TNIL) {
+		/* `map` and `task` share the union */
+		if (opts.link_info)
+			luaL_argerror(L, 2, "attach_iter: give 'map' or "
+				      "'pid'/'tid', not both");
 		if (lua_type(L, -1) == LUA_TNUMBER)
 			info.map.map_fd = (__u32)lua_tointeger(L, -1);
 		else
 			info.map.map_fd = (__u32)lbpf_map_fd(lbpf_check_map(L, -1));
 		lua_pop(L, 1);
-		opts.link_info = &info;
-		opts.link_info_len = sizeof(info);
-	}
-	pid = lbpf_opt_integer(L, 2, "pid", 0);
-	tid = lbpf_opt_integer(L, 2, "tid", 0);
-	if (pid || tid) {
-		/* `map` and `task` share the union */
-		if (opts.link_info)
-			luaL_argerror(L, 2, "attach_iter: give 'map' or "
-				      "'pid'/'tid', not both");
-		info.task.pid = (__u32)pid;
-		info.task.tid = (__u32)tid;
 		opts.link_info = &info;
 		opts.link_info_len = sizeof(info);
 	}

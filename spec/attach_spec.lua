@@ -307,6 +307,26 @@ describe("attach_iter", function()
     assert.equal(16, n)
     assert.matches("\n3=42\n", "\n" .. out)
   end)
+
+  it("reads map= after pid/tid: options that close the map raise instead of naming another", function()
+    -- pid/tid's lookup runs the options' __index: were map= read first, its
+    -- fd would already be taken when the __index closes the map and a new
+    -- map takes that fd number
+    local obj <close> = load()
+    local m = assert(bpf.map_create{type = "array", key_size = 4, value_size = 4,
+                                    max_entries = 1, name = "iter_gone"})
+    local fd, other = m.fd, nil
+    local opts = setmetatable({map = m}, {__index = function()
+      if not other then
+        m:close()
+        other = assert(bpf.map_create{type = "array", key_size = 4, value_size = 4,
+                                        max_entries = 1, name = "iter_other"})
+      end
+    end})
+    finally(function() if other then other:close() end end)
+    assert.error_matches(function() obj.progs.dump_task:attach_iter(opts) end, "closed")
+    assert.equal(fd, other.fd) -- the fd number was taken again: the case this guards
+  end)
 end)
 
 describe("hooks this kernel lacks", function()
