@@ -367,7 +367,8 @@ end
 --- Format a map handle followed by its contents, sorted by key. Keys are
 -- always shown; records with the same flat fields print as aligned
 -- columns; bytes that are not text print as hex; a key, value or member
--- of an enum type shows its enumerator's name (`map:enum_names`). A queue
+-- of an enum type shows its enumerator's name (`map:enum_names`), a flag
+-- enum's combination its bits' names (`F_READ|F_APPEND`, as `record`). A queue
 -- or stack shows only its head (listing it would take its values), decoded
 -- with the value type of the map's definition in its object.
 -- @param m a `libbpf.map`
