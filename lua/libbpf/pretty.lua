@@ -54,13 +54,66 @@ local function scalar(v)
   return ok and s or ("<" .. t .. ">")
 end
 
+-- A flag enum's single-bit values, low bit first (false for an enum that
+-- is not flags), made once per names table: the tables are the codecs'
+-- own, one per enum type, so the weak cache holds one entry per enum.
+local FLAG_BITS = setmetatable({}, {__mode = "k"})
+
+local function is_bit(v)
+  return v > 0 and v & (v - 1) == 0
+end
+
+-- The rule (README "Typed values"): an enum is flags when no enumerator
+-- is negative, at least two are single bits, every other non-zero one is
+-- a combination of those bits (F_ALL = F_READ|F_WRITE|F_APPEND), and its
+-- values do not count up one by one: 0, 1, 2 (or 1, 2, 3, 4) is an
+-- ordinary enum whose 3 means nothing, not two flags.
+local function flag_bits(names)
+  local bits = FLAG_BITS[names]
+  if bits ~= nil then return bits end
+  local vals, all, lo, hi = {}, 0, math.maxinteger, 0
+  bits = {}
+  for v in next, names do
+    if math.type(v) ~= "integer" or v < 0 then
+      bits = false
+      break
+    end
+    vals[#vals + 1] = v
+    if is_bit(v) then bits[#bits + 1], all = v, all | v end
+    lo, hi = math.min(lo, v), math.max(hi, v)
+  end
+  if bits and (#bits < 2 or hi - lo + 1 == #vals) then bits = false end
+  for _, v in ipairs(bits and vals or {}) do
+    if v & ~all ~= 0 then bits = false break end
+  end
+  if bits then table.sort(bits) end
+  FLAG_BITS[names] = bits
+  return bits
+end
+
 -- Enum values show by name where they are displayed (decoded values stay
 -- integers): `names` is an enum's {[value] = "NAME"} table, from a record's
--- metatable (`__enums`, one per member) or `m:enum_names()`. A value with
--- no enumerator (flags or'ed together, an unknown value) shows its number.
+-- metatable (`__enums`, one per member) or `m:enum_names()`. A value that
+-- is no enumerator of a flag enum shows as the names of its bits joined
+-- with `|`, low bit first, and any bits without a name in hex
+-- (`F_READ|F_APPEND`, `F_READ|0x40`); other values with no enumerator
+-- (an unknown value, a flag enum's value with no named bit, a negative
+-- one) show their number.
 local function named(v, names)
-  local name = names and math.type(v) == "integer" and names[v]
+  if not names or math.type(v) ~= "integer" then return scalar(v) end
+  local name = names[v]
   if type(name) == "string" then return name end
+  local bits = v > 0 and flag_bits(names)
+  if bits then
+    local out, rest = {}, v
+    for _, b in ipairs(bits) do
+      if rest & b ~= 0 then out[#out + 1], rest = names[b], rest & ~b end
+    end
+    if #out > 0 then
+      if rest ~= 0 then out[#out + 1] = ("0x%x"):format(rest) end
+      return table.concat(out, "|")
+    end
+  end
   return scalar(v)
 end
 
@@ -223,8 +276,9 @@ end
 
 --- A decoded struct on one line: `{pid=123, comm="bash", kind=EV_EXEC}`.
 -- Members come in declaration order, nested structs and arrays inline,
--- a member of an enum type by its enumerator's name (a value no enumerator
--- has, e.g. flags or'ed together, as its number; the decoded value itself
+-- a member of an enum type by its enumerator's name (a combination of a
+-- flag enum's bits as their names joined with `|`, `F_READ|F_APPEND`; any
+-- other value no enumerator has as its number; the decoded value itself
 -- stays an integer), `char[N]`
 -- as strings (bytes that are not printable ASCII as `\xNN`), lists after
 -- 16 elements and strings after 128 bytes cut with `...`. `tostring` (and
@@ -313,7 +367,8 @@ end
 --- Format a map handle followed by its contents, sorted by key. Keys are
 -- always shown; records with the same flat fields print as aligned
 -- columns; bytes that are not text print as hex; a key, value or member
--- of an enum type shows its enumerator's name (`map:enum_names`). A queue
+-- of an enum type shows its enumerator's name (`map:enum_names`), a flag
+-- enum's combination its bits' names (`F_READ|F_APPEND`, as `record`). A queue
 -- or stack shows only its head (listing it would take its values), decoded
 -- with the value type of the map's definition in its object.
 -- @param m a `libbpf.map`
