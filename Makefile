@@ -110,10 +110,12 @@ libbpf/core.so: $(C_OBJS)
 
 # The struct_ops objects again, registering a TCP congestion control named
 # NAME (the name is kernel-wide: spec/struct_ops_spec.lua builds its own, so
-# that two test runs at once do not collide on lbpf_reno, lbpf_upd).
-build/cc/%/tcpcc.bpf.o: examples/tcpcc.bpf.c build/vmlinux.h build/libbpf.mode
+# that two test runs at once do not collide on lbpf_reno, lbpf_upd). The
+# example's map as a `.struct_ops` one (no kernel link): the other kind of
+# registration, which the spec checks besides the example's.
+build/cc/%/tcpcc_nolink.bpf.o: examples/tcpcc.bpf.c build/vmlinux.h build/libbpf.mode
 	@mkdir -p $(@D)
-	clang $(BPF_CFLAGS) -DCC_NAME='"$*"' -c $< -o $@
+	clang $(BPF_CFLAGS) -DCC_NAME='"$*"' -DCC_SECTION='".struct_ops"' -c $< -o $@
 
 build/cc/%/struct_ops_link.bpf.o: spec/bpf/struct_ops_link.bpf.c build/vmlinux.h build/libbpf.mode
 	@mkdir -p $(@D)

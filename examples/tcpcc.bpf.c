@@ -109,9 +109,17 @@ void BPF_PROG(lbpf_reno_cwnd_event, struct sock *sk, enum tcp_ca_event ev)
 #define CC_NAME "lbpf_reno"
 #endif
 
-/* registered by m:attach_struct_ops() or obj:attach(); `.struct_ops`
- * (not `.struct_ops.link`) so that libbpf 1.1 loads it too */
-SEC(".struct_ops")
+/* Registered by m:attach_struct_ops() or obj:attach(). `.struct_ops.link`
+ * (kernel 6.4, libbpf >= 1.3 here): the registration is a kernel bpf_link,
+ * dropped when its last fd closes, i.e. when the tool ends however it ends
+ * (SIGKILL, the OOM killer). A `.struct_ops` registration outlives its
+ * process: lbpf_reno would stay taken (EEXIST) until `bpftool struct_ops
+ * unregister`. spec/struct_ops_spec.lua builds this file again with
+ * -DCC_SECTION='".struct_ops"' for that kind of registration. */
+#ifndef CC_SECTION
+#define CC_SECTION ".struct_ops.link"
+#endif
+SEC(CC_SECTION)
 struct tcp_congestion_ops lbpf_reno = {
 	.init = (void *)lbpf_reno_init,
 	.release = (void *)lbpf_reno_release,

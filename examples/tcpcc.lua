@@ -32,6 +32,19 @@ local opts = tool.parse(arg, {
   },
 })
 
+-- Its struct_ops map is a `.struct_ops.link` one (tcpcc.bpf.c: the kernel
+-- drops the registration when the tool ends, however it ends), which
+-- libbpf < 1.3 does not know: it would load its programs without the map
+-- and fail with a bare "Unknown error 524". Say why, before any of it.
+do
+  local major, minor = bpf.libbpf_version:match("^(%d+)%.(%d+)")
+  major, minor = tonumber(major), tonumber(minor)
+  if major < 1 or (major == 1 and minor < 3) then
+    tool.die("tcpcc", ("needs libbpf >= 1.3 for its .struct_ops.link map (built with %d.%d)")
+      :format(major, minor))
+  end
+end
+
 local function slurp(path)
   local f = assert(io.open(path))
   local s = f:read("a")

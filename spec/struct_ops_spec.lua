@@ -3,7 +3,9 @@
 -- congestion controls while attached, carries a real TCP connection on lo
 -- (this run's own network namespace: its default congestion control is set
 -- for the spec and put back), and is gone once its link is destroyed.
--- examples/tcpcc.bpf.c is the example's "lbpf_reno" (`.struct_ops`);
+-- examples/tcpcc.bpf.c is the example's "lbpf_reno", built here as a
+-- `.struct_ops` map (Makefile: tcpcc_nolink; the example's own is
+-- `.struct_ops.link`, run by examples_spec.lua and tools_signals_spec.lua);
 -- spec/bpf/struct_ops_link.bpf.c has two `.struct_ops.link` versions of
 -- "lbpf_upd" for link:update_map (libbpf >= 1.3).
 --
@@ -30,7 +32,7 @@ local function build(name, file)
   assert(os.execute("make -s --no-print-directory " .. path), "make " .. path)
   return path
 end
-local RENO_OBJ, UPD_OBJ = build(RENO, "tcpcc"), build(UPD, "struct_ops_link")
+local RENO_OBJ, UPD_OBJ = build(RENO, "tcpcc_nolink"), build(UPD, "struct_ops_link")
 
 local function available(name)
   return (" " .. H.slurp(AVAILABLE):gsub("%s+", " ") .. " "):find(" " .. name .. " ", 1, true) ~= nil

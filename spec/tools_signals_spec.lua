@@ -234,8 +234,16 @@ local function ended_at(run)
   return tonumber(lines_of("stat -c %.9Y " .. run.h.rcfile):match("[%d.]+"))
 end
 
+-- A run still going (its check failed, or busted --filter left it alone) is
+-- killed with its children: tcpcc's netns child would go on with lbpf_reno
+-- registered and its lock held, its parent gone.
 local function cleanup(runs)
-  for _, r in ipairs(runs or {}) do r.h.cleanup() end
+  for _, r in ipairs(runs or {}) do
+    if not rc_of(r) then
+      for _, k in ipairs(descendants(r.h.pid)) do os.execute("kill -KILL " .. k .. " 2>/dev/null") end
+    end
+    r.h.cleanup()
+  end
 end
 
 local function describe_run(r)
@@ -431,5 +439,110 @@ describe("every example tool", function()
       assert.matches(c[3], out)
       assert.matches("rc=2\n$", out)
     end
+  end)
+end)
+
+-- ---------------------------------------------------------------------------
+-- SIGKILL (or the OOM killer) gives a tool no chance to detach: what it
+-- registered must go with its fds. tcpcc's lbpf_reno is a `.struct_ops.link`
+-- map (examples/tcpcc.bpf.c): the kernel unregisters it when the link's last
+-- fd closes. A `.struct_ops` one would stay, and every later run would fail
+-- with EEXIST until `bpftool struct_ops unregister`.
+
+-- the struct_ops maps and the links the fds of these pids hold, by id
+-- (fdinfo): maps by id, since other suites' struct_ops_spec runs have maps
+-- named lbpf_reno of their own (registered under other names)
+local function struct_ops_held(pids)
+  local maps, links, fds = {}, {}, {}
+  for _, pid in ipairs(pids) do
+    local out = lines_of(("grep -H -E '^(map_type|map_id|link_id):' /proc/%d/fdinfo/* 2>/dev/null"):format(pid))
+    for file, key, v in out:gmatch("([^\n:]+):(%a+_%a+):%s*(%d+)") do
+      fds[file] = fds[file] or {}
+      fds[file][key] = tonumber(v)
+    end
+  end
+  for _, f in pairs(fds) do
+    if f.link_id then links[f.link_id] = true
+    elseif f.map_type == 26 then maps[f.map_id] = true end -- BPF_MAP_TYPE_STRUCT_OPS
+  end
+  return maps, links
+end
+
+-- what bpftool still shows of these map and link ids
+local function bpftool_shows(maps, links)
+  local s = {}
+  for id in pairs(maps) do
+    if os.execute(("bpftool struct_ops show id %d >/dev/null 2>&1"):format(id)) then
+      s[#s + 1] = "struct_ops map " .. id .. ": " .. lines_of("bpftool struct_ops show id " .. id)
+    end
+  end
+  for id in pairs(links) do
+    if os.execute(("bpftool link show id %d >/dev/null 2>&1"):format(id)) then
+      s[#s + 1] = "link " .. id .. ": " .. lines_of("bpftool link show id " .. id)
+    end
+  end
+  return table.concat(s, "\n")
+end
+
+local AVAILABLE = "/proc/sys/net/ipv4/tcp_available_congestion_control"
+local function available(name)
+  return (" " .. H.slurp(AVAILABLE):gsub("%s+", " ") .. " "):find(" " .. name .. " ", 1, true) ~= nil
+end
+
+describe("kill -KILL", function()
+  setup(function() bpf.set_print(function() end) end)
+
+  it("of tcpcc and its netns child leaves no lbpf_reno registered: no struct_ops map, no link", function()
+    -- lbpf_reno is kernel-wide: this spec holds the lock other suites' runs
+    -- wait for (helpers.lua's exclusive) from before the start until after
+    -- the checks, so that no other run registers it meanwhile
+    local lock = H.spawn(H.exclusive("lbpf_reno", 130) .. "sh -c 'echo locked; exec sleep 600'")
+    local r, maps = nil, {}
+    finally(function()
+      if r then cleanup{ r } end
+      -- a registration the kill left behind (the check failed): taken back
+      -- by id, so that later runs do not fail with EEXIST
+      for id in pairs(maps) do
+        os.execute(("bpftool struct_ops unregister id %d >/dev/null 2>&1"):format(id))
+      end
+      lock.cleanup()
+    end)
+    lock:wait_output("locked", 130)
+    assert.is_false(available("lbpf_reno"), "lbpf_reno is registered before the run (left by an " ..
+      "earlier one? bpftool struct_ops unregister name lbpf_reno): " .. H.slurp(AVAILABLE))
+
+    local row
+    for _, rw in ipairs(ROWS) do if rw.tool == "tcpcc" then row = rw end end
+    -- started without the lock of its own (this spec holds it)
+    r = start({ tool = row.tool, ready = row.ready }, row.signals)
+    watch({ r }, START_SECS, true)
+    assert.is_not_nil(r.ready_at, "not ready: " .. describe_run(r))
+    assert.is_nil(r.rc, "ended by itself: " .. describe_run(r))
+    assert.is_true(available("lbpf_reno"), H.slurp(AVAILABLE))
+    -- the tool and the child it runs in a network namespace of its own
+    -- (which holds the object)
+    local kids = descendants(r.h.pid)
+    assert.is_true(#kids >= 1, "no netns child: " .. describe_run(r))
+    local all = { r.h.pid, table.unpack(kids) }
+    local links
+    maps, links = struct_ops_held(all)
+    assert.is_truthy(next(maps), "holds no struct_ops map: " .. describe_run(r))
+    assert.is_true(bpftool_shows(maps, {}) ~= "", "bpftool does not show its struct_ops map")
+
+    local pids = {}
+    for i, p in ipairs(all) do pids[i] = tostring(p) end
+    assert(os.execute("kill -KILL " .. table.concat(pids, " ")))
+    H.wait_until(function() return rc_of(r) end, 10, "tcpcc to end", r.h.output)
+    assert.equal(128 + 9, rc_of(r), describe_run(r))
+    assert.same({}, marked(r), "processes with the run's mark left running")
+
+    -- the kernel unregisters it as the link's fd closes, and frees the map
+    -- once the sockets of the dead network namespace let go of it: a
+    -- bounded wait
+    H.wait_until(function()
+      return not available("lbpf_reno") and bpftool_shows(maps, links) == ""
+    end, 20, "lbpf_reno to be unregistered after SIGKILL", function()
+      return H.slurp(AVAILABLE) .. bpftool_shows(maps, links)
+    end)
   end)
 end)
