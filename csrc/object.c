@@ -239,7 +239,15 @@ static int open_common(lua_State *L, const char *path, const char *buf,
 	}
 	bufidx = lua_gettop(L);   /* the ELF bytes, kept as the "buf" field */
 	bytes = lua_tolstring(L, bufidx, &blen);
-	if (open_image(L, &img, what, bytes, blen))
+	/* the pre-check parses .BTF with libbpf, which warns about what it
+	 * refuses: to the bpf.set_print printer like libbpf's own open
+	 * (found by the ELF fuzzer). A failed check closed the image; a
+	 * passing one leaves libbpf nothing to say, so the printer cannot
+	 * raise with the image open. */
+	frame = lbpf_print_enter(L);
+	err = open_image(L, &img, what, bytes, blen);
+	lbpf_print_leave(L, frame);
+	if (err)
 		return 3;
 	o = new_object(L);
 	objidx = lua_gettop(L);
