@@ -133,17 +133,25 @@ static int open_legacy(lua_State *L, struct lbpf_object *o, int objidx,
 	const char *name = lbpf_opt_string(L, 2, "name", NULL);
 	char err[512], defname[64];
 	struct lbpf_legacy *l;
+	int frame, errnum;
 
 	default_name(defname, sizeof(defname), path);
+	/* libbpf_prog_type_by_name says what section names it does not
+	 * know: to the bpf.set_print printer (found by the ELF fuzzer) */
+	frame = lbpf_print_enter(L);
 	l = lbpf_legacy_open(img, name ? name : defname,
 			     lbpf_opt_string(L, 2, "pin_root_path", NULL),
 			     err, sizeof(err));
-	if (!l) {
+	errnum = errno;
+	if (l) {   /* the object's before the printer runs (it may raise) */
+		o->legacy = l;
+		o->format = lbpf_elf_format_name(l->format);
+	} else {
 		o->closed = 1;
-		return lbpf_push_error(L, errno, "open '%s' failed: %s", what, err);
 	}
-	o->legacy = l;
-	o->format = lbpf_elf_format_name(l->format);
+	lbpf_print_leave(L, frame);
+	if (!l)
+		return lbpf_push_error(L, errnum, "open '%s' failed: %s", what, err);
 	collect_legacy_children(L, objidx, l);
 	lua_settop(L, objidx);
 	return 1;
