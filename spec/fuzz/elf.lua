@@ -76,7 +76,7 @@ local SH_FIELDS = {
   {"sh_size", 32, 8}, {"sh_link", 40, 4}, {"sh_info", 44, 4}, {"sh_entsize", 56, 8},
 }
 local SYM_FIELDS = {
-  {"st_name", 0, 4}, {"st_info", 4, 1}, {"st_shndx", 6, 2}, {"st_value", 8, 8}, {"st_size", 16, 8},
+  {"st_name", 0, 4}, {"st_info", 4, 1}, {"st_other", 5, 1}, {"st_shndx", 6, 2}, {"st_value", 8, 8}, {"st_size", 16, 8},
 }
 local EH_FIELDS = {
   {"ei_class", 4, 1}, {"ei_data", 5, 1}, {"e_type", 16, 2}, {"e_machine", 18, 2},
@@ -190,7 +190,7 @@ local function mutate(elf, L, R)
     local old = get(elf, at, f[3])
     local v = value(R, old, L, elf)
     if f[1] == "st_shndx" and R(3) == 1 then v = ({0, 0xfff1, 0xfff2, 0xff00, 0xffff})[R(5)] end
-    if f[1] == "st_info" then v = R(0, 255) end
+    if f[1] == "st_info" or f[1] == "st_other" then v = R(0, 255) end
     return put(elf, at, f[3], v), ("[sym] %d.%s %d -> %d"):format(i, f[1], old, v)
   elseif how == 6 then
     local rels = of_type(L, function(s) return (s.type == SHT.REL or s.type == SHT.RELA) and s.size >= 16 end)
