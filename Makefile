@@ -355,11 +355,12 @@ asan: deps-check test-corpora all trace-mounts $(ASAN_DIR)/libbpf/core.so $(ASAN
 	     END {printf "%d passed, %d failed, %d skipped\n", p, f + r, s}' $(ASAN_DIR)/test.tap; \
 	[ $$rc -eq 0 ] && [ $$reports -eq 0 ]
 
-# ---- fuzz (issue 13): the API-misuse and BTF fuzzers at length, against the
+# ---- fuzz (issue 13): the API-misuse, BTF and ELF fuzzers at length, against the
 # sanitized module of `make asan` (build/asan/libbpf/core.so, preloaded into the
 # fuzzers' child processes). `make test` runs both with a fixed seed and a
 # short count against the normal build. Knobs: FUZZ_SEEDS (list or count),
-# FUZZ_CALLS, FUZZ_MUTANTS, FUZZ_ALL=1 (also the calls of spec/fuzz/known.lua).
+# FUZZ_CALLS, FUZZ_MUTANTS, FUZZ_ELF_MUTANTS (the ELF fuzzer's, per seed; default
+# FUZZ_MUTANTS), FUZZ_ALL=1 (also the calls of spec/fuzz/known.lua).
 .PHONY: fuzz
 FUZZ_SEEDS   ?= 1 2 3 4 5 6 7 8 9 10
 FUZZ_CALLS   ?= 3000
@@ -368,7 +369,8 @@ FUZZ_MUTANTS ?= 5000
 fuzz: all mounts $(ASAN_DIR)/libbpf/core.so
 	$(TESTENV) FUZZ_ASAN="$(CURDIR)/$(ASAN_DIR)" FUZZ_SEEDS="$(FUZZ_SEEDS)" \
 	  FUZZ_CALLS=$(FUZZ_CALLS) FUZZ_MUTANTS=$(FUZZ_MUTANTS) FUZZ_ALL=$(FUZZ_ALL) \
-	  busted --lua=$(LUA) spec/fuzz_misuse_spec.lua spec/fuzz_btf_spec.lua
+	  FUZZ_ELF_MUTANTS=$(FUZZ_ELF_MUTANTS) \
+	  busted --lua=$(LUA) spec/fuzz_misuse_spec.lua spec/fuzz_btf_spec.lua spec/fuzz_elf_spec.lua
 
 # ---- bpf.compile (issue 16): the directory whose bpf/*.h inline BPF C
 # includes, recorded in core.so (csrc/cc.c; LUA_LIBBPF_INCLUDE overrides it

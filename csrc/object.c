@@ -133,17 +133,25 @@ static int open_legacy(lua_State *L, struct lbpf_object *o, int objidx,
 	const char *name = lbpf_opt_string(L, 2, "name", NULL);
 	char err[512], defname[64];
 	struct lbpf_legacy *l;
+	int frame, errnum;
 
 	default_name(defname, sizeof(defname), path);
+	/* libbpf_prog_type_by_name says what section names it does not
+	 * know: to the bpf.set_print printer (found by the ELF fuzzer) */
+	frame = lbpf_print_enter(L);
 	l = lbpf_legacy_open(img, name ? name : defname,
 			     lbpf_opt_string(L, 2, "pin_root_path", NULL),
 			     err, sizeof(err));
-	if (!l) {
+	errnum = errno;
+	if (l) {   /* the object's before the printer runs (it may raise) */
+		o->legacy = l;
+		o->format = lbpf_elf_format_name(l->format);
+	} else {
 		o->closed = 1;
-		return lbpf_push_error(L, errno, "open '%s' failed: %s", what, err);
 	}
-	o->legacy = l;
-	o->format = lbpf_elf_format_name(l->format);
+	lbpf_print_leave(L, frame);
+	if (!l)
+		return lbpf_push_error(L, errnum, "open '%s' failed: %s", what, err);
 	collect_legacy_children(L, objidx, l);
 	lua_settop(L, objidx);
 	return 1;
@@ -239,7 +247,15 @@ static int open_common(lua_State *L, const char *path, const char *buf,
 	}
 	bufidx = lua_gettop(L);   /* the ELF bytes, kept as the "buf" field */
 	bytes = lua_tolstring(L, bufidx, &blen);
-	if (open_image(L, &img, what, bytes, blen))
+	/* the pre-check parses .BTF with libbpf, which warns about what it
+	 * refuses: to the bpf.set_print printer like libbpf's own open
+	 * (found by the ELF fuzzer). A failed check closed the image; a
+	 * passing one leaves libbpf nothing to say, so the printer cannot
+	 * raise with the image open. */
+	frame = lbpf_print_enter(L);
+	err = open_image(L, &img, what, bytes, blen);
+	lbpf_print_leave(L, frame);
+	if (err)
 		return 3;
 	o = new_object(L);
 	objidx = lua_gettop(L);

@@ -336,6 +336,28 @@ describe("hostile BTF (issue 13 item 1)", function()
     assert.is_number(obj:btf():find("struct pair"))
   end)
 
+  it("libbpf's warnings about a .BTF open refuses go to the bpf.set_print printer", function()
+    -- found by the ELF fuzzer: the pre-check's btf__new ran outside a print
+    -- frame, so its warnings went to stderr past the printer
+    local P = patchable()
+    local pair = P.rec(STRUCT, "pair")
+    P.put(pair.off + 12 + 4, 0x7fff)    -- member a's type: no such type
+    -- in a child: the printer is per state, and this file keeps stderr's
+    local out, status = child([[
+      bpf.set_print(function(level, msg) io.write("PRINTER ", level, " ", msg) end)
+      local f = io.open(arg[1], "rb")
+      local obj, msg = bpf.open_buffer(f:read("a"))
+      f:close()
+      io.write("RESULT ", tostring(obj), " ", msg, "\n")]], tmpfile(P.bytes()))
+    assert.equal(0, status, out)
+    assert.matches("RESULT nil open '<buffer>' failed: section '.BTF'", out, 1, true)
+    for line in out:gmatch("[^\n]+") do
+      -- libbpf's own lines all came through the printer
+      if line:find("libbpf:", 1, true) then assert.matches("^PRINTER ", line) end
+    end
+    assert.matches("PRINTER warn libbpf: btf: type %[%d+%]: invalid referenced type ID 32767", out)
+  end)
+
   it("the object's own BTF still decodes what it declares", function()
     local b = assert(bpf.btf_parse(OBJ))
     assert.equal(1036, b:sizeof("struct big"))
