@@ -187,6 +187,37 @@ function M.slurp(path)
   return s or ""
 end
 
+--- Run `call()` until a finalizer runs inside it (at most 200 calls), with
+-- the collector's cycles back to back and a finalizer that comes back every
+-- cycle; that finalizer runs `inside()` once. Returns the last call's
+-- result and `{inside()}`, or nil as the second when no finalizer ran
+-- inside a call. Fetch what `call` uses before: fetching may allocate.
+function M.finalizer_during(call, inside)
+  collectgarbage()
+  local pause, stepmul = collectgarbage("setpause", 0), collectgarbage("setstepmul", 1000)
+  local calling, got = false, nil
+  local mt = {}
+  mt.__gc = function()
+    if calling then got = got or {inside()}
+    elseif not got then setmetatable({}, mt) end
+  end
+  setmetatable({}, mt)
+  local ok, result = pcall(function()
+    local r
+    calling = true
+    for _ = 1, 200 do
+      r = call()
+      if got then break end
+    end
+    return r
+  end)
+  calling = false
+  collectgarbage("setpause", pause)
+  collectgarbage("setstepmul", stepmul)
+  if not ok then error(result, 0) end
+  return result, got
+end
+
 --- A new temporary file holding the strings given, one after another;
 -- returns its path (the caller removes it).
 function M.tmpfile(...)

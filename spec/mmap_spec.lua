@@ -329,29 +329,9 @@ describe("m:mmap()", function()
     local v = assert(m:mmap())
     v[N - 1] = {v = {5, 6}}
     local read = v.read                      -- (fetching it allocates)
-    -- a finalizer that comes back every cycle until one runs inside
-    -- v:read, whose N decoded structs make the collector (its cycles
-    -- back to back here) run: a few reads at most
-    collectgarbage()
-    local pause, stepmul = collectgarbage("setpause", 0), collectgarbage("setstepmul", 1000)
-    finally(function()
-      collectgarbage("setpause", pause)
-      collectgarbage("setstepmul", stepmul)
-    end)
-    local reading, tried = false, nil
-    local mt = {}
-    mt.__gc = function()
-      if reading then tried = tried or {pcall(m.close, m)}
-      elseif not tried then setmetatable({}, mt) end
-    end
-    setmetatable({}, mt)
-    local t
-    reading = true
-    for _ = 1, 200 do
-      t = read(v)
-      if tried then break end
-    end
-    reading = false
+    -- its N decoded structs make the collector run: a few reads at most
+    local t, tried = H.finalizer_during(function() return read(v) end,
+                                        function() return pcall(m.close, m) end)
     assert.is_table(tried, "no finalizer ran during v:read")
     assert.is_false(tried[1])
     assert.matches("libbpf.map: map 'sr' is in use", tried[2], 1, true)

@@ -15,47 +15,15 @@ local bpf = require "libbpf"
 local SEED = assert(tonumber(arg[1]))
 local FIRST = assert(tonumber(arg[2]))
 local COUNT = assert(tonumber(arg[3]))
-local LOG = assert(io.open(assert(arg[4]), "w"))
+local steps = require "fuzz.steps"
+local log, step, LOG = steps.open_log(assert(arg[4]))
+local readfile, writefile = steps.readfile, steps.writefile
 local TMP = assert(arg[5])
-local ALL = os.getenv("FUZZ_ALL") == "1"
-local KNOWN = require "fuzz.known"
 
 local SOURCES = {"spec/bpf/typed.bpf.o", "spec/bpf/events.bpf.o", "spec/bpf/hist.bpf.o"}
 -- what one map of a mutant may ask the kernel for (see "maps before load")
 local KERNEL_BYTES_CAP = 64 * 1024 * 1024
 
-local function readfile(p)
-  local f = assert(io.open(p, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function writefile(p, s)
-  local f = assert(io.open(p, "wb"))
-  f:write(s)
-  f:close()
-end
-
-local function log(line)
-  LOG:write(line, "\n")
-  LOG:flush()
-end
-
-local function known(line)
-  if ALL then return nil end
-  for _, k in ipairs(KNOWN) do
-    if line:find(k.pattern) then return k.id end
-  end
-end
-
--- one step: logged, skipped when it is a known crash, made in pcall
-local function step(line, fn, ...)
-  local id = known(line)
-  if id then log(line .. "  -- skipped: " .. id); return false end
-  log(line)
-  return pcall(fn, ...)
-end
 
 ---------------------------------------------------------------------------
 -- ELF64 little-endian section headers, and the BTF type records

@@ -19,11 +19,11 @@ local bpf = require "libbpf"
 local SEED = assert(tonumber(arg[1]))
 local FIRST = assert(tonumber(arg[2]))
 local COUNT = assert(tonumber(arg[3]))
-local LOG = assert(io.open(assert(arg[4]), "w"))
+local steps = require "fuzz.steps"
+local log, step, LOG = steps.open_log(assert(arg[4]))
+local readfile, writefile = steps.readfile, steps.writefile
 local TMP = assert(arg[5])
 local PINS = assert(arg[6])
-local ALL = os.getenv("FUZZ_ALL") == "1"
-local KNOWN = require "fuzz.known"
 
 bpf.set_print(function() end, "debug")   -- all of libbpf: any line on stderr is a call outside a print frame
 
@@ -34,38 +34,6 @@ local SOURCES = {"spec/bpf/events.bpf.o", "spec/bpf/typed.bpf.o",
 -- what one map of a mutant may ask the kernel for (see spec/fuzz/btf.lua)
 local KERNEL_BYTES_CAP = 64 * 1024 * 1024
 
-local function readfile(p)
-  local f = assert(io.open(p, "rb"))
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function writefile(p, s)
-  local f = assert(io.open(p, "wb"))
-  f:write(s)
-  f:close()
-end
-
-local function log(line)
-  LOG:write(line, "\n")
-  LOG:flush()
-end
-
-local function known(line)
-  if ALL then return nil end
-  for _, k in ipairs(KNOWN) do
-    if line:find(k.pattern) then return k.id end
-  end
-end
-
--- one step: logged, skipped when it is a known crash, made in pcall
-local function step(line, fn, ...)
-  local id = known(line)
-  if id then log(line .. "  -- skipped: " .. id); return false end
-  log(line)
-  return pcall(fn, ...)
-end
 
 ---------------------------------------------------------------------------
 -- ELF64 little-endian layout of the sources
