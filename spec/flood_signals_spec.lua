@@ -32,20 +32,21 @@ local function script(case)
     "  if count == 1 then print('delivering') end",
     "  if slow then local t = os.clock() + SLOW while os.clock() < t do end end",
     "end",
-    "local function deliver(ev)",
-    "  if BATCH then for i = 1, #ev do take(ev[i].seq) end else take(ev.seq) end",
-    "end",
     "local opts = {type = 'struct event', batch = BATCH}",
     "local buf",
   }
   if case.kind == "ring" then
-    body[#body + 1] = "buf = assert(bpf.ringbuf(obj.maps.events, deliver, opts))"
+    body[#body + 1] = "buf = assert(bpf.ringbuf(obj.maps.events, function(ev)"
+    body[#body + 1] = "  if BATCH then for i = 1, #ev do take(ev[i].seq) end else take(ev.seq) end"
+    body[#body + 1] = "end, opts))"
     body[#body + 1] = "local r = assert(obj.progs.emit:test_run{ctx = string.pack('I4I4I4I4', N, 0, 0, 0)})"
     body[#body + 1] = "assert(r.retval == N, 'emitted ' .. r.retval)"
     body[#body + 1] = "local function LOST() return 0 end"
   else
     body[#body + 1] = "opts.pages = 256"
-    body[#body + 1] = "opts.on_sample = function(_, ev) deliver(ev) end"
+    body[#body + 1] = "opts.on_sample = function(_, ev)"
+    body[#body + 1] = "  if BATCH then for i = 1, #ev do take(ev[i].seq) end else take(ev.seq) end"
+    body[#body + 1] = "end"
     body[#body + 1] = "buf = assert(bpf.perfbuf(obj.maps.samples, opts))"
     body[#body + 1] = "assert(obj.progs.perf_emit:test_run{ctx = string.pack('I8I8I8', N, 0, 0), flags = 1, cpu = 0})"
     body[#body + 1] = "local function LOST() return buf.lost end"

@@ -21,6 +21,8 @@ local readfile, writefile = steps.readfile, steps.writefile
 local TMP = assert(arg[5])
 
 local SOURCES = {"spec/bpf/typed.bpf.o", "spec/bpf/events.bpf.o", "spec/bpf/hist.bpf.o"}
+-- what one map of a mutant may ask the kernel for (see "maps before load")
+local KERNEL_BYTES_CAP = 64 * 1024 * 1024
 
 
 ---------------------------------------------------------------------------
@@ -214,8 +216,19 @@ local function try_object(bytes, tag, R, load)
     local b = obj:btf()
     if b then try_types(b, tag .. " objbtf", R) end
   end)
-  -- a mutant's max_entries is BTF nr_elems of the map definition
-  step(tag .. " maps before load", steps.cap_maps, obj)
+  step(tag .. " maps before load", function()
+    for _, m in pairs(obj.maps) do
+      -- A mutant's max_entries (BTF nr_elems) is a valid request the kernel
+      -- honours: 2^31 per-CPU elements make it allocate for minutes until
+      -- the OOM killer ends the run. The module passes sizes through as
+      -- libbpf does, so keep what the kernel is asked for small.
+      local per = (m.key_size or 0) + (m.value_size or 0)
+      local cpus = tostring(m.type):find("percpu") and 2 or 1
+      if (m.max_entries or 0) * math.max(per, 1) * cpus > KERNEL_BYTES_CAP then
+        m:set_max_entries(m.type == "ringbuf" and 65536 or 64)
+      end
+    end
+  end)
   if load then
     local ok = false
     step(tag .. " load", function() ok = obj:load() end)
@@ -281,7 +294,10 @@ for n = FIRST, FIRST + COUNT - 1 do
     if R(5) == 1 and #ext > 0 then ext, d = mutate_ext(ext, R) else btf, d = mutate(btf, R) end
     what[#what + 1] = d
   end
-  local tag = steps.tag(n, what)
+  local kinds = {}
+  for _, d in ipairs(what) do kinds[#kinds + 1] = d:match("^%[(%w+)%]") or "none" end
+  -- the step lines carry the mutation kinds, for spec/fuzz/known.lua
+  local tag = ("mutant %d <%s>"):format(n, table.concat(kinds, ","))
   log(("%s of %s: %s"):format(tag, src.path, table.concat(what, "; ")))
   -- the same length: the ELF layout stays as it was
   local elf = src.elf:sub(1, src.btf.off) .. btf .. src.elf:sub(src.btf.off + src.btf.size + 1)

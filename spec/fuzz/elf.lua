@@ -31,6 +31,8 @@ local SOURCES = {"spec/bpf/events.bpf.o", "spec/bpf/typed.bpf.o",
                  "spec/bpf/legacy/iproute2_counters.o", "spec/bpf/legacy/iproute2_queue.o",
                  "spec/bpf/legacy/iproute2_attach.o", "spec/bpf/legacy/mapdef_socket.o",
                  "spec/bpf/legacy/mapinmap_key8.o"}
+-- what one map of a mutant may ask the kernel for (see spec/fuzz/btf.lua)
+local KERNEL_BYTES_CAP = 64 * 1024 * 1024
 
 
 ---------------------------------------------------------------------------
@@ -260,7 +262,16 @@ local function try_object(elf, file, tag, R, load)
   -- 13355). libbpf maps are capped; a legacy object's maps cannot be
   -- resized (set_max_entries is libbpf's), so such a mutant is not loaded.
   local big = false
-  step(tag .. " maps before load", function() big = not steps.cap_maps(obj) end)
+  step(tag .. " maps before load", function()
+    for _, m in pairs(obj.maps) do
+      local per = (m.key_size or 0) + (m.value_size or 0)
+      local cpus = tostring(m.type):find("percpu") and 2 or 1
+      if (m.max_entries or 0) * math.max(per, 1) * cpus > KERNEL_BYTES_CAP and
+         not pcall(m.set_max_entries, m, m.type == "ringbuf" and 65536 or 64) then
+        big = true
+      end
+    end
+  end)
   if big then log(tag .. " (not loaded: a map asks for more than 64 MiB)") end
   if load and not big then
     local ok = false
@@ -302,7 +313,10 @@ for n = FIRST, FIRST + COUNT - 1 do
     what[#what + 1] = d
     if d:match("^%[trunc%]") then break end
   end
-  local tag = steps.tag(n, what)
+  local kinds = {}
+  for _, d in ipairs(what) do kinds[#kinds + 1] = d:match("^%[(%w+)%]") or "none" end
+  -- the step lines carry the mutation kinds, for spec/fuzz/known.lua
+  local tag = ("mutant %d <%s>"):format(n, table.concat(kinds, ","))
   log(("%s of %s: %s"):format(tag, src.path, table.concat(what, "; ")))
   writefile(TMP .. "/last.o", elf)
   try_object(elf, TMP .. "/mutant.o", tag, R, R(3) == 1)
